@@ -1,0 +1,116 @@
+package io.pgcluster.jdbc;
+
+import io.pgcluster.jdbc.config.PgClusterConfig;
+import io.pgcluster.jdbc.config.ServerConnector;
+import io.pgcluster.jdbc.metrics.ClusterMetrics;
+import io.pgcluster.jdbc.pool.Pools;
+import io.pgcluster.jdbc.routing.Router;
+import io.pgcluster.jdbc.source.TopologySource;
+import io.pgcluster.jdbc.source.TopologySources;
+import io.pgcluster.jdbc.topology.ClusterView;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One cluster's running parts, wired once: topology source -> cluster view -> pools -> router, with the two
+ * threads they run on ({@code pgcluster-<name>-topology} and {@code pgcluster-<name>-pools}).
+ *
+ * <p>Thread-safety: safe for concurrent use; {@link #close()} stops everything it started.
+ */
+final class Cluster implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Cluster.class);
+
+    private final PgClusterConfig config;
+    private final String name;
+    private final ScheduledThreadPoolExecutor topologyThread;
+    private final ScheduledThreadPoolExecutor poolsThread;
+    private final ClusterView view;
+    private final Pools pools;
+    private final Router router;
+    private final TopologySource source;
+    private final ClusterMetrics metrics;
+    private final int maxStatementAttempts;
+
+    Cluster(PgClusterConfig config, ClusterMetrics metrics) {
+        this.config = config;
+        this.name = config.name();
+        this.metrics = metrics;
+        this.maxStatementAttempts = Math.max(2, config.retryMaxAttempts());
+        this.topologyThread = DaemonThreads.scheduler(name, "topology");
+        this.poolsThread = DaemonThreads.scheduler(name, "pools");
+        ServerConnector connector = new ServerConnector(config);
+        this.view = new ClusterView(name);
+        this.pools = new Pools(name, config, connector, poolsThread, DaemonThreads.numbered(name, "connector"),
+                view::requestRefresh);
+        this.router = new Router(config, view, pools, metrics);
+        view.addListener(router);
+        TopologySource s = null;
+        try {
+            s = TopologySources.create(config, connector, topologyThread);
+            view.setRefresher(s::refresh);
+            s.start(view);
+        } catch (RuntimeException e) {
+            if (s != null) {
+                s.close();
+            }
+            pools.close();
+            topologyThread.shutdownNow();
+            poolsThread.shutdownNow();
+            throw e;
+        }
+        this.source = s;
+        log.info("pgcluster {}: following {}", name, s.describe());
+    }
+
+    String name() {
+        return name;
+    }
+
+    PgClusterConfig config() {
+        return config;
+    }
+
+    ClusterView view() {
+        return view;
+    }
+
+    Router router() {
+        return router;
+    }
+
+    ClusterMetrics metrics() {
+        return metrics;
+    }
+
+    TopologySource source() {
+        return source;
+    }
+
+    /** Attempts of one statement that may run again on another member after a connection failure. */
+    int maxStatementAttempts() {
+        return maxStatementAttempts;
+    }
+
+    void connectionClosed() {
+        // reserved for accounting of open logical connections
+    }
+
+    @Override
+    public void close() {
+        source.close();
+        topologyThread.shutdownNow();
+        pools.close();
+        poolsThread.shutdownNow();
+        try {
+            if (!topologyThread.awaitTermination(5, TimeUnit.SECONDS)
+                    || !poolsThread.awaitTermination(5, TimeUnit.SECONDS)) {
+                log.warn("pgcluster {}: a pgcluster thread did not stop within 5 s", name);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        log.info("pgcluster {}: closed", name);
+    }
+}

@@ -1,0 +1,787 @@
+package io.pgcluster.jdbc;
+
+import io.pgcluster.jdbc.failover.Failures;
+import io.pgcluster.jdbc.failover.SqlStates;
+import io.pgcluster.jdbc.pool.MemberPool;
+import io.pgcluster.jdbc.routing.Router.Lease;
+import java.lang.reflect.InvocationHandler;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
+import java.sql.Array;
+import java.sql.Blob;
+import java.sql.CallableStatement;
+import java.sql.ClientInfoStatus;
+import java.sql.Clob;
+import java.sql.Connection;
+import java.sql.DatabaseMetaData;
+import java.sql.NClob;
+import java.sql.PreparedStatement;
+import java.sql.SQLClientInfoException;
+import java.sql.SQLException;
+import java.sql.SQLNonTransientConnectionException;
+import java.sql.SQLTransientConnectionException;
+import java.sql.SQLWarning;
+import java.sql.SQLXML;
+import java.sql.Savepoint;
+import java.sql.Statement;
+import java.sql.Struct;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.Executor;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The connection {@link PgClusterDataSource#getConnection()} returns: it binds a physical connection lazily, at
+ * first use, from the pool the read-only flag chooses (a replica for read-only work, else the leader), and keeps
+ * it until {@link #close()} or a change of the flag between transactions.
+ *
+ * <p>Connection state set before binding (auto-commit, read-only, isolation, schema, catalog, holdability, type
+ * map, client info, network timeout) is applied at binding and again whenever the connection rebinds.
+ *
+ * <p>When the physical connection fails (SQLState class 08, 57P01-57P03, an I/O error) its member becomes
+ * suspect, the topology is looked at again, and the failure surfaces precisely:
+ * <ul>
+ *   <li>a statement that nothing could have been lost before (a read-only statement in auto-commit mode, or the
+ *       first statement of a transaction) runs again on another member, invisibly;</li>
+ *   <li>otherwise inside a transaction the transaction is lost: SQLState 08006, and every call until
+ *       {@code rollback()} says so, so that no partial transaction can continue elsewhere;</li>
+ *   <li>at COMMIT of a read-write transaction, or for a read-write statement in auto-commit mode, whether it
+ *       committed is unknown: SQLState 08007.</li>
+ * </ul>
+ * The logical connection stays usable: its next transaction binds to the current leader or a replica.
+ *
+ * <p>Not thread-safe, like any JDBC connection.
+ */
+final class LogicalConnection implements Connection {
+    private static final Logger log = LoggerFactory.getLogger(LogicalConnection.class);
+
+    private final Cluster cluster;
+    private Lease lease;
+    private Connection physical;
+    private boolean closed;
+    private boolean readOnly;
+    private boolean autoCommit = true;
+    private int isolation = -1;
+    private String catalog;
+    private String schema;
+    private int holdability = -1;
+    private Map<String, Class<?>> typeMap;
+    private Properties clientInfo;
+    private Executor networkTimeoutExecutor;
+    private int networkTimeout = -1;
+    /** A statement ran since the transaction began (auto-commit off). */
+    private boolean txActive;
+    /** The transaction's connection failed; every call fails until rollback. */
+    private String txLost;
+
+    LogicalConnection(Cluster cluster) {
+        this.cluster = cluster;
+    }
+
+    // ---- binding ---------------------------------------------------------------------------------------------
+
+    /** The bound physical connection, binding one first if needed. */
+    Connection physical() throws SQLException {
+        Connection p = physical;
+        return p != null ? p : bind(null);
+    }
+
+    private Connection bind(MemberPool avoid) throws SQLException {
+        checkOpen();
+        checkNotLost();
+        Lease l = cluster.router().acquire(readOnly, avoid);
+        Connection c = l.connection();
+        try {
+            if (!autoCommit) {
+                c.setAutoCommit(false);
+            }
+            if (readOnly == l.pool().isWrite()) {
+                c.setReadOnly(readOnly);
+            }
+            if (isolation != -1) {
+                c.setTransactionIsolation(isolation);
+            }
+            if (catalog != null) {
+                c.setCatalog(catalog);
+            }
+            if (schema != null) {
+                c.setSchema(schema);
+            }
+            if (holdability != -1) {
+                c.setHoldability(holdability);
+            }
+            if (typeMap != null) {
+                c.setTypeMap(typeMap);
+            }
+            if (clientInfo != null) {
+                c.setClientInfo(clientInfo);
+            }
+            if (networkTimeout != -1) {
+                c.setNetworkTimeout(networkTimeoutExecutor, networkTimeout);
+            }
+        } catch (SQLException e) {
+            l.pool().evict(c);
+            throw e;
+        }
+        if (log.isDebugEnabled()) {
+            log.debug("pgcluster {}: bound {} connection to {}", cluster.name(), readOnly ? "read-only" : "read-write",
+                    l.pool().member().name());
+        }
+        lease = l;
+        physical = c;
+        return c;
+    }
+
+    /** Returns the physical connection to its pool. */
+    private void release() {
+        Connection p = physical;
+        physical = null;
+        lease = null;
+        if (p != null) {
+            try {
+                p.close();
+            } catch (SQLException e) {
+                log.debug("pgcluster {}: returning a physical connection failed: {}", cluster.name(), e.getMessage());
+            }
+        }
+    }
+
+    /** Drops a failed physical connection: evicts it, makes its member suspect, and asks for a fresh topology. */
+    private MemberPool drop(SQLException cause) {
+        Lease l = lease;
+        physical = null;
+        lease = null;
+        if (l == null) {
+            return null;
+        }
+        l.pool().evict(l.connection());
+        l.pool().markSuspect(cause);
+        return l.pool();
+    }
+
+    /** The name of the member the connection is bound to, or {@code null} (for tests and logs). */
+    String boundMember() {
+        Lease l = lease;
+        return l == null ? null : l.pool().member().name();
+    }
+
+    // ---- statement execution (called by LogicalStatement) ------------------------------------------------------
+
+    /** Marks that a statement is about to run; returns whether it is the first of its transaction. */
+    boolean beginExecute() throws SQLException {
+        checkNotLost();
+        boolean first = !txActive;
+        if (!autoCommit) {
+            txActive = true;
+        }
+        return first;
+    }
+
+    /**
+     * Handles a failed execution of {@code stmt}. Returns normally only when the statement has been moved to
+     * another member and should run again; otherwise throws the error to report.
+     */
+    void recover(LogicalStatement<?> stmt, SQLException e, boolean first, int attempt) throws SQLException {
+        if (!Failures.isConnectionFailure(e) || lease == null) {
+            throw e;
+        }
+        MemberPool failed = drop(e);
+        String member = failed == null ? "?" : failed.member().name();
+        boolean safe = autoCommit ? readOnly : first;
+        if (safe && stmt.isReplayable() && attempt + 1 < cluster.maxStatementAttempts() && !closed) {
+            cluster.metrics().connectionFailure(member, e.getSQLState(), true);
+            log.debug("pgcluster {}: statement failed on {} ({}); running it again elsewhere", cluster.name(), member,
+                    e.getMessage());
+            stmt.rebind(bind(failed));
+            if (!autoCommit) {
+                txActive = true;
+            }
+            return;
+        }
+        if (!autoCommit) {
+            txActive = false;
+            txLost = member;
+            cluster.metrics().connectionFailure(member, SqlStates.TRANSACTION_LOST, false);
+            throw new SQLTransientConnectionException("pgcluster: the connection to " + member + " failed inside a "
+                    + "transaction; the transaction was rolled back by the server and can be run again from the "
+                    + "start (call rollback() first): " + e.getMessage(), SqlStates.TRANSACTION_LOST, e);
+        }
+        if (readOnly) {
+            cluster.metrics().connectionFailure(member, SqlStates.TRANSACTION_LOST, false);
+            throw new SQLTransientConnectionException("pgcluster: the connection to " + member + " failed during a "
+                    + "read-only statement that cannot be run again automatically: " + e.getMessage(),
+                    SqlStates.TRANSACTION_LOST, e);
+        }
+        cluster.metrics().connectionFailure(member, SqlStates.OUTCOME_UNKNOWN, false);
+        throw new SQLNonTransientConnectionException("pgcluster: the connection to " + member + " failed during an "
+                + "auto-commit statement; whether it took effect is unknown: " + e.getMessage(),
+                SqlStates.OUTCOME_UNKNOWN, e);
+    }
+
+    private void checkNotLost() throws SQLException {
+        if (txLost != null) {
+            throw new SQLTransientConnectionException("pgcluster: the current transaction was lost when the "
+                    + "connection to " + txLost + " failed; call rollback() and run the transaction again",
+                    SqlStates.TRANSACTION_LOST);
+        }
+    }
+
+    private void checkOpen() throws SQLException {
+        if (closed) {
+            throw new SQLNonTransientConnectionException("This connection has been closed.",
+                    SqlStates.CONNECTION_CLOSED);
+        }
+    }
+
+    // ---- transaction boundaries --------------------------------------------------------------------------------
+
+    @Override
+    public void commit() throws SQLException {
+        checkOpen();
+        if (autoCommit) {
+            throw new SQLException("Cannot commit when autoCommit is enabled.", "25P01");
+        }
+        if (txLost != null) {
+            String member = txLost;
+            txLost = null;
+            txActive = false;
+            throw new SQLTransientConnectionException("pgcluster: the transaction was lost when the connection to "
+                    + member + " failed; nothing was committed", SqlStates.TRANSACTION_LOST);
+        }
+        Connection p = physical;
+        if (p == null || !txActive) {
+            txActive = false;
+            return;
+        }
+        try {
+            p.commit();
+            txActive = false;
+        } catch (SQLException e) {
+            txActive = false;
+            if (!Failures.isConnectionFailure(e)) {
+                throw e;
+            }
+            MemberPool failed = drop(e);
+            String member = failed == null ? "?" : failed.member().name();
+            if (readOnly) {
+                // a read-only transaction has nothing to commit: its reads completed, so it succeeded
+                log.debug("pgcluster {}: connection to {} failed at COMMIT of a read-only transaction",
+                        cluster.name(), member);
+                return;
+            }
+            cluster.metrics().connectionFailure(member, SqlStates.OUTCOME_UNKNOWN, false);
+            throw new SQLNonTransientConnectionException("pgcluster: the connection to " + member + " failed during "
+                    + "COMMIT; whether the transaction committed is unknown: " + e.getMessage(),
+                    SqlStates.OUTCOME_UNKNOWN, e);
+        }
+    }
+
+    @Override
+    public void rollback() throws SQLException {
+        checkOpen();
+        if (autoCommit) {
+            throw new SQLException("Cannot rollback when autoCommit is enabled.", "25P01");
+        }
+        txLost = null;
+        Connection p = physical;
+        if (p == null || !txActive) {
+            txActive = false;
+            return;
+        }
+        txActive = false;
+        try {
+            p.rollback();
+        } catch (SQLException e) {
+            if (!Failures.isConnectionFailure(e)) {
+                throw e;
+            }
+            drop(e); // the server rolls back a transaction whose connection is gone
+        }
+    }
+
+    @Override
+    public void rollback(Savepoint savepoint) throws SQLException {
+        checkOpen();
+        checkNotLost();
+        try {
+            physical().rollback(savepoint);
+        } catch (SQLException e) {
+            throw lostIfConnectionFailure(e);
+        }
+    }
+
+    @Override
+    public Savepoint setSavepoint() throws SQLException {
+        Connection p = physical();
+        beginExecute();
+        try {
+            return p.setSavepoint();
+        } catch (SQLException e) {
+            throw lostIfConnectionFailure(e);
+        }
+    }
+
+    @Override
+    public Savepoint setSavepoint(String name) throws SQLException {
+        Connection p = physical();
+        beginExecute();
+        try {
+            return p.setSavepoint(name);
+        } catch (SQLException e) {
+            throw lostIfConnectionFailure(e);
+        }
+    }
+
+    @Override
+    public void releaseSavepoint(Savepoint savepoint) throws SQLException {
+        checkOpen();
+        checkNotLost();
+        try {
+            physical().releaseSavepoint(savepoint);
+        } catch (SQLException e) {
+            throw lostIfConnectionFailure(e);
+        }
+    }
+
+    private SQLException lostIfConnectionFailure(SQLException e) {
+        if (!Failures.isConnectionFailure(e) || lease == null) {
+            return e;
+        }
+        MemberPool failed = drop(e);
+        String member = failed == null ? "?" : failed.member().name();
+        if (autoCommit) {
+            return e;
+        }
+        txActive = false;
+        txLost = member;
+        return new SQLTransientConnectionException("pgcluster: the connection to " + member + " failed inside a "
+                + "transaction; the transaction was rolled back by the server", SqlStates.TRANSACTION_LOST, e);
+    }
+
+    // ---- state -------------------------------------------------------------------------------------------------
+
+    @Override
+    public void setAutoCommit(boolean value) throws SQLException {
+        checkOpen();
+        if (value == autoCommit) {
+            return;
+        }
+        if (value && (txActive || txLost != null)) {
+            commit(); // JDBC: switching auto-commit on commits the transaction
+        }
+        autoCommit = value;
+        Connection p = physical;
+        if (p != null) {
+            try {
+                p.setAutoCommit(value);
+            } catch (SQLException e) {
+                if (!Failures.isConnectionFailure(e)) {
+                    throw e;
+                }
+                drop(e); // bind applies it to the next physical connection
+            }
+        }
+    }
+
+    @Override
+    public boolean getAutoCommit() throws SQLException {
+        checkOpen();
+        return autoCommit;
+    }
+
+    /**
+     * Sets the routing flag: read-only work goes to a replica, read-write work to the leader. Changing it between
+     * transactions returns the bound physical connection so that the next statement binds to the right member;
+     * changing it inside a transaction fails with SQLState 25001, as in pgjdbc.
+     */
+    @Override
+    public void setReadOnly(boolean value) throws SQLException {
+        checkOpen();
+        if (value == readOnly) {
+            return;
+        }
+        if (!autoCommit && txActive) {
+            throw new SQLException("Cannot change transaction read-only property in the middle of a transaction.",
+                    SqlStates.ACTIVE_TRANSACTION);
+        }
+        readOnly = value;
+        release();
+    }
+
+    @Override
+    public boolean isReadOnly() throws SQLException {
+        checkOpen();
+        return readOnly;
+    }
+
+    @Override
+    public void setTransactionIsolation(int level) throws SQLException {
+        checkOpen();
+        Connection p = physical;
+        if (p != null) {
+            p.setTransactionIsolation(level);
+        }
+        isolation = level;
+    }
+
+    @Override
+    public int getTransactionIsolation() throws SQLException {
+        checkOpen();
+        return isolation != -1 ? isolation : physical().getTransactionIsolation();
+    }
+
+    @Override
+    public void setCatalog(String value) throws SQLException {
+        checkOpen();
+        Connection p = physical;
+        if (p != null) {
+            p.setCatalog(value);
+        }
+        catalog = value;
+    }
+
+    @Override
+    public String getCatalog() throws SQLException {
+        checkOpen();
+        return catalog != null ? catalog : physical().getCatalog();
+    }
+
+    @Override
+    public void setSchema(String value) throws SQLException {
+        checkOpen();
+        Connection p = physical;
+        if (p != null) {
+            p.setSchema(value);
+        }
+        schema = value;
+    }
+
+    @Override
+    public String getSchema() throws SQLException {
+        checkOpen();
+        return schema != null ? schema : physical().getSchema();
+    }
+
+    @Override
+    public void setHoldability(int value) throws SQLException {
+        checkOpen();
+        Connection p = physical;
+        if (p != null) {
+            p.setHoldability(value);
+        }
+        holdability = value;
+    }
+
+    @Override
+    public int getHoldability() throws SQLException {
+        checkOpen();
+        return holdability != -1 ? holdability : physical().getHoldability();
+    }
+
+    @Override
+    public void setTypeMap(Map<String, Class<?>> map) throws SQLException {
+        checkOpen();
+        Connection p = physical;
+        if (p != null) {
+            p.setTypeMap(map);
+        }
+        typeMap = map;
+    }
+
+    @Override
+    public Map<String, Class<?>> getTypeMap() throws SQLException {
+        checkOpen();
+        return typeMap != null ? typeMap : physical().getTypeMap();
+    }
+
+    @Override
+    public void setClientInfo(String name, String value) throws SQLClientInfoException {
+        if (clientInfo == null) {
+            clientInfo = new Properties();
+        }
+        if (value == null) {
+            clientInfo.remove(name);
+        } else {
+            clientInfo.setProperty(name, value);
+        }
+        Connection p = physical;
+        if (p != null) {
+            p.setClientInfo(name, value);
+        }
+    }
+
+    @Override
+    public void setClientInfo(Properties properties) throws SQLClientInfoException {
+        if (closed) {
+            Map<String, ClientInfoStatus> failed = new HashMap<>();
+            properties.stringPropertyNames().forEach(k -> failed.put(k, ClientInfoStatus.REASON_UNKNOWN));
+            throw new SQLClientInfoException("This connection has been closed.", failed);
+        }
+        clientInfo = new Properties();
+        clientInfo.putAll(properties);
+        Connection p = physical;
+        if (p != null) {
+            p.setClientInfo(properties);
+        }
+    }
+
+    @Override
+    public String getClientInfo(String name) throws SQLException {
+        checkOpen();
+        return physical().getClientInfo(name);
+    }
+
+    @Override
+    public Properties getClientInfo() throws SQLException {
+        checkOpen();
+        return physical().getClientInfo();
+    }
+
+    @Override
+    public void setNetworkTimeout(Executor executor, int milliseconds) throws SQLException {
+        checkOpen();
+        Connection p = physical;
+        if (p != null) {
+            p.setNetworkTimeout(executor, milliseconds);
+        }
+        networkTimeoutExecutor = executor;
+        networkTimeout = milliseconds;
+    }
+
+    @Override
+    public int getNetworkTimeout() throws SQLException {
+        checkOpen();
+        return networkTimeout != -1 ? networkTimeout : physical().getNetworkTimeout();
+    }
+
+    // ---- statements --------------------------------------------------------------------------------------------
+
+    @Override
+    public Statement createStatement() throws SQLException {
+        checkOpen();
+        return new LogicalStatement<Statement>(this, Connection::createStatement);
+    }
+
+    @Override
+    public Statement createStatement(int type, int concurrency) throws SQLException {
+        checkOpen();
+        return new LogicalStatement<Statement>(this, c -> c.createStatement(type, concurrency));
+    }
+
+    @Override
+    public Statement createStatement(int type, int concurrency, int holdability) throws SQLException {
+        checkOpen();
+        return new LogicalStatement<Statement>(this, c -> c.createStatement(type, concurrency, holdability));
+    }
+
+    @Override
+    public PreparedStatement prepareStatement(String sql) throws SQLException {
+        checkOpen();
+        return new LogicalPreparedStatement<PreparedStatement>(this, c -> c.prepareStatement(sql));
+    }
+
+    @Override
+    public PreparedStatement prepareStatement(String sql, int type, int concurrency) throws SQLException {
+        checkOpen();
+        return new LogicalPreparedStatement<PreparedStatement>(this, c -> c.prepareStatement(sql, type, concurrency));
+    }
+
+    @Override
+    public PreparedStatement prepareStatement(String sql, int type, int concurrency, int holdability)
+            throws SQLException {
+        checkOpen();
+        return new LogicalPreparedStatement<PreparedStatement>(this,
+                c -> c.prepareStatement(sql, type, concurrency, holdability));
+    }
+
+    @Override
+    public PreparedStatement prepareStatement(String sql, int autoGeneratedKeys) throws SQLException {
+        checkOpen();
+        return new LogicalPreparedStatement<PreparedStatement>(this, c -> c.prepareStatement(sql, autoGeneratedKeys));
+    }
+
+    @Override
+    public PreparedStatement prepareStatement(String sql, int[] columnIndexes) throws SQLException {
+        checkOpen();
+        return new LogicalPreparedStatement<PreparedStatement>(this, c -> c.prepareStatement(sql, columnIndexes));
+    }
+
+    @Override
+    public PreparedStatement prepareStatement(String sql, String[] columnNames) throws SQLException {
+        checkOpen();
+        return new LogicalPreparedStatement<PreparedStatement>(this, c -> c.prepareStatement(sql, columnNames));
+    }
+
+    @Override
+    public CallableStatement prepareCall(String sql) throws SQLException {
+        checkOpen();
+        return new LogicalCallableStatement(this, c -> c.prepareCall(sql));
+    }
+
+    @Override
+    public CallableStatement prepareCall(String sql, int type, int concurrency) throws SQLException {
+        checkOpen();
+        return new LogicalCallableStatement(this, c -> c.prepareCall(sql, type, concurrency));
+    }
+
+    @Override
+    public CallableStatement prepareCall(String sql, int type, int concurrency, int holdability)
+            throws SQLException {
+        checkOpen();
+        return new LogicalCallableStatement(this, c -> c.prepareCall(sql, type, concurrency, holdability));
+    }
+
+    @Override
+    public String nativeSQL(String sql) throws SQLException {
+        checkOpen();
+        return physical().nativeSQL(sql);
+    }
+
+    @Override
+    public DatabaseMetaData getMetaData() throws SQLException {
+        checkOpen();
+        DatabaseMetaData md = physical().getMetaData();
+        InvocationHandler h = (proxy, method, args) -> {
+            if (method.getName().equals("getConnection") && method.getParameterCount() == 0) {
+                return this;
+            }
+            try {
+                return method.invoke(md, args);
+            } catch (InvocationTargetException e) {
+                throw e.getCause();
+            }
+        };
+        return (DatabaseMetaData) Proxy.newProxyInstance(DatabaseMetaData.class.getClassLoader(),
+                new Class<?>[] {DatabaseMetaData.class}, h);
+    }
+
+    // ---- factories of SQL values -------------------------------------------------------------------------------
+
+    @Override
+    public Clob createClob() throws SQLException {
+        return physical().createClob();
+    }
+
+    @Override
+    public Blob createBlob() throws SQLException {
+        return physical().createBlob();
+    }
+
+    @Override
+    public NClob createNClob() throws SQLException {
+        return physical().createNClob();
+    }
+
+    @Override
+    public SQLXML createSQLXML() throws SQLException {
+        return physical().createSQLXML();
+    }
+
+    @Override
+    public Array createArrayOf(String typeName, Object[] elements) throws SQLException {
+        return physical().createArrayOf(typeName, elements);
+    }
+
+    @Override
+    public Struct createStruct(String typeName, Object[] attributes) throws SQLException {
+        return physical().createStruct(typeName, attributes);
+    }
+
+    // ---- life cycle --------------------------------------------------------------------------------------------
+
+    /**
+     * Whether the connection can be used: true until closed. A logical connection heals itself (it rebinds after
+     * a failure), so an outer pool has no reason to discard it; a bound physical connection that is not valid is
+     * dropped here so that the next use binds afresh.
+     */
+    @Override
+    public boolean isValid(int timeoutSeconds) throws SQLException {
+        if (timeoutSeconds < 0) {
+            throw new SQLException("timeout must not be negative", SqlStates.INVALID_PARAMETER);
+        }
+        if (closed) {
+            return false;
+        }
+        Connection p = physical;
+        if (p != null && !autoCommit && txActive) {
+            return p.isValid(timeoutSeconds);
+        }
+        if (p != null && !p.isValid(timeoutSeconds)) {
+            drop(new SQLException("connection validation failed", "08006"));
+        }
+        return true;
+    }
+
+    @Override
+    public SQLWarning getWarnings() throws SQLException {
+        checkOpen();
+        Connection p = physical;
+        return p == null ? null : p.getWarnings();
+    }
+
+    @Override
+    public void clearWarnings() throws SQLException {
+        checkOpen();
+        Connection p = physical;
+        if (p != null) {
+            p.clearWarnings();
+        }
+    }
+
+    /** Returns the physical connection to its pool (rolling back an open transaction) and closes this one. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        release();
+        cluster.connectionClosed();
+    }
+
+    @Override
+    public boolean isClosed() {
+        return closed;
+    }
+
+    @Override
+    public void abort(Executor executor) throws SQLException {
+        if (executor == null) {
+            throw new SQLException("executor must not be null", SqlStates.INVALID_PARAMETER);
+        }
+        if (closed) {
+            return;
+        }
+        closed = true;
+        Lease l = lease;
+        physical = null;
+        lease = null;
+        if (l != null) {
+            l.connection().abort(executor);
+            l.pool().evict(l.connection());
+        }
+        cluster.connectionClosed();
+    }
+
+    @Override
+    public <T> T unwrap(Class<T> iface) throws SQLException {
+        if (iface.isInstance(this)) {
+            return iface.cast(this);
+        }
+        return physical().unwrap(iface);
+    }
+
+    @Override
+    public boolean isWrapperFor(Class<?> iface) throws SQLException {
+        return iface.isInstance(this) || physical().isWrapperFor(iface);
+    }
+
+    @Override
+    public String toString() {
+        Lease l = lease;
+        return "pgcluster connection [" + cluster.name() + (readOnly ? ", read-only" : ", read-write")
+                + (l == null ? ", unbound" : ", on " + l.pool().member().name()) + (closed ? ", closed" : "") + "]";
+    }
+}

@@ -1,0 +1,23 @@
+package io.pgcluster.jdbc;
+
+/**
+ * How {@link PgClusterDataSource#inTransaction} runs a unit of work, and whether it may run it again after a
+ * failure: see docs/failover.md.
+ */
+public enum TransactionMode {
+    /**
+     * A read-only transaction on a replica (or the leader as a fallback); run again on a retryable failure
+     * (connection failure, 40001, 40P01), since reads change nothing.
+     */
+    READ_ONLY,
+    /**
+     * A read-write transaction on the leader; never run again by pgcluster: a failure is reported with its
+     * SQLState (08006: rolled back, safe to run again; 08007: outcome unknown).
+     */
+    READ_WRITE,
+    /**
+     * A read-write transaction the caller declares idempotent: running it twice has the same effect as once
+     * (an upsert, a write keyed by a request id). Run again on a retryable failure, including 08007.
+     */
+    READ_WRITE_IDEMPOTENT
+}

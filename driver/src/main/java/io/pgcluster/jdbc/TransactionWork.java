@@ -1,0 +1,21 @@
+package io.pgcluster.jdbc;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+
+/**
+ * A unit of work run inside one transaction by {@link PgClusterDataSource#inTransaction}. It may run more than
+ * once (see {@link TransactionMode}), so it should have no effects outside the database that a second run would
+ * repeat.
+ *
+ * @param <T> the result
+ */
+@FunctionalInterface
+public interface TransactionWork<T> {
+
+    /**
+     * @param connection a connection in a transaction (auto-commit off); do not commit, close or change its
+     *     read-only flag: the runner does
+     */
+    T execute(Connection connection) throws SQLException;
+}

@@ -1,0 +1,538 @@
+package io.pgcluster.jdbc.config;
+
+import java.time.Duration;
+import java.util.Collections;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+
+/**
+ * The validated, immutable configuration of one pgcluster cluster: where its topology comes from, how to
+ * connect, how to route, pool and retry.
+ *
+ * <p>Built with {@link #builder()}, whose {@code build()} checks every value against {@link PgClusterProperty}
+ * and the settings against each other, so that a bad configuration fails before anything connects, with a
+ * {@link PgClusterConfigException} that names the setting and what would be right.
+ *
+ * <pre>{@code
+ * PgClusterConfig config = PgClusterConfig.builder()
+ *     .etcd("10.0.0.1:2379,10.0.0.2:2379")
+ *     .scope("orders")
+ *     .database("orders")
+ *     .user("app").password(secret)
+ *     .set("maxReplicaLag", "8MB")
+ *     .build();
+ * try (PgClusterDataSource ds = new PgClusterDataSource(config)) { ... }
+ * }</pre>
+ *
+ * <p>Thread-safety: instances are immutable; the builder is not thread-safe.
+ */
+public final class PgClusterConfig {
+
+    /** Where the topology comes from; see {@link PgClusterProperty#SOURCE}. */
+    public enum Source {
+        ETCD("etcd", 2379), PATRONI("patroni", 8008), HOSTS("hosts", 5432), ENDPOINTS("endpoints", 5432);
+
+        private final String key;
+        private final int defaultPort;
+
+        Source(String key, int defaultPort) {
+            this.key = key;
+            this.defaultPort = defaultPort;
+        }
+
+        /** The name used in URLs and properties. */
+        public String key() {
+            return key;
+        }
+
+        /** The port assumed when an address has none. */
+        public int defaultPort() {
+            return defaultPort;
+        }
+
+        static Source of(String key) {
+            for (Source s : values()) {
+                if (s.key.equals(key)) {
+                    return s;
+                }
+            }
+            throw new IllegalArgumentException(key);
+        }
+    }
+
+    /** How reads are spread over eligible replicas; see {@link PgClusterProperty#LOAD_BALANCE}. */
+    public enum LoadBalance {
+        ROUND_ROBIN("roundRobin"), RANDOM("random"), LEAST_CONNECTIONS("leastConnections");
+
+        private final String key;
+
+        LoadBalance(String key) {
+            this.key = key;
+        }
+
+        public String key() {
+            return key;
+        }
+
+        static LoadBalance of(String key) {
+            for (LoadBalance l : values()) {
+                if (l.key.equals(key)) {
+                    return l;
+                }
+            }
+            throw new IllegalArgumentException(key);
+        }
+    }
+
+    /** What reads do when no replica is eligible; see {@link PgClusterProperty#READ_FALLBACK}. */
+    public enum ReadFallback {
+        LEADER, FAIL
+    }
+
+    private final Map<PgClusterProperty, Object> values;
+    private final Properties pgjdbcProperties;
+    private final Source source;
+    private final List<HostAndPort> servers;
+    private final HostAndPort readEndpoint;
+
+    private PgClusterConfig(Map<PgClusterProperty, Object> values, Properties pgjdbc) {
+        this.values = Collections.unmodifiableMap(new EnumMap<>(values));
+        this.pgjdbcProperties = pgjdbc;
+        this.source = Source.of((String) values.get(PgClusterProperty.SOURCE));
+        this.servers = Addresses.parse(PgClusterProperty.SERVERS, (String) values.get(PgClusterProperty.SERVERS),
+                source.defaultPort());
+        String read = (String) values.get(PgClusterProperty.READ);
+        this.readEndpoint = read == null ? null : Addresses.parse(PgClusterProperty.READ, read, 5432).get(0);
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** A builder holding this configuration's settings, to derive a changed copy. */
+    public Builder toBuilder() {
+        Builder b = new Builder();
+        b.values.putAll(values);
+        b.pgjdbc.putAll(pgjdbcProperties);
+        return b;
+    }
+
+    public Source source() {
+        return source;
+    }
+
+    /** The configured addresses; their meaning depends on {@link #source()}. */
+    public List<HostAndPort> servers() {
+        return servers;
+    }
+
+    /** The read address of source endpoints, or {@code null}. */
+    public HostAndPort readEndpoint() {
+        return readEndpoint;
+    }
+
+    public String database() {
+        return string(PgClusterProperty.DATABASE);
+    }
+
+    /** The database user, or {@code null} (pgjdbc then uses the OS user). */
+    public String user() {
+        return string(PgClusterProperty.USER);
+    }
+
+    /**
+     * The database password, or {@code null}. Kept out of {@link #toString()}, logs and exceptions; only the
+     * physical connection factory reads it.
+     */
+    public String password() {
+        return string(PgClusterProperty.PASSWORD);
+    }
+
+    /** Patroni's scope, or {@code null} for sources that do not need it. */
+    public String scope() {
+        return string(PgClusterProperty.SCOPE);
+    }
+
+    public String namespace() {
+        return string(PgClusterProperty.NAMESPACE);
+    }
+
+    /** The cluster's name in logs, threads and metrics: {@code name}, else the scope, else the first server. */
+    public String name() {
+        String n = string(PgClusterProperty.NAME);
+        if (n != null) {
+            return n;
+        }
+        String scope = scope();
+        return scope != null ? scope : servers.get(0).toString();
+    }
+
+    public String dcsUser() {
+        return string(PgClusterProperty.DCS_USER);
+    }
+
+    public String dcsPassword() {
+        return string(PgClusterProperty.DCS_PASSWORD);
+    }
+
+    public Duration dcsTimeout() {
+        return duration(PgClusterProperty.DCS_TIMEOUT);
+    }
+
+    public Duration pollInterval() {
+        return duration(PgClusterProperty.POLL_INTERVAL);
+    }
+
+    public LoadBalance loadBalance() {
+        return LoadBalance.of(string(PgClusterProperty.LOAD_BALANCE));
+    }
+
+    /** In bytes. */
+    public long maxReplicaLag() {
+        return (Long) value(PgClusterProperty.MAX_REPLICA_LAG);
+    }
+
+    public ReadFallback readFallback() {
+        return "fail".equals(string(PgClusterProperty.READ_FALLBACK)) ? ReadFallback.FAIL : ReadFallback.LEADER;
+    }
+
+    public Duration suspectTimeout() {
+        return duration(PgClusterProperty.SUSPECT_TIMEOUT);
+    }
+
+    public Duration failoverTimeout() {
+        return duration(PgClusterProperty.FAILOVER_TIMEOUT);
+    }
+
+    public int retryMaxAttempts() {
+        return integer(PgClusterProperty.RETRY_MAX_ATTEMPTS);
+    }
+
+    public Duration retryInitialBackoff() {
+        return duration(PgClusterProperty.RETRY_INITIAL_BACKOFF);
+    }
+
+    public Duration retryMaxBackoff() {
+        return duration(PgClusterProperty.RETRY_MAX_BACKOFF);
+    }
+
+    public Duration retryMaxDuration() {
+        return duration(PgClusterProperty.RETRY_MAX_DURATION);
+    }
+
+    public int writePoolSize() {
+        return integer(PgClusterProperty.WRITE_POOL_SIZE);
+    }
+
+    public int readPoolSize() {
+        return integer(PgClusterProperty.READ_POOL_SIZE);
+    }
+
+    public int minIdle() {
+        return integer(PgClusterProperty.MIN_IDLE);
+    }
+
+    public Duration connectionTimeout() {
+        return duration(PgClusterProperty.CONNECTION_TIMEOUT);
+    }
+
+    public Duration validationTimeout() {
+        return duration(PgClusterProperty.VALIDATION_TIMEOUT);
+    }
+
+    public Duration idleTimeout() {
+        return duration(PgClusterProperty.IDLE_TIMEOUT);
+    }
+
+    public Duration maxLifetime() {
+        return duration(PgClusterProperty.MAX_LIFETIME);
+    }
+
+    public Duration keepaliveTime() {
+        return duration(PgClusterProperty.KEEPALIVE_TIME);
+    }
+
+    /** pgjdbc connection properties passed to every physical connection (a copy). */
+    public Properties pgjdbcProperties() {
+        Properties p = new Properties();
+        p.putAll(pgjdbcProperties);
+        return p;
+    }
+
+    /** The typed value of any property (default applied), or {@code null} when unset and without default. */
+    public Object value(PgClusterProperty p) {
+        return values.get(p);
+    }
+
+    /**
+     * Every setting as text, secrets masked: what a health endpoint or a log line may show.
+     */
+    public Map<String, String> describe() {
+        Map<String, String> out = new LinkedHashMap<>();
+        for (PgClusterProperty p : PgClusterProperty.values()) {
+            Object v = values.get(p);
+            if (v != null) {
+                out.put(p.key(), p.isSecret() ? "****" : format(p, v));
+            }
+        }
+        for (String k : pgjdbcProperties.stringPropertyNames()) {
+            out.put(k, PgjdbcProperties.isSecret(k) ? "****" : pgjdbcProperties.getProperty(k));
+        }
+        return out;
+    }
+
+    /** Settings with secrets masked. */
+    @Override
+    public String toString() {
+        return "PgClusterConfig" + describe();
+    }
+
+    private String string(PgClusterProperty p) {
+        return (String) values.get(p);
+    }
+
+    private Duration duration(PgClusterProperty p) {
+        return (Duration) values.get(p);
+    }
+
+    private int integer(PgClusterProperty p) {
+        return (Integer) values.get(p);
+    }
+
+    static String format(PgClusterProperty p, Object v) {
+        if (v instanceof Duration) {
+            return Units.formatDuration((Duration) v);
+        }
+        if (p.type() == PgClusterProperty.Type.BYTES) {
+            return Units.formatBytes((Long) v);
+        }
+        return String.valueOf(v);
+    }
+
+    /**
+     * Collects and validates settings. Each setter checks its value at once; {@link #build()} fills in defaults
+     * and checks the settings against each other.
+     *
+     * <p>Not thread-safe.
+     */
+    public static final class Builder {
+        private final Map<PgClusterProperty, Object> values = new EnumMap<>(PgClusterProperty.class);
+        private final Properties pgjdbc = new Properties();
+
+        private Builder() {
+        }
+
+        /**
+         * Sets a property by its key: a {@link PgClusterProperty} key, or a pgjdbc connection property, which is
+         * passed to every physical connection.
+         *
+         * @throws PgClusterConfigException for a bad value, or an unknown key (suggesting the nearest known one)
+         */
+        public Builder set(String key, String value) {
+            PgClusterProperty p = PgClusterProperty.forKey(key);
+            if (p != null) {
+                values.put(p, p.parse(value));
+                return this;
+            }
+            if (PgjdbcProperties.isPgjdbcProperty(key)) {
+                if (PgjdbcProperties.isManaged(key)) {
+                    throw PgClusterConfigException.general("pgjdbc property '" + key + "' cannot be set: pgcluster "
+                            + "chooses the server for each connection (use '" + PgjdbcProperties.managedAlternative(key)
+                            + "' instead).");
+                }
+                if (value == null) {
+                    throw PgClusterConfigException.general("pgjdbc property '" + key + "' needs a value.");
+                }
+                pgjdbc.setProperty(key, value);
+                return this;
+            }
+            throw PgClusterConfigException.unknownKey(key, Suggestions.nearest(key));
+        }
+
+        /** Sets every entry; see {@link #set(String, String)}. */
+        public Builder setAll(Map<String, String> settings) {
+            settings.forEach(this::set);
+            return this;
+        }
+
+        public Builder set(PgClusterProperty p, String value) {
+            values.put(p, p.parse(value));
+            return this;
+        }
+
+        /** Removes a setting, so that its default applies again. */
+        public Builder unset(PgClusterProperty p) {
+            values.remove(p);
+            return this;
+        }
+
+        /** Source etcd: Patroni's keys in etcd v3 at these endpoints ({@code HOST:PORT[,HOST:PORT...]}). */
+        public Builder etcd(String endpoints) {
+            return source(Source.ETCD, endpoints);
+        }
+
+        /** Source patroni: Patroni REST API addresses, any member will do. */
+        public Builder patroni(String restAddresses) {
+            return source(Source.PATRONI, restAddresses);
+        }
+
+        /** Source hosts: PostgreSQL servers whose roles are probed. */
+        public Builder hosts(String servers) {
+            return source(Source.HOSTS, servers);
+        }
+
+        /** Source endpoints: one write and one read address, such as HAProxy's or Envoy's ports. */
+        public Builder endpoints(String write, String read) {
+            source(Source.ENDPOINTS, write);
+            return set(PgClusterProperty.READ, read);
+        }
+
+        private Builder source(Source s, String servers) {
+            set(PgClusterProperty.SOURCE, s.key());
+            return set(PgClusterProperty.SERVERS, servers);
+        }
+
+        public Builder scope(String scope) {
+            return set(PgClusterProperty.SCOPE, scope);
+        }
+
+        public Builder namespace(String namespace) {
+            return set(PgClusterProperty.NAMESPACE, namespace);
+        }
+
+        public Builder name(String name) {
+            return set(PgClusterProperty.NAME, name);
+        }
+
+        public Builder database(String database) {
+            return set(PgClusterProperty.DATABASE, database);
+        }
+
+        public Builder user(String user) {
+            return set(PgClusterProperty.USER, user);
+        }
+
+        public Builder password(String password) {
+            return set(PgClusterProperty.PASSWORD, password);
+        }
+
+        public Builder loadBalance(LoadBalance loadBalance) {
+            return set(PgClusterProperty.LOAD_BALANCE, loadBalance.key());
+        }
+
+        public Builder maxReplicaLag(long bytes) {
+            return set(PgClusterProperty.MAX_REPLICA_LAG, Long.toString(bytes));
+        }
+
+        public Builder readFallback(ReadFallback fallback) {
+            return set(PgClusterProperty.READ_FALLBACK, fallback.name().toLowerCase(java.util.Locale.ROOT));
+        }
+
+        public Builder failoverTimeout(Duration timeout) {
+            return set(PgClusterProperty.FAILOVER_TIMEOUT, timeout.toMillis() + "ms");
+        }
+
+        public Builder writePoolSize(int size) {
+            return set(PgClusterProperty.WRITE_POOL_SIZE, Integer.toString(size));
+        }
+
+        public Builder readPoolSize(int size) {
+            return set(PgClusterProperty.READ_POOL_SIZE, Integer.toString(size));
+        }
+
+        /** A pgjdbc connection property for every physical connection, e.g. {@code sslmode=require}. */
+        public Builder pgjdbcProperty(String key, String value) {
+            if (!PgjdbcProperties.isPgjdbcProperty(key)) {
+                throw PgClusterConfigException.unknownKey(key, Suggestions.nearest(key));
+            }
+            return set(key, value);
+        }
+
+        /**
+         * Validates and returns the configuration.
+         *
+         * @throws PgClusterConfigException naming the first setting that is missing or inconsistent
+         */
+        public PgClusterConfig build() {
+            Map<PgClusterProperty, Object> v = new EnumMap<>(values);
+            for (PgClusterProperty p : PgClusterProperty.values()) {
+                if (!v.containsKey(p) && p.defaultValue() != null) {
+                    v.put(p, p.parse(p.defaultValue()));
+                }
+            }
+            String source = (String) v.get(PgClusterProperty.SOURCE);
+            if (source == null) {
+                throw PgClusterConfigException.missing(PgClusterProperty.SOURCE,
+                        "set it to etcd, patroni, hosts or endpoints (or use a jdbc:pgcluster:<source>:// URL)");
+            }
+            if (v.get(PgClusterProperty.SERVERS) == null) {
+                throw PgClusterConfigException.missing(PgClusterProperty.SERVERS,
+                        "list the " + serversMeaning(source) + " as HOST:PORT[,HOST:PORT...]");
+            }
+            String database = (String) v.get(PgClusterProperty.DATABASE);
+            if (database == null || database.isBlank()) {
+                throw PgClusterConfigException.missing(PgClusterProperty.DATABASE, "name the database to connect to");
+            }
+            String scope = (String) v.get(PgClusterProperty.SCOPE);
+            if ("etcd".equals(source) && (scope == null || scope.isBlank())) {
+                throw PgClusterConfigException.missing(PgClusterProperty.SCOPE,
+                        "source etcd reads Patroni's keys under <namespace>/<scope>/; set scope to the Patroni "
+                                + "cluster's 'scope'");
+            }
+            String ns = (String) v.get(PgClusterProperty.NAMESPACE);
+            if (!ns.startsWith("/")) {
+                throw PgClusterProperty.NAMESPACE.invalid(ns, "expected a path starting with '/', such as /service");
+            }
+            if (scope != null && (scope.isBlank() || scope.contains("/"))) {
+                throw PgClusterProperty.SCOPE.invalid(scope, "expected a Patroni scope name without '/'");
+            }
+            boolean endpoints = "endpoints".equals(source);
+            if (endpoints && v.get(PgClusterProperty.READ) == null) {
+                throw PgClusterConfigException.missing(PgClusterProperty.READ,
+                        "source endpoints needs the read address (e.g. HAProxy's read port) as read=HOST:PORT");
+            }
+            if (!endpoints && v.get(PgClusterProperty.READ) != null) {
+                throw PgClusterConfigException.conflict(PgClusterProperty.READ, "pgcluster property 'read' applies "
+                        + "only to source endpoints; source " + source + " finds the replicas itself.");
+            }
+            if (endpoints && ((String) v.get(PgClusterProperty.SERVERS)).contains(",")) {
+                throw PgClusterProperty.SERVERS.invalid((String) v.get(PgClusterProperty.SERVERS),
+                        "source endpoints takes exactly one write address; put the read address in 'read'");
+            }
+            int minIdle = (Integer) v.get(PgClusterProperty.MIN_IDLE);
+            int smallest = Math.min((Integer) v.get(PgClusterProperty.WRITE_POOL_SIZE),
+                    (Integer) v.get(PgClusterProperty.READ_POOL_SIZE));
+            if (minIdle > smallest) {
+                throw PgClusterConfigException.conflict(PgClusterProperty.MIN_IDLE, "pgcluster property 'minIdle' ("
+                        + minIdle + ") is larger than the smaller pool size (" + smallest
+                        + "); lower minIdle or raise writePoolSize/readPoolSize.");
+            }
+            Duration initial = (Duration) v.get(PgClusterProperty.RETRY_INITIAL_BACKOFF);
+            Duration max = (Duration) v.get(PgClusterProperty.RETRY_MAX_BACKOFF);
+            if (initial.compareTo(max) > 0) {
+                throw PgClusterConfigException.conflict(PgClusterProperty.RETRY_INITIAL_BACKOFF,
+                        "pgcluster property 'retryInitialBackoff' (" + Units.formatDuration(initial)
+                                + ") is longer than 'retryMaxBackoff' (" + Units.formatDuration(max) + ").");
+            }
+            Properties pg = new Properties();
+            pg.putAll(pgjdbc);
+            return new PgClusterConfig(v, pg);
+        }
+
+        private static String serversMeaning(String source) {
+            switch (source) {
+                case "etcd":
+                    return "etcd endpoints";
+                case "patroni":
+                    return "Patroni REST API addresses";
+                case "hosts":
+                    return "PostgreSQL servers";
+                default:
+                    return "write address";
+            }
+        }
+    }
+}

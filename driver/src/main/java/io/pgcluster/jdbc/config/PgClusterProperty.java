@@ -1,0 +1,344 @@
+package io.pgcluster.jdbc.config;
+
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The catalog of every pgcluster setting: key, type, default, bounds, allowed values and description.
+ *
+ * <p>It is the single source for the URL parser, {@link PgClusterConfig.Builder}, the driver's
+ * {@code getPropertyInfo}, {@code docs/configuration.md} and Spring Boot's configuration metadata, so a
+ * setting is described once and every entry point validates it the same way. Keys that are not in this
+ * catalog but are pgjdbc connection properties ({@code sslmode}, {@code ApplicationName}, ...) are passed to
+ * every physical connection unchanged.
+ *
+ * <p>Values are written as text: durations as {@code 500ms}, {@code 30s}, {@code 2m}, {@code 1h} or ISO-8601
+ * ({@code PT30S}), a bare number meaning milliseconds (as in HikariCP); sizes as {@code 16MB}, {@code 512kB} or
+ * a bare number of bytes (as in Patroni). {@link #parse(String)} turns text into the typed value and rejects
+ * anything else with a {@link PgClusterConfigException} that names the key, the value and what would be right.
+ *
+ * <p>Thread-safety: immutable.
+ */
+public enum PgClusterProperty {
+    SOURCE("source", Type.CHOICE, null, Group.TOPOLOGY,
+            "Where the cluster's topology comes from: etcd (Patroni's etcd v3 keys, watched), patroni (Patroni's "
+                    + "REST API GET /cluster, polled), hosts (PostgreSQL servers, roles probed with "
+                    + "pg_is_in_recovery()), endpoints (one write and one read address, e.g. HAProxy or Envoy ports).",
+            choices("etcd", "patroni", "hosts", "endpoints")),
+    SERVERS("servers", Type.ADDRESSES, null, Group.TOPOLOGY,
+            "Comma-separated HOST:PORT list: the etcd endpoints (source etcd), Patroni REST API addresses (patroni), "
+                    + "PostgreSQL servers (hosts), or the write address (endpoints)."),
+    READ("read", Type.ADDRESSES, null, Group.TOPOLOGY,
+            "Source endpoints only: the read address HOST:PORT (e.g. HAProxy's or Envoy's read port)."),
+    DATABASE("database", Type.STRING, null, Group.CONNECTION, "Name of the database to connect to."),
+    USER("user", Type.STRING, null, Group.CONNECTION, "Database user for every physical connection."),
+    PASSWORD("password", Type.SECRET, null, Group.CONNECTION,
+            "Password of the database user. Never logged or shown."),
+    SCOPE("scope", Type.STRING, null, Group.TOPOLOGY,
+            "Patroni cluster name (Patroni's 'scope'); required for source etcd. Keys are read under "
+                    + "<namespace>/<scope>/."),
+    NAMESPACE("namespace", Type.STRING, "/service", Group.TOPOLOGY,
+            "Patroni's DCS namespace (Patroni's 'namespace')."),
+    NAME("name", Type.STRING, null, Group.TOPOLOGY,
+            "Name of this cluster in logs, thread names and metrics. Default: the scope, else the first server."),
+    DCS_USER("dcsUser", Type.STRING, null, Group.TOPOLOGY, "User for etcd authentication, if etcd requires it."),
+    DCS_PASSWORD("dcsPassword", Type.SECRET, null, Group.TOPOLOGY,
+            "Password for etcd authentication. Never logged or shown."),
+    DCS_TIMEOUT("dcsTimeout", Type.DURATION, "2s", Group.TOPOLOGY,
+            "Timeout of one request to the DCS or to Patroni's REST API; after it the source counts as "
+                    + "unreachable and the last topology is kept.",
+            Bounds.duration(Duration.ofMillis(100), Duration.ofMinutes(5))),
+    POLL_INTERVAL("pollInterval", Type.DURATION, "1s", Group.TOPOLOGY,
+            "How often the patroni and hosts sources poll, and how often the etcd source checks that etcd is "
+                    + "reachable (its changes arrive through a watch, not by polling).",
+            Bounds.duration(Duration.ofMillis(50), Duration.ofMinutes(10))),
+    LOAD_BALANCE("loadBalance", Type.CHOICE, "roundRobin", Group.ROUTING,
+            "How reads are spread over eligible replicas.",
+            choices("roundRobin", "random", "leastConnections")),
+    MAX_REPLICA_LAG("maxReplicaLag", Type.BYTES, "16MB", Group.ROUTING,
+            "Replicas lagging more than this behind the leader (Patroni's view, refreshed every loop_wait) "
+                    + "get no reads.",
+            Bounds.of(0, Long.MAX_VALUE)),
+    READ_FALLBACK("readFallback", Type.CHOICE, "leader", Group.ROUTING,
+            "What a read-only transaction does when no replica is eligible: run on the leader, or fail with "
+                    + "SQLState 08001.",
+            choices("leader", "fail")),
+    SUSPECT_TIMEOUT("suspectTimeout", Type.DURATION, "5s", Group.ROUTING,
+            "After a connection failure a member gets no new connections for this long, unless the topology "
+                    + "reports it afresh.",
+            Bounds.duration(Duration.ZERO, Duration.ofMinutes(10))),
+    FAILOVER_TIMEOUT("failoverTimeout", Type.DURATION, "30s", Group.FAILOVER,
+            "How long a write waits for a leader (during a failover or switchover) before it fails with "
+                    + "SQLState 08001.",
+            Bounds.duration(Duration.ZERO, Duration.ofHours(1))),
+    RETRY_MAX_ATTEMPTS("retryMaxAttempts", Type.INT, "5", Group.FAILOVER,
+            "Attempts (the first included) of a unit of work run through PgClusterDataSource.inTransaction when "
+                    + "it fails with a retryable SQLState.",
+            Bounds.of(1, 100)),
+    RETRY_INITIAL_BACKOFF("retryInitialBackoff", Type.DURATION, "50ms", Group.FAILOVER,
+            "Pause before the second attempt of a unit of work; doubles per attempt up to retryMaxBackoff.",
+            Bounds.duration(Duration.ZERO, Duration.ofMinutes(1))),
+    RETRY_MAX_BACKOFF("retryMaxBackoff", Type.DURATION, "2s", Group.FAILOVER,
+            "Longest pause between two attempts of a unit of work.",
+            Bounds.duration(Duration.ZERO, Duration.ofMinutes(10))),
+    RETRY_MAX_DURATION("retryMaxDuration", Type.DURATION, "60s", Group.FAILOVER,
+            "No new attempt of a unit of work starts after this long since the first one.",
+            Bounds.duration(Duration.ZERO, Duration.ofHours(1))),
+    WRITE_POOL_SIZE("writePoolSize", Type.INT, "10", Group.POOL,
+            "Maximum physical connections to the leader.", Bounds.of(1, 10_000)),
+    READ_POOL_SIZE("readPoolSize", Type.INT, "10", Group.POOL,
+            "Maximum physical connections to each replica.", Bounds.of(1, 10_000)),
+    MIN_IDLE("minIdle", Type.INT, "1", Group.POOL,
+            "Idle physical connections each pool keeps ready (at most the pool's size).", Bounds.of(0, 10_000)),
+    CONNECTION_TIMEOUT("connectionTimeout", Type.DURATION, "5s", Group.POOL,
+            "Longest wait for a physical connection from one member's pool before another member is tried "
+                    + "(reads) or the leader is waited for again (writes).",
+            Bounds.duration(Duration.ofMillis(250), Duration.ofMinutes(10))),
+    VALIDATION_TIMEOUT("validationTimeout", Type.DURATION, "2s", Group.POOL,
+            "Longest time to check that an idle physical connection is alive.",
+            Bounds.duration(Duration.ofMillis(250), Duration.ofMinutes(1))),
+    IDLE_TIMEOUT("idleTimeout", Type.DURATION, "10m", Group.POOL,
+            "Idle physical connections above minIdle are closed after this long (0 = never).",
+            Bounds.duration(Duration.ZERO, Duration.ofDays(1))),
+    MAX_LIFETIME("maxLifetime", Type.DURATION, "30m", Group.POOL,
+            "Physical connections are replaced after this long (0 = never); keep it below any server or "
+                    + "network idle limit.",
+            Bounds.duration(Duration.ZERO, Duration.ofDays(7))),
+    KEEPALIVE_TIME("keepaliveTime", Type.DURATION, "2m", Group.POOL,
+            "Idle physical connections are pinged this often (0 = never).",
+            Bounds.duration(Duration.ZERO, Duration.ofDays(1)));
+
+    /** The kind of value a property holds, which decides how its text is parsed. */
+    public enum Type {
+        STRING, SECRET, INT, DURATION, BYTES, CHOICE, ADDRESSES
+    }
+
+    /** Sections of the configuration reference. */
+    public enum Group {
+        TOPOLOGY, CONNECTION, ROUTING, FAILOVER, POOL
+    }
+
+    private static final Map<String, PgClusterProperty> BY_KEY;
+
+    static {
+        Map<String, PgClusterProperty> byKey = new HashMap<>();
+        for (PgClusterProperty p : values()) {
+            byKey.put(p.key, p);
+        }
+        BY_KEY = Collections.unmodifiableMap(byKey);
+    }
+
+    private final String key;
+    private final Type type;
+    private final String defaultValue;
+    private final Group group;
+    private final String description;
+    private final List<String> choices;
+    private final Bounds bounds;
+
+    PgClusterProperty(String key, Type type, String defaultValue, Group group, String description) {
+        this(key, type, defaultValue, group, description, List.of(), Bounds.NONE);
+    }
+
+    PgClusterProperty(String key, Type type, String defaultValue, Group group, String description,
+            List<String> choices) {
+        this(key, type, defaultValue, group, description, choices, Bounds.NONE);
+    }
+
+    PgClusterProperty(String key, Type type, String defaultValue, Group group, String description, Bounds bounds) {
+        this(key, type, defaultValue, group, description, List.of(), bounds);
+    }
+
+    PgClusterProperty(String key, Type type, String defaultValue, Group group, String description,
+            List<String> choices, Bounds bounds) {
+        this.key = key;
+        this.type = type;
+        this.defaultValue = defaultValue;
+        this.group = group;
+        this.description = description;
+        this.choices = choices;
+        this.bounds = bounds;
+    }
+
+    /** The key as written in a URL, in {@code Properties} and (under {@code pgcluster.}) in Spring Boot. */
+    public String key() {
+        return key;
+    }
+
+    public Type type() {
+        return type;
+    }
+
+    /** The default as text, or {@code null} when the property has none (required or derived). */
+    public String defaultValue() {
+        return defaultValue;
+    }
+
+    public Group group() {
+        return group;
+    }
+
+    public String description() {
+        return description;
+    }
+
+    /** The allowed values of a {@link Type#CHOICE} property; empty otherwise. */
+    public List<String> choices() {
+        return choices;
+    }
+
+    /** Whether the value is a secret that must never be shown. */
+    public boolean isSecret() {
+        return type == Type.SECRET;
+    }
+
+    /** A human-readable note of the allowed range, e.g. {@code "250ms to 10m"}; empty when unbounded. */
+    public String rangeDescription() {
+        return bounds.describe(type);
+    }
+
+    /** The property with this key (case-sensitive), or {@code null}. */
+    public static PgClusterProperty forKey(String key) {
+        return BY_KEY.get(key);
+    }
+
+    /** The property whose key equals {@code key} ignoring case, or {@code null}. */
+    static PgClusterProperty forKeyIgnoreCase(String key) {
+        for (PgClusterProperty p : values()) {
+            if (p.key.equalsIgnoreCase(key)) {
+                return p;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Parses a value of this property.
+     *
+     * @return a {@code String} (STRING, SECRET, CHOICE, ADDRESSES), {@code Integer} (INT), {@link Duration}
+     *     (DURATION) or {@code Long} (BYTES)
+     * @throws PgClusterConfigException naming the key, the (masked) value and what would be right
+     */
+    public Object parse(String raw) {
+        if (raw == null) {
+            throw invalid(null, "a value is required");
+        }
+        String text = raw.trim();
+        switch (type) {
+            case STRING:
+            case SECRET:
+                return raw;
+            case ADDRESSES:
+                if (text.isEmpty()) {
+                    throw invalid(raw, "expected HOST:PORT[,HOST:PORT...]");
+                }
+                Addresses.parse(this, text);
+                return text;
+            case CHOICE:
+                for (String c : choices) {
+                    if (c.equalsIgnoreCase(text)) {
+                        return c;
+                    }
+                }
+                throw invalid(raw, "expected one of " + String.join(", ", choices));
+            case INT: {
+                int v;
+                try {
+                    v = Integer.parseInt(text);
+                } catch (NumberFormatException e) {
+                    throw invalid(raw, "expected a whole number" + rangeSuffix());
+                }
+                bounds.check(this, raw, v);
+                return v;
+            }
+            case DURATION: {
+                Duration d = Units.parseDuration(text);
+                if (d == null) {
+                    throw invalid(raw, "expected a duration such as 500ms, 30s, 2m or PT30S (a bare number is "
+                            + "milliseconds)" + rangeSuffix());
+                }
+                bounds.check(this, raw, d.toMillis());
+                return d;
+            }
+            case BYTES: {
+                Long b = Units.parseBytes(text);
+                if (b == null) {
+                    throw invalid(raw, "expected a size such as 1048576, 512kB, 16MB or 1GB" + rangeSuffix());
+                }
+                bounds.check(this, raw, b);
+                return b;
+            }
+            default:
+                throw new AssertionError(type);
+        }
+    }
+
+    private String rangeSuffix() {
+        String r = rangeDescription();
+        return r.isEmpty() ? "" : " (" + r + ")";
+    }
+
+    PgClusterConfigException invalid(String raw, String expected) {
+        return PgClusterConfigException.invalidValue(this, raw, expected);
+    }
+
+    private static List<String> choices(String... values) {
+        return List.of(values);
+    }
+
+    /** Inclusive numeric bounds; durations are compared in milliseconds. */
+    static final class Bounds {
+        static final Bounds NONE = new Bounds(Long.MIN_VALUE, Long.MAX_VALUE);
+        final long min;
+        final long max;
+
+        private Bounds(long min, long max) {
+            this.min = min;
+            this.max = max;
+        }
+
+        static Bounds of(long min, long max) {
+            return new Bounds(min, max);
+        }
+
+        static Bounds duration(Duration min, Duration max) {
+            return new Bounds(min.toMillis(), max.toMillis());
+        }
+
+        void check(PgClusterProperty p, String raw, long value) {
+            if (value < min || value > max) {
+                throw p.invalid(raw, "expected " + describe(p.type));
+            }
+        }
+
+        String describe(Type type) {
+            if (this == NONE) {
+                return "";
+            }
+            switch (type) {
+                case DURATION:
+                    return Units.formatDuration(Duration.ofMillis(min)) + " to "
+                            + Units.formatDuration(Duration.ofMillis(max));
+                case BYTES:
+                    return max == Long.MAX_VALUE ? "at least " + min + " bytes" : min + " to " + max + " bytes";
+                default:
+                    return min + " to " + max;
+            }
+        }
+    }
+
+    /** Lower-case keys, for suggestions. */
+    static List<String> keys() {
+        return Arrays.stream(values()).map(p -> p.key).toList();
+    }
+
+    /** The key, so that messages read naturally. */
+    @Override
+    public String toString() {
+        return key;
+    }
+}

@@ -1,0 +1,52 @@
+package io.pgcluster.jdbc.failover;
+
+import java.io.IOException;
+import java.sql.SQLException;
+
+/**
+ * Classifies SQL errors by what they mean for routing and retries.
+ *
+ * <p>A <em>connection failure</em> means the server or the path to it is gone or going: SQLState class 08,
+ * 57P01 (admin shutdown), 57P02 (crash shutdown), 57P03 (cannot connect now), or an I/O exception in the cause
+ * chain. It makes the member suspect and the topology be looked at again. A pool that merely ran out of
+ * connections is not a connection failure.
+ *
+ * <p>Thread-safety: stateless.
+ */
+public final class Failures {
+    private Failures() {
+    }
+
+    /** Whether {@code e} says the member's connection is broken or cannot be opened. */
+    public static boolean isConnectionFailure(SQLException e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof SQLException) {
+                String state = ((SQLException) t).getSQLState();
+                if (state != null && (state.startsWith("08") || state.equals("57P01") || state.equals("57P02")
+                        || state.equals("57P03"))) {
+                    return true;
+                }
+            } else if (t instanceof IOException) {
+                return true;
+            }
+            if (t.getCause() == t) {
+                break;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Whether a transaction that failed with {@code e} may succeed when run again from the start: a connection
+     * failure (the next attempt goes to the current leader or another replica), a serialization failure (40001)
+     * or a deadlock (40P01).
+     */
+    public static boolean isRetryable(Throwable e) {
+        if (!(e instanceof SQLException)) {
+            return false;
+        }
+        SQLException s = (SQLException) e;
+        String state = s.getSQLState();
+        return "40001".equals(state) || "40P01".equals(state) || isConnectionFailure(s);
+    }
+}

@@ -1,0 +1,24 @@
+package io.pgcluster.jdbc.failover;
+
+/**
+ * The SQLStates pgcluster reports for failures it translates; see docs/failover.md.
+ *
+ * <p>Thread-safety: constants only.
+ */
+public final class SqlStates {
+    /** No suitable server: no leader within {@code failoverTimeout}, or no member for a read. */
+    public static final String UNABLE_TO_CONNECT = "08001";
+    /** The connection failed inside a transaction; the transaction was rolled back and may be run again. */
+    public static final String TRANSACTION_LOST = "08006";
+    /** The connection failed during COMMIT (or an autocommit write): whether it committed is unknown. */
+    public static final String OUTCOME_UNKNOWN = "08007";
+    /** The logical connection is closed. */
+    public static final String CONNECTION_CLOSED = "08003";
+    /** The read-only flag changed inside a transaction (as pgjdbc reports it). */
+    public static final String ACTIVE_TRANSACTION = "25001";
+    /** A setting or argument has a bad value. */
+    public static final String INVALID_PARAMETER = "22023";
+
+    private SqlStates() {
+    }
+}

@@ -1,0 +1,17 @@
+package io.pgcluster.jdbc.routing;
+
+import io.pgcluster.jdbc.pool.MemberPool;
+import io.pgcluster.jdbc.topology.Topology;
+import java.util.List;
+
+/**
+ * Where connections go at one moment: the leader's pool and the replicas eligible for reads, derived from one
+ * topology snapshot. Rebuilt, never changed.
+ *
+ * @param topology the snapshot this table was built from
+ * @param leader the leader's pool, or {@code null} while there is no leader
+ * @param readers pools of replicas eligible for reads, sorted by member name (never modified)
+ * @param excluded replicas left out of {@code readers} and why, for error messages
+ */
+public record RoutingTable(Topology topology, MemberPool leader, MemberPool[] readers, List<String> excluded) {
+}

@@ -1,0 +1,274 @@
+package io.pgcluster.jdbc.source;
+
+import io.pgcluster.jdbc.topology.Member;
+import io.pgcluster.jdbc.topology.Role;
+import io.pgcluster.jdbc.topology.Topology;
+import java.net.URI;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Turns what Patroni writes into {@link Topology} snapshots: the keys under {@code <namespace>/<scope>/} in a
+ * DCS, or the body of the REST API's {@code GET /cluster}.
+ *
+ * <p>Accepts Patroni 3 and 4: role {@code master} or {@code primary}, transitional roles and states, a missing
+ * {@code xlog_location}, tags only when not default, unknown fields. A member record that cannot be parsed is
+ * left out of the snapshot with one WARN naming its key (repeated only when its value changes); it never breaks
+ * the snapshot.
+ *
+ * <p>Thread-safety: not thread-safe (remembers which bad values it already reported); one per source.
+ */
+final class PatroniParser {
+    private static final Logger log = LoggerFactory.getLogger(PatroniParser.class);
+
+    private final String cluster;
+    private final Map<String, String> reported = new HashMap<>();
+
+    PatroniParser(String cluster) {
+        this.cluster = cluster;
+    }
+
+    /**
+     * Builds a snapshot from DCS keys.
+     *
+     * @param keys values by key relative to the scope's prefix ({@code leader}, {@code members/pg1}, ...)
+     */
+    Topology fromDcs(Map<String, String> keys) {
+        Topology.Builder b = Topology.builder(cluster);
+        String leader = trimToNull(keys.get("leader"));
+        b.leader(leader);
+        long optime = optime(keys);
+        Map<String, Map<String, Object>> records = new LinkedHashMap<>();
+        for (Map.Entry<String, String> e : keys.entrySet()) {
+            String k = e.getKey();
+            if (k.startsWith("members/") && k.length() > "members/".length()) {
+                Map<String, Object> rec = object(k, e.getValue());
+                if (rec != null) {
+                    records.put(k.substring("members/".length()), rec);
+                }
+            }
+        }
+        if (optime < 0 && leader != null && records.containsKey(leader)) {
+            optime = asLong(records.get(leader).get("xlog_location"));
+        }
+        for (Map.Entry<String, Map<String, Object>> e : records.entrySet()) {
+            String name = e.getKey();
+            Member m = member("members/" + name, name, e.getValue(), name.equals(leader), optime, -1);
+            if (m != null) {
+                b.member(m);
+            }
+        }
+        Map<String, Object> sync = object("sync", keys.get("sync"));
+        if (sync != null && sync.get("sync_standby") instanceof String) {
+            for (String s : ((String) sync.get("sync_standby")).split(",")) {
+                if (!s.isBlank()) {
+                    b.syncStandby(s.trim());
+                }
+            }
+        }
+        Map<String, Object> failover = object("failover", keys.get("failover"));
+        if (failover != null && (failover.get("member") != null || failover.get("candidate") != null
+                || failover.get("leader") != null)) {
+            Object to = failover.get("member") != null ? failover.get("member") : failover.get("candidate");
+            b.pendingSwitchover(new Topology.Switchover(str(failover.get("leader")), str(to),
+                    str(failover.get("scheduled_at"))));
+        }
+        Map<String, Object> config = object("config", keys.get("config"));
+        b.paused(config != null && Boolean.TRUE.equals(config.get("pause")));
+        return b.build();
+    }
+
+    /** Builds a snapshot from the body of Patroni's {@code GET /cluster}. */
+    @SuppressWarnings("unchecked")
+    Topology fromRest(String body) {
+        Map<String, Object> root = Json.parseObject(body);
+        Topology.Builder b = Topology.builder(cluster);
+        Object members = root.get("members");
+        if (!(members instanceof List)) {
+            throw new IllegalArgumentException("GET /cluster answered without a 'members' list");
+        }
+        for (Object o : (List<Object>) members) {
+            if (!(o instanceof Map)) {
+                continue;
+            }
+            Map<String, Object> rec = (Map<String, Object>) o;
+            String name = str(rec.get("name"));
+            if (name == null) {
+                warnOnce("/cluster member", String.valueOf(rec), "no name");
+                continue;
+            }
+            String role = str(rec.get("role"));
+            boolean leader = "leader".equals(role) || "master".equals(role) || "primary".equals(role);
+            Object lag = rec.get("lag");
+            long lagBytes = leader ? 0 : lag instanceof Number ? Math.max(0, ((Number) lag).longValue()) : -1;
+            Member m = member("/cluster member " + name, name, rec, leader, -1, lagBytes);
+            if (m != null) {
+                b.member(m);
+                if (leader) {
+                    b.leader(name);
+                }
+                if ("sync_standby".equals(role)) {
+                    b.syncStandby(name);
+                }
+            }
+        }
+        Object scheduled = root.get("scheduled_switchover");
+        if (scheduled instanceof Map) {
+            Map<String, Object> s = (Map<String, Object>) scheduled;
+            b.pendingSwitchover(new Topology.Switchover(str(s.get("from")), str(s.get("to")), str(s.get("at"))));
+        }
+        b.paused(Boolean.TRUE.equals(root.get("pause")));
+        return b.build();
+    }
+
+    /**
+     * One member from its record; {@code null} (after one WARN) when the record has no usable address.
+     *
+     * @param optime the leader's WAL position for lag (DCS), or -1
+     * @param lagBytes lag as reported (REST), or -1 to compute it from {@code optime}
+     */
+    @SuppressWarnings("unchecked")
+    private Member member(String key, String name, Map<String, Object> rec, boolean isLeader, long optime,
+            long lagBytes) {
+        String host;
+        int port;
+        try {
+            if (rec.get("host") instanceof String) {
+                host = (String) rec.get("host");
+                port = rec.get("port") instanceof Number ? ((Number) rec.get("port")).intValue() : 5432;
+            } else {
+                String connUrl = str(rec.get("conn_url"));
+                if (connUrl == null) {
+                    throw new IllegalArgumentException("no conn_url");
+                }
+                URI uri = URI.create(connUrl);
+                host = uri.getHost();
+                port = uri.getPort() < 0 ? 5432 : uri.getPort();
+                if (host == null) {
+                    throw new IllegalArgumentException("no host in conn_url");
+                }
+                if (host.startsWith("[") && host.endsWith("]")) {
+                    host = host.substring(1, host.length() - 1);
+                }
+            }
+            if (port < 1 || port > 65535) {
+                throw new IllegalArgumentException("port " + port + " out of range");
+            }
+        } catch (IllegalArgumentException e) {
+            warnOnce(key, String.valueOf(rec), e.getMessage());
+            return null;
+        }
+        reported.remove(key);
+        long wal = asLong(rec.get("xlog_location"));
+        if (wal < 0) {
+            wal = lsn(rec.get("replay_lsn"));
+        }
+        long lag = lagBytes;
+        if (isLeader) {
+            lag = 0;
+        } else if (lag < 0 && optime >= 0 && wal >= 0) {
+            lag = Math.max(0, optime - wal);
+        }
+        Map<String, String> tags = new HashMap<>();
+        if (rec.get("tags") instanceof Map) {
+            ((Map<String, Object>) rec.get("tags")).forEach((k, v) -> tags.put(k, String.valueOf(v)));
+        }
+        Role role = Role.fromPatroni(str(rec.get("role")));
+        return new Member(name, host, port, role, str(rec.get("state")), asLong(rec.get("timeline")), wal, lag, tags,
+                str(rec.get("api_url")));
+    }
+
+    private long optime(Map<String, String> keys) {
+        Map<String, Object> status = object("status", keys.get("status"));
+        if (status != null) {
+            long v = asLong(status.get("optime"));
+            if (v >= 0) {
+                return v;
+            }
+        }
+        String legacy = trimToNull(keys.get("optime/leader"));
+        if (legacy != null) {
+            try {
+                return Long.parseLong(legacy);
+            } catch (NumberFormatException e) {
+                warnOnce("optime/leader", legacy, "not a number");
+            }
+        }
+        return -1;
+    }
+
+    /** Parses a JSON object value; {@code null} for an absent or empty value, or (after one WARN) a bad one. */
+    private Map<String, Object> object(String key, String value) {
+        if (value == null || value.isBlank()) {
+            return null;
+        }
+        try {
+            Map<String, Object> m = Json.parseObject(value);
+            reported.remove(key);
+            return m;
+        } catch (IllegalArgumentException e) {
+            warnOnce(key, value, e.getMessage());
+            return null;
+        }
+    }
+
+    private void warnOnce(String key, String value, String why) {
+        if (!value.equals(reported.put(key, value))) {
+            log.warn("pgcluster {}: skipping Patroni record '{}' that cannot be parsed ({}): {}", cluster, key, why,
+                    abbreviate(value));
+        }
+    }
+
+    private static String abbreviate(String v) {
+        return v.length() > 300 ? v.substring(0, 300) + "..." : v;
+    }
+
+    private static long asLong(Object o) {
+        if (o instanceof Number) {
+            return ((Number) o).longValue();
+        }
+        if (o instanceof String) {
+            try {
+                return Long.parseLong((String) o);
+            } catch (NumberFormatException e) {
+                return -1;
+            }
+        }
+        return -1;
+    }
+
+    /** A PostgreSQL LSN such as {@code 0/3000148} in bytes, or a number as such; -1 when absent or malformed. */
+    static long lsn(Object o) {
+        if (o instanceof Number) {
+            return ((Number) o).longValue();
+        }
+        if (o instanceof String) {
+            String s = (String) o;
+            int slash = s.indexOf('/');
+            if (slash > 0) {
+                try {
+                    return (Long.parseLong(s.substring(0, slash), 16) << 32) | Long.parseLong(s.substring(slash + 1), 16);
+                } catch (NumberFormatException e) {
+                    return -1;
+                }
+            }
+        }
+        return -1;
+    }
+
+    private static String str(Object o) {
+        return o == null ? null : String.valueOf(o);
+    }
+
+    private static String trimToNull(String s) {
+        if (s == null) {
+            return null;
+        }
+        String t = s.trim();
+        return t.isEmpty() ? null : t;
+    }
+}

@@ -1,0 +1,144 @@
+package io.pgcluster.jdbc.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+class PgClusterConfigTest {
+
+    private static PgClusterConfig.Builder etcd() {
+        return PgClusterConfig.builder().etcd("10.0.0.1:2379,10.0.0.2").scope("orders").database("orders")
+                .user("app").password("s3cret-pw");
+    }
+
+    @Test
+    void defaultsComeFromTheCatalog() {
+        PgClusterConfig c = etcd().build();
+        assertThat(c.source()).isEqualTo(PgClusterConfig.Source.ETCD);
+        assertThat(c.servers()).containsExactly(new HostAndPort("10.0.0.1", 2379), new HostAndPort("10.0.0.2", 2379));
+        assertThat(c.namespace()).isEqualTo("/service");
+        assertThat(c.failoverTimeout()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(c.maxReplicaLag()).isEqualTo(16L << 20);
+        assertThat(c.loadBalance()).isEqualTo(PgClusterConfig.LoadBalance.ROUND_ROBIN);
+        assertThat(c.readFallback()).isEqualTo(PgClusterConfig.ReadFallback.LEADER);
+        assertThat(c.writePoolSize()).isEqualTo(10);
+        assertThat(c.name()).isEqualTo("orders");
+        for (PgClusterProperty p : PgClusterProperty.values()) {
+            if (p.defaultValue() != null) {
+                assertThat(c.value(p)).as(p.key()).isEqualTo(p.parse(p.defaultValue()));
+            }
+        }
+    }
+
+    @Test
+    void valuesAreParsedWithUnits() {
+        PgClusterConfig c = etcd().set("failoverTimeout", "1500ms").set("maxReplicaLag", "512kB")
+                .set("loadBalance", "LEASTCONNECTIONS").set("readFallback", "fail").set("connectionTimeout", "PT2S")
+                .set("pollInterval", "250").build();
+        assertThat(c.failoverTimeout()).isEqualTo(Duration.ofMillis(1500));
+        assertThat(c.maxReplicaLag()).isEqualTo(512 * 1024);
+        assertThat(c.loadBalance()).isEqualTo(PgClusterConfig.LoadBalance.LEAST_CONNECTIONS);
+        assertThat(c.readFallback()).isEqualTo(PgClusterConfig.ReadFallback.FAIL);
+        assertThat(c.connectionTimeout()).isEqualTo(Duration.ofSeconds(2));
+        assertThat(c.pollInterval()).isEqualTo(Duration.ofMillis(250));
+    }
+
+    @Test
+    void badValuesNameTheSettingAndWhatWouldBeRight() {
+        assertThatThrownBy(() -> etcd().set("failoverTimeout", "30x"))
+                .isInstanceOf(PgClusterConfigException.class)
+                .hasMessageContaining("'30x'").hasMessageContaining("failoverTimeout")
+                .hasMessageContaining("500ms, 30s");
+        assertThatThrownBy(() -> etcd().set("writePoolSize", "-3"))
+                .hasMessageContaining("writePoolSize").hasMessageContaining("1 to 10000");
+        assertThatThrownBy(() -> etcd().set("writePoolSize", "ten")).hasMessageContaining("whole number");
+        assertThatThrownBy(() -> etcd().set("connectionTimeout", "10ms")).hasMessageContaining("250ms to 10m");
+        assertThatThrownBy(() -> etcd().set("loadBalance", "fastest"))
+                .hasMessageContaining("roundRobin, random, leastConnections");
+        assertThatThrownBy(() -> etcd().set("maxReplicaLag", "12 parsecs")).hasMessageContaining("16MB");
+        PgClusterConfigException e = org.junit.jupiter.api.Assertions.assertThrows(PgClusterConfigException.class,
+                () -> etcd().set("readPoolSize", "0"));
+        assertThat(e.property()).isEqualTo(PgClusterProperty.READ_POOL_SIZE);
+        assertThat(e.key()).isEqualTo("readPoolSize");
+    }
+
+    @Test
+    void addressesAreChecked() {
+        assertThatThrownBy(() -> PgClusterConfig.builder().etcd("host:99999"))
+                .hasMessageContaining("port '99999'").hasMessageContaining("1 to 65535");
+        assertThatThrownBy(() -> PgClusterConfig.builder().etcd("a:1,,b:2")).hasMessageContaining("empty address");
+        assertThatThrownBy(() -> PgClusterConfig.builder().etcd("a b:1")).hasMessageContaining("no valid host");
+        assertThatThrownBy(() -> PgClusterConfig.builder().etcd("::1:2379")).hasMessageContaining("[::1]:5432");
+        PgClusterConfig c = PgClusterConfig.builder().hosts("[::1]:5433,db2").database("d").build();
+        assertThat(c.servers()).containsExactly(new HostAndPort("::1", 5433), new HostAndPort("db2", 5432));
+        assertThat(c.servers().get(0).toString()).isEqualTo("[::1]:5433");
+    }
+
+    @Test
+    void missingAndInconsistentSettingsFailAtBuild() {
+        assertThatThrownBy(() -> PgClusterConfig.builder().database("d").build())
+                .hasMessageContaining("'source' is required").hasMessageContaining("etcd, patroni, hosts or endpoints");
+        assertThatThrownBy(() -> PgClusterConfig.builder().set("source", "etcd").database("d").scope("s").build())
+                .hasMessageContaining("'servers' is required").hasMessageContaining("etcd endpoints");
+        assertThatThrownBy(() -> PgClusterConfig.builder().etcd("e:2379").scope("s").build())
+                .hasMessageContaining("'database' is required");
+        assertThatThrownBy(() -> PgClusterConfig.builder().etcd("e:2379").database("d").build())
+                .hasMessageContaining("'scope' is required").hasMessageContaining("Patroni");
+        assertThatThrownBy(() -> PgClusterConfig.builder().set("source", "endpoints").set("servers", "w:5432")
+                .database("d").build()).hasMessageContaining("'read' is required");
+        assertThatThrownBy(() -> etcd().set("read", "r:5433").build())
+                .hasMessageContaining("only to source endpoints");
+        assertThatThrownBy(() -> PgClusterConfig.builder().endpoints("w:1,w2:1", "r:2").database("d").build())
+                .hasMessageContaining("exactly one write address");
+        assertThatThrownBy(() -> etcd().set("minIdle", "20").build())
+                .hasMessageContaining("'minIdle' (20) is larger than the smaller pool size (10)");
+        assertThatThrownBy(() -> etcd().set("retryInitialBackoff", "5s").build())
+                .hasMessageContaining("'retryInitialBackoff' (5s) is longer than 'retryMaxBackoff' (2s)");
+        assertThatThrownBy(() -> etcd().namespace("service").build()).hasMessageContaining("starting with '/'");
+        assertThatThrownBy(() -> etcd().scope("a/b").build()).hasMessageContaining("without '/'");
+        assertThatThrownBy(() -> PgClusterConfig.builder().set("source", "consul"))
+                .hasMessageContaining("expected one of etcd, patroni, hosts, endpoints");
+    }
+
+    @Test
+    void unknownKeysSuggestTheNearestOne() {
+        assertThatThrownBy(() -> etcd().set("scpoe", "x")).hasMessage("Unknown property 'scpoe': did you mean 'scope'?");
+        assertThatThrownBy(() -> etcd().set("maxReplicaLAG", "1MB"))
+                .hasMessageContaining("did you mean 'maxReplicaLag'?");
+        assertThatThrownBy(() -> etcd().set("failovertimeout", "1s"))
+                .hasMessageContaining("did you mean 'failoverTimeout'?");
+        assertThatThrownBy(() -> etcd().set("sslmdoe", "require")).hasMessageContaining("did you mean 'sslmode'?");
+        assertThatThrownBy(() -> etcd().set("zzzzzzzz", "1")).hasMessageContaining("neither a pgcluster property");
+    }
+
+    @Test
+    void pgjdbcPropertiesPassThroughExceptThoseThatChooseTheServer() {
+        PgClusterConfig c = etcd().set("sslmode", "disable").set("ApplicationName", "orders-api")
+                .set("prepareThreshold", "3").build();
+        assertThat(c.pgjdbcProperties()).containsEntry("sslmode", "disable").containsEntry("prepareThreshold", "3");
+        assertThatThrownBy(() -> etcd().set("targetServerType", "primary"))
+                .hasMessageContaining("pgcluster chooses the server");
+        assertThatThrownBy(() -> etcd().set("readOnly", "true")).hasMessageContaining("Connection.setReadOnly");
+    }
+
+    @Test
+    void secretsNeverShow() {
+        PgClusterConfig c = etcd().set("dcsUser", "root").set("dcsPassword", "etcd-pw").set("sslpassword", "key-pw")
+                .build();
+        assertThat(c.toString()).doesNotContain("s3cret-pw").doesNotContain("etcd-pw").doesNotContain("key-pw")
+                .contains("password=****").contains("dcsUser=root");
+        assertThatThrownBy(() -> etcd().set("password", null)).hasMessageNotContaining("s3cret-pw");
+        assertThat(c.password()).isEqualTo("s3cret-pw");
+    }
+
+    @Test
+    void toBuilderCopiesEverything() {
+        PgClusterConfig c = etcd().set("sslmode", "disable").set("readPoolSize", "3").build();
+        PgClusterConfig d = c.toBuilder().set("readPoolSize", "4").build();
+        assertThat(d.readPoolSize()).isEqualTo(4);
+        assertThat(d.pgjdbcProperties()).containsEntry("sslmode", "disable");
+        assertThat(d.password()).isEqualTo("s3cret-pw");
+    }
+}

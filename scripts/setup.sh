@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Installs what pgcluster's tests and demo need on Debian 12, only when it is missing.
+# Safe to run any number of times. Needs root (or sudo) for apt.
+set -euo pipefail
+
+log() { printf '[setup] %s\n' "$*"; }
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null 2>&1; then SUDO="sudo"; else
+    log "not root and no sudo: cannot install packages"; exit 1; fi
+fi
+
+# Debian's server packages, and the binaries that prove they are installed.
+PACKAGES=(postgresql-15 postgresql-client-15 patroni python3-etcd python3-psycopg2
+          etcd-server etcd-client pgbouncer haproxy)
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+java_ok=false
+if command -v java >/dev/null 2>&1; then
+  v=$(java -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -n1)
+  [ -n "$v" ] && [ "$v" -ge 17 ] && java_ok=true
+fi
+$java_ok || missing+=(openjdk-17-jdk-headless)
+command -v mvn >/dev/null 2>&1 || missing+=(maven)
+command -v setpriv >/dev/null 2>&1 || missing+=(util-linux)
+
+if [ ${#missing[@]} -gt 0 ]; then
+  log "installing: ${missing[*]}"
+  # No default cluster on :5432: the rig creates its own clusters on free ports.
+  $SUDO mkdir -p /etc/postgresql-common/createcluster.d
+  echo "create_main_cluster = false" | $SUDO tee /etc/postgresql-common/createcluster.d/pgcluster.conf >/dev/null
+  # Keep package scripts from starting services (etcd, haproxy, pgbouncer) on their fixed ports.
+  added_policy=false
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
+    $SUDO chmod +x /usr/sbin/policy-rc.d
+    added_policy=true
+  fi
+  trap '$added_policy && $SUDO rm -f /usr/sbin/policy-rc.d' EXIT
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -q
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+else
+  log "all packages present"
+fi
+
+# The servers run as 'postgres' (PostgreSQL and PgBouncer refuse root); the package creates that user.
+id postgres >/dev/null 2>&1 || { log "user 'postgres' is missing after install"; exit 1; }
+log "java: $(java -version 2>&1 | head -n1); maven: $(mvn -v 2>/dev/null | head -n1)"
