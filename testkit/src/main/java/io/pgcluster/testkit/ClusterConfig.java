@@ -1,0 +1,98 @@
+package io.pgcluster.testkit;
+
+import java.lang.annotation.Documented;
+import java.lang.annotation.ElementType;
+import java.lang.annotation.Inherited;
+import java.lang.annotation.Retention;
+import java.lang.annotation.RetentionPolicy;
+import java.lang.annotation.Target;
+
+/**
+ * The cluster a test class wants from {@link PatroniClusterExtension}. Test classes with equal settings share one
+ * cluster per JVM; a class without this annotation gets the defaults (3 nodes, nothing else). Put it on the test
+ * class (or an enclosing class of a {@code @Nested} class) next to {@link PatroniClusterTest}.
+ *
+ * <pre>{@code
+ * @PatroniClusterTest
+ * @ClusterConfig(haProxy = true, pgBouncer = true, faultProxies = true)
+ * class FailoverIT {
+ *   @Test
+ *   void survivesSwitchover(PatroniCluster cluster) { ... }
+ * }
+ * }</pre>
+ */
+@Documented
+@Inherited
+@Retention(RetentionPolicy.RUNTIME)
+@Target(ElementType.TYPE)
+public @interface ClusterConfig {
+    /**
+     * Number of Patroni nodes.
+     *
+     * @return 1..9, default 3
+     */
+    int nodes() default 3;
+
+    /**
+     * Patroni scope.
+     *
+     * @return the scope, default {@code pgcluster-test}
+     */
+    String scope() default PatroniCluster.DEFAULT_SCOPE;
+
+    /**
+     * Leader key TTL in seconds.
+     *
+     * @return default 10
+     */
+    int ttl() default 10;
+
+    /**
+     * Patroni's loop_wait in seconds.
+     *
+     * @return default 2
+     */
+    int loopWait() default 2;
+
+    /**
+     * Patroni's retry_timeout in seconds.
+     *
+     * @return default 4
+     */
+    int retryTimeout() default 4;
+
+    /**
+     * Whether to start HAProxy.
+     *
+     * @return default false
+     */
+    boolean haProxy() default false;
+
+    /**
+     * HAProxy check timing.
+     *
+     * @return default {@link HaProxyChecks#TIGHT}
+     */
+    HaProxyChecks haProxyChecks() default HaProxyChecks.TIGHT;
+
+    /**
+     * Whether to start the PgBouncer pair (implies HAProxy).
+     *
+     * @return default false
+     */
+    boolean pgBouncer() default false;
+
+    /**
+     * Whether to put fault proxies in front of every node and etcd.
+     *
+     * @return default false
+     */
+    boolean faultProxies() default false;
+
+    /**
+     * Whether to bootstrap with Patroni's synchronous_mode.
+     *
+     * @return default false
+     */
+    boolean synchronousMode() default false;
+}

@@ -1,0 +1,95 @@
+package io.pgcluster.testkit;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.function.UnaryOperator;
+
+/**
+ * Every knob of the rig that is read from the environment: a system property, else an environment variable, else the
+ * Debian default. One catalog feeds the lookups, the error messages and docs/testing.md.
+ */
+enum Setting {
+    PG_BIN_DIR("pgcluster.testkit.pgBinDir", "PGCLUSTER_PG_BIN_DIR", "/usr/lib/postgresql/15/bin",
+            "directory with PostgreSQL 15's postgres, initdb, pg_ctl, pg_basebackup, pg_rewind and psql"),
+    PATRONI("pgcluster.testkit.patroni", "PGCLUSTER_PATRONI", "/usr/bin/patroni", "the patroni script"),
+    PATRONICTL("pgcluster.testkit.patronictl", "PGCLUSTER_PATRONICTL", "/usr/bin/patronictl",
+            "the patronictl script (printed in rig.env for manual use)"),
+    PYTHON("pgcluster.testkit.python", "PGCLUSTER_PYTHON", "/usr/bin/python3",
+            "the Python that runs Patroni; needs psycopg2 and python3-etcd (Debian's python3 has them)"),
+    ETCD("pgcluster.testkit.etcd", "PGCLUSTER_ETCD", "/usr/bin/etcd", "the etcd server (v3 API)"),
+    PGBOUNCER("pgcluster.testkit.pgbouncer", "PGCLUSTER_PGBOUNCER", "/usr/sbin/pgbouncer", "the PgBouncer binary"),
+    HAPROXY("pgcluster.testkit.haproxy", "PGCLUSTER_HAPROXY", "/usr/sbin/haproxy", "the HAProxy binary"),
+    RUN_AS_USER("pgcluster.testkit.runAsUser", "PGCLUSTER_RUN_AS_USER", "postgres",
+            "OS user that runs the servers when the JVM runs as root (ignored otherwise)"),
+    TMP_DIR("pgcluster.testkit.tmpDir", "PGCLUSTER_TMP_DIR", System.getProperty("java.io.tmpdir"),
+            "parent of the per-cluster folders pgcluster-testkit-*"),
+    KEEP_DIR("pgcluster.testkit.keepDir", "PGCLUSTER_KEEP_DIR", "false",
+            "true: keep the cluster folder (configs, logs, data) after close, for post-mortems");
+
+    private final String property;
+    private final String envVar;
+    private final String defaultValue;
+    private final String description;
+
+    Setting(String property, String envVar, String defaultValue, String description) {
+        this.property = property;
+        this.envVar = envVar;
+        this.defaultValue = defaultValue;
+        this.description = description;
+    }
+
+    String property() {
+        return property;
+    }
+
+    String envVar() {
+        return envVar;
+    }
+
+    String defaultValue() {
+        return defaultValue;
+    }
+
+    String description() {
+        return description;
+    }
+
+    /** The value from system properties, else the environment, else the default. */
+    String value() {
+        return value(System::getProperty, System::getenv);
+    }
+
+    String value(UnaryOperator<String> properties, UnaryOperator<String> environment) {
+        String v = properties.apply(property);
+        if (v == null || v.isBlank()) {
+            v = environment.apply(envVar);
+        }
+        return v == null || v.isBlank() ? defaultValue : v.trim();
+    }
+
+    boolean isTrue() {
+        return Boolean.parseBoolean(value());
+    }
+
+    /** The value as a path to an executable file (or a directory for {@link #PG_BIN_DIR}); fails if it is missing. */
+    Path executable() {
+        Path p = Path.of(value());
+        boolean ok = this == PG_BIN_DIR ? Files.isDirectory(p) : Files.isRegularFile(p) && Files.isExecutable(p);
+        if (!ok) {
+            throw new TestkitException(String.format(
+                    "%s not found at %s (%s). Install the Debian package or point -D%s=... / %s=... at it.",
+                    description, p, this == PG_BIN_DIR ? "not a directory" : "missing or not executable", property, envVar));
+        }
+        return p;
+    }
+
+    /** {@code <pgBinDir>/<tool>}, checked. */
+    static Path pgTool(String tool) {
+        Path p = PG_BIN_DIR.executable().resolve(tool);
+        if (!Files.isExecutable(p)) {
+            throw new TestkitException(String.format("%s not found in %s; set -D%s=... / %s=... to PostgreSQL 15's bin dir",
+                    tool, p.getParent(), PG_BIN_DIR.property, PG_BIN_DIR.envVar));
+        }
+        return p;
+    }
+}

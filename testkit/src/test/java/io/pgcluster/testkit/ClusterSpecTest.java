@@ -1,0 +1,52 @@
+package io.pgcluster.testkit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Test;
+
+class ClusterSpecTest {
+    @Test
+    void builderDefaultsEqualAnnotationDefaults() {
+        ClusterSpec fromBuilder = PatroniCluster.builder().spec();
+        ClusterSpec fromAnnotation = PatroniClusterExtension.specFor(ClusterSpecTest.class);
+        assertThat(fromBuilder).isEqualTo(fromAnnotation).hasSameHashCodeAs(fromAnnotation);
+        assertThat(fromBuilder.nodes).isEqualTo(3);
+        assertThat(fromBuilder.scope).isEqualTo("pgcluster-test");
+        assertThat(fromBuilder.namespace).isEqualTo("/service");
+        assertThat(fromBuilder.ttl).isEqualTo(10);
+        assertThat(fromBuilder.loopWait).isEqualTo(2);
+        assertThat(fromBuilder.retryTimeout).isEqualTo(4);
+        assertThat(fromBuilder.haProxy).isFalse();
+        assertThat(fromBuilder.pgBouncer).isFalse();
+        assertThat(fromBuilder.faultProxies).isFalse();
+        assertThat(fromBuilder.haProxyChecks).isEqualTo(HaProxyChecks.TIGHT);
+    }
+
+    @ClusterConfig(pgBouncer = true, faultProxies = true)
+    static class Full {
+        @Nested
+        class Inner {}
+    }
+
+    @Test
+    void annotationSelectsTheClusterAndNestedClassesInheritIt() {
+        ClusterSpec full = PatroniClusterExtension.specFor(Full.class);
+        assertThat(full.pgBouncer).isTrue();
+        assertThat(full.haProxy).as("PgBouncer implies HAProxy").isTrue();
+        assertThat(full).isEqualTo(PatroniClusterExtension.specFor(Full.Inner.class))
+                .isEqualTo(PatroniCluster.builder().withPgBouncer(true).withHaProxy(true).withFaultProxies(true).spec())
+                .isNotEqualTo(PatroniCluster.builder().spec());
+    }
+
+    @Test
+    void rejectsBadSettingsNamingThem() {
+        assertThatThrownBy(() -> PatroniCluster.builder().nodes(0).spec()).hasMessageContaining("nodes must be 1..9");
+        assertThatThrownBy(() -> PatroniCluster.builder().timing(5, 2, 4).spec())
+                .hasMessageContaining("ttl (5) must be >= loop_wait + 2 * retry_timeout (2 + 2 * 4 = 10)");
+        assertThatThrownBy(() -> PatroniCluster.builder().namespace("service").spec()).hasMessageContaining("namespace");
+        assertThatThrownBy(() -> PatroniCluster.builder().scope("a b").spec()).hasMessageContaining("scope");
+        assertThat(PatroniCluster.builder().timing(5, 1, 2).spec().ttl).isEqualTo(5);
+    }
+}

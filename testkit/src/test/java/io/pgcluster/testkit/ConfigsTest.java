@@ -1,0 +1,78 @@
+package io.pgcluster.testkit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class ConfigsTest {
+    private static ClusterSpec spec(HaProxyChecks checks, boolean sync) {
+        return new ClusterSpec(3, "demo", "/service", 10, 2, 4, true, checks, true, true, sync, 1048576, 120);
+    }
+
+    @Test
+    void patroniYamlHasTimingAddressesAndAuthentication() {
+        Secrets secrets = new Secrets();
+        String y = Configs.patroniYaml(spec(HaProxyChecks.TIGHT, true), "pg2", 5442, 6442, 8009, 2379,
+                Path.of("/tmp/x/pg2/data"), Path.of("/tmp/x/pg2/pgpass"), Path.of("/usr/lib/postgresql/15/bin"), secrets);
+        assertThat(y).contains("scope: demo\n", "namespace: '/service'\n", "name: pg2\n",
+                "  listen: 127.0.0.1:8009\n", "etcd3:\n  hosts: 127.0.0.1:2379\n",
+                "    ttl: 10\n    loop_wait: 2\n    retry_timeout: 4\n", "    synchronous_mode: true\n",
+                "      use_pg_rewind: true\n", "      use_slots: true\n",
+                "  listen: 127.0.0.1:5442\n  connect_address: 127.0.0.1:6442\n",
+                "  data_dir: '/tmp/x/pg2/data'\n", "  bin_dir: '/usr/lib/postgresql/15/bin'\n",
+                "    shared_buffers: 32MB\n", "        max_connections: 100\n", "        wal_keep_size: 64MB\n",
+                "        max_wal_senders: 10\n", "        wal_log_hints: 'on'\n", "        hot_standby: 'on'\n",
+                "password: '" + secrets.superuserPassword + "'",
+                "    - host replication replicator 127.0.0.1/32 scram-sha-256\n",
+                "    - host all all 127.0.0.1/32 scram-sha-256\n");
+        assertThat(y).doesNotContain("trust");
+    }
+
+    @Test
+    void haproxyUsesPatroniChecksAndTheChosenTiming() {
+        List<Configs.Backend> backends = List.of(new Configs.Backend("pg1", 6441, 8008),
+                new Configs.Backend("pg2", 6442, 8009));
+        String tight = Configs.haproxyCfg(spec(HaProxyChecks.TIGHT, false), 5000, 5001, 7000, backends);
+        assertThat(tight).contains("listen write\n    bind 127.0.0.1:5000\n", "option httpchk GET /primary\n",
+                "listen read\n    bind 127.0.0.1:5001\n", "option httpchk GET /replica?lag=1048576\n",
+                "http-check expect status 200", "default-server inter 1s fall 2 rise 1 on-marked-down shutdown-sessions",
+                "server pg1 127.0.0.1:6441 maxconn 100 check port 8008", "server pg2 127.0.0.1:6442 maxconn 100 check "
+                        + "port 8009", "bind 127.0.0.1:7000");
+        String docs = Configs.haproxyCfg(spec(HaProxyChecks.PATRONI_DOCS, false), 5000, 5001, 7000, backends);
+        assertThat(docs).contains("default-server inter 3s fall 3 rise 2 on-marked-down shutdown-sessions",
+                "timeout check 5s");
+        assertThat(HaProxyChecks.TIGHT.serverOptions()).isEqualTo("inter 1s fall 2 rise 1");
+        assertThat(HaProxyChecks.PATRONI_DOCS.serverOptions()).isEqualTo("inter 3s fall 3 rise 2");
+    }
+
+    @Test
+    void pgbouncerForwardsToHaproxyWithScram() {
+        String ini = Configs.pgbouncerIni("read", 6432, 5001, Path.of("/x/userlist.txt"));
+        assertThat(ini).contains("* = host=127.0.0.1 port=5001\n", "listen_addr = 127.0.0.1\n", "listen_port = 6432\n",
+                "auth_type = scram-sha-256\n", "auth_file = /x/userlist.txt\n", "pool_mode = session\n",
+                "server_login_retry = 1\n", "ignore_startup_parameters = extra_float_digits\n");
+        Secrets s = new Secrets();
+        assertThat(Configs.userlist(s)).isEqualTo("\"app\" \"" + s.appPassword + "\"\n\"postgres\" \""
+                + s.superuserPassword + "\"\n");
+    }
+
+    @Test
+    void etcdRunsFromFlagsSoTheGrpcGatewayIsOn() {
+        List<String> cmd = Configs.etcdCommand(Path.of("/usr/bin/etcd"), "demo", Path.of("/d"), 2379, 2380);
+        assertThat(cmd).startsWith("/usr/bin/etcd").doesNotContain("--config-file")
+                .containsSubsequence("--listen-client-urls", "http://127.0.0.1:2379")
+                .containsSubsequence("--initial-cluster", "etcd1=http://127.0.0.1:2380")
+                .containsSubsequence("--data-dir", "/d");
+    }
+
+    @Test
+    void secretsAreRandomAndNeedNoQuoting() {
+        Secrets a = new Secrets();
+        Secrets b = new Secrets();
+        assertThat(a.appPassword).isNotEqualTo(b.appPassword).matches("[A-Za-z0-9]{20}");
+        assertThat(a.superuserPassword).isNotEqualTo(a.appPassword);
+        assertThat(Configs.q("it's")).isEqualTo("'it''s'");
+    }
+}
