@@ -42,8 +42,7 @@ final class Cluster implements AutoCloseable {
         this.poolsThread = DaemonThreads.scheduler(name, "pools");
         ServerConnector connector = new ServerConnector(config);
         this.view = new ClusterView(name);
-        this.pools = new Pools(name, config, connector, poolsThread, DaemonThreads.numbered(name, "connector"),
-                view::requestRefresh);
+        this.pools = new Pools(name, config, connector, poolsThread, view::requestRefresh);
         this.router = new Router(config, view, pools, metrics);
         view.addListener(router);
         TopologySource s = null;
@@ -93,20 +92,23 @@ final class Cluster implements AutoCloseable {
         return maxStatementAttempts;
     }
 
-    void connectionClosed() {
-        // reserved for accounting of open logical connections
-    }
-
+    /**
+     * Stops following the topology, refuses new work, shuts every pool down (aborting connections in use) and
+     * stops both threads.
+     */
     @Override
     public void close() {
         source.close();
-        topologyThread.shutdownNow();
+        router.close();
+        topologyThread.shutdown();
         pools.close();
-        poolsThread.shutdownNow();
+        poolsThread.shutdown();
         try {
             if (!topologyThread.awaitTermination(5, TimeUnit.SECONDS)
-                    || !poolsThread.awaitTermination(5, TimeUnit.SECONDS)) {
+                    | !poolsThread.awaitTermination(5, TimeUnit.SECONDS)) {
                 log.warn("pgcluster {}: a pgcluster thread did not stop within 5 s", name);
+                topologyThread.shutdownNow();
+                poolsThread.shutdownNow();
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -2,28 +2,19 @@ package io.pgcluster.jdbc;
 
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadFactory;
-import java.util.concurrent.atomic.AtomicInteger;
 
-/** Names and creates pgcluster's threads: daemon, named {@code pgcluster-<cluster>-<role>}. */
+/** Creates pgcluster's own threads: daemon, named {@code pgcluster-<cluster>-<role>}. */
 final class DaemonThreads implements ThreadFactory {
-    private final String prefix;
-    private final AtomicInteger count = new AtomicInteger();
-    private final boolean numbered;
+    private final String name;
 
-    private DaemonThreads(String prefix, boolean numbered) {
-        this.prefix = prefix;
-        this.numbered = numbered;
-    }
-
-    /** A factory of threads named {@code pgcluster-<cluster>-<role>-<n>}. */
-    static DaemonThreads numbered(String cluster, String role) {
-        return new DaemonThreads("pgcluster-" + cluster + "-" + role + "-", true);
+    private DaemonThreads(String name) {
+        this.name = name;
     }
 
     /** One single-threaded scheduler whose thread is named {@code pgcluster-<cluster>-<role>}. */
     static ScheduledThreadPoolExecutor scheduler(String cluster, String role) {
         ScheduledThreadPoolExecutor e = new ScheduledThreadPoolExecutor(1,
-                new DaemonThreads("pgcluster-" + cluster + "-" + role, false));
+                new DaemonThreads("pgcluster-" + cluster + "-" + role));
         e.setRemoveOnCancelPolicy(true);
         e.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
         e.setContinueExistingPeriodicTasksAfterShutdownPolicy(false);
@@ -32,7 +23,7 @@ final class DaemonThreads implements ThreadFactory {
 
     @Override
     public Thread newThread(Runnable r) {
-        Thread t = new Thread(r, numbered ? prefix + count.incrementAndGet() : prefix);
+        Thread t = new Thread(r, name);
         t.setDaemon(true);
         return t;
     }

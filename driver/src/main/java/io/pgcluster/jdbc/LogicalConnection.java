@@ -58,9 +58,9 @@ final class LogicalConnection implements Connection {
     private static final Logger log = LoggerFactory.getLogger(LogicalConnection.class);
 
     private final Cluster cluster;
-    private Lease lease;
-    private Connection physical;
-    private boolean closed;
+    /** The bound physical connection and its pool; volatile because {@link #abort} may come from another thread. */
+    private volatile Lease lease;
+    private volatile boolean closed;
     private boolean readOnly;
     private boolean autoCommit = true;
     private int isolation = -1;
@@ -71,6 +71,10 @@ final class LogicalConnection implements Connection {
     private Properties clientInfo;
     private Executor networkTimeoutExecutor;
     private int networkTimeout = -1;
+    /** Session state this connection changed on its physical connection, restored before it goes back. */
+    private boolean sessionDirty;
+    private Map<String, Class<?>> physicalTypeMap;
+    private int physicalHoldability = -1;
     /** A statement ran since the transaction began (auto-commit off). */
     private boolean txActive;
     /** The transaction's connection failed; every call fails until rollback. */
@@ -82,82 +86,141 @@ final class LogicalConnection implements Connection {
 
     // ---- binding ---------------------------------------------------------------------------------------------
 
-    /** The bound physical connection, binding one first if needed. */
+    /**
+     * The bound physical connection, binding one first if needed. Between transactions a connection whose pool the
+     * topology retired (its member is no longer the leader, or no longer a replica) is returned and another bound:
+     * one volatile read per call.
+     */
     Connection physical() throws SQLException {
-        Connection p = physical;
-        return p != null ? p : bind(null);
+        Lease l = lease;
+        if (l != null) {
+            if (!l.pool().isRetired() || (txActive && !autoCommit)) {
+                return l.connection();
+            }
+            release();
+        }
+        return bind(null);
+    }
+
+    /** The bound physical connection, or {@code null}; never binds. */
+    Connection boundPhysical() {
+        Lease l = lease;
+        return l == null ? null : l.connection();
     }
 
     private Connection bind(MemberPool avoid) throws SQLException {
         checkOpen();
         checkNotLost();
-        Lease l = cluster.router().acquire(readOnly, avoid);
+        for (int attempt = 1;; attempt++) {
+            Lease l = cluster.router().acquire(readOnly, avoid);
+            try {
+                Connection c = apply(l);
+                if (log.isDebugEnabled()) {
+                    log.debug("pgcluster {}: bound {} connection to {}", cluster.name(),
+                            readOnly ? "read-only" : "read-write", l.pool().member().name());
+                }
+                lease = l;
+                return c;
+            } catch (SQLException e) {
+                l.pool().evict(l.connection());
+                // a stale pooled connection: nothing was sent for the user yet, so take another
+                if (!Failures.isConnectionFailure(e) || attempt >= 3) {
+                    throw e;
+                }
+            } catch (RuntimeException | Error e) {
+                l.pool().evict(l.connection());
+                throw e;
+            }
+        }
+    }
+
+    /** Applies this connection's state to a freshly borrowed physical connection. */
+    private Connection apply(Lease l) throws SQLException {
         Connection c = l.connection();
-        try {
-            if (!autoCommit) {
-                c.setAutoCommit(false);
-            }
-            if (readOnly == l.pool().isWrite()) {
-                c.setReadOnly(readOnly);
-            }
-            if (isolation != -1) {
-                c.setTransactionIsolation(isolation);
-            }
-            if (catalog != null) {
-                c.setCatalog(catalog);
-            }
-            if (schema != null) {
-                c.setSchema(schema);
-            }
-            if (holdability != -1) {
-                c.setHoldability(holdability);
-            }
-            if (typeMap != null) {
-                c.setTypeMap(typeMap);
-            }
-            if (clientInfo != null) {
-                c.setClientInfo(clientInfo);
-            }
-            if (networkTimeout != -1) {
-                c.setNetworkTimeout(networkTimeoutExecutor, networkTimeout);
-            }
-        } catch (SQLException e) {
-            l.pool().evict(c);
-            throw e;
+        sessionDirty = schema != null || clientInfo != null;
+        if (!autoCommit) {
+            c.setAutoCommit(false);
         }
-        if (log.isDebugEnabled()) {
-            log.debug("pgcluster {}: bound {} connection to {}", cluster.name(), readOnly ? "read-only" : "read-write",
-                    l.pool().member().name());
+        if (readOnly == l.pool().isWrite()) {
+            c.setReadOnly(readOnly);
         }
-        lease = l;
-        physical = c;
+        if (isolation != -1) {
+            c.setTransactionIsolation(isolation);
+        }
+        if (catalog != null) {
+            c.setCatalog(catalog);
+        }
+        if (schema != null) {
+            c.setSchema(schema);
+        }
+        if (holdability != -1) {
+            physicalHoldability = c.getHoldability();
+            c.setHoldability(holdability);
+        }
+        if (typeMap != null) {
+            physicalTypeMap = c.getTypeMap();
+            c.setTypeMap(typeMap);
+        }
+        if (clientInfo != null) {
+            c.setClientInfo(clientInfo);
+        }
+        if (networkTimeout != -1) {
+            c.setNetworkTimeout(networkTimeoutExecutor, networkTimeout);
+        }
         return c;
     }
 
-    /** Returns the physical connection to its pool. */
+    /**
+     * Returns the physical connection to its pool: rolls back what is open (a no-op without a round trip when
+     * nothing is), and restores session state this connection changed (search_path, application_name, type map,
+     * holdability) so that the next borrower does not inherit it; evicts the connection if that fails.
+     */
     private void release() {
-        Connection p = physical;
-        physical = null;
+        Lease l = lease;
         lease = null;
-        if (p != null) {
-            try {
-                p.close();
-            } catch (SQLException e) {
-                log.debug("pgcluster {}: returning a physical connection failed: {}", cluster.name(), e.getMessage());
+        if (l == null) {
+            return;
+        }
+        Connection p = l.connection();
+        try {
+            if (!autoCommit) {
+                p.rollback();
             }
+            if (sessionDirty) {
+                try (Statement s = p.createStatement()) {
+                    s.execute("RESET search_path; RESET application_name");
+                }
+            }
+            if (physicalTypeMap != null) {
+                p.setTypeMap(physicalTypeMap);
+            }
+            if (physicalHoldability != -1) {
+                p.setHoldability(physicalHoldability);
+            }
+            p.close();
+        } catch (SQLException e) {
+            log.debug("pgcluster {}: could not clean a physical connection; closing it: {}", cluster.name(),
+                    e.getMessage());
+            l.pool().evict(p);
+        } finally {
+            sessionDirty = false;
+            physicalTypeMap = null;
+            physicalHoldability = -1;
         }
     }
 
-    /** Drops a failed physical connection: evicts it, makes its member suspect, and asks for a fresh topology. */
-    private MemberPool drop(SQLException cause) {
+    /** Drops a failed physical connection (evicts it) and asks the topology source to look again. */
+    private MemberPool drop() {
         Lease l = lease;
-        physical = null;
         lease = null;
+        sessionDirty = false;
+        physicalTypeMap = null;
+        physicalHoldability = -1;
         if (l == null) {
             return null;
         }
         l.pool().evict(l.connection());
-        l.pool().markSuspect(cause);
+        cluster.view().requestRefresh();
         return l.pool();
     }
 
@@ -187,14 +250,26 @@ final class LogicalConnection implements Connection {
         if (!Failures.isConnectionFailure(e) || lease == null) {
             throw e;
         }
-        MemberPool failed = drop(e);
+        MemberPool failed = drop();
         String member = failed == null ? "?" : failed.member().name();
-        boolean safe = autoCommit ? readOnly : first;
+        // Run again only where nothing can happen twice or be lost: a read-only auto-commit statement on a replica
+        // (a hot standby refuses writes, while on the leader read-only is not enforced in auto-commit mode), or the
+        // first statement of a transaction (the server rolled the transaction back with the connection).
+        boolean safe = autoCommit ? readOnly && failed != null && !failed.isWrite() : first;
         if (safe && stmt.isReplayable() && attempt + 1 < cluster.maxStatementAttempts() && !closed) {
             cluster.metrics().connectionFailure(member, e.getSQLState(), true);
             log.debug("pgcluster {}: statement failed on {} ({}); running it again elsewhere", cluster.name(), member,
                     e.getMessage());
-            stmt.rebind(bind(failed));
+            try {
+                stmt.rebind(bind(failed));
+            } catch (SQLException | RuntimeException x) {
+                x.addSuppressed(e);
+                if (!autoCommit) {
+                    txActive = false;
+                    txLost = member;
+                }
+                throw x;
+            }
             if (!autoCommit) {
                 txActive = true;
             }
@@ -237,6 +312,10 @@ final class LogicalConnection implements Connection {
 
     // ---- transaction boundaries --------------------------------------------------------------------------------
 
+    /**
+     * Commits. A connection failure during COMMIT of a read-write transaction is reported as 08007 (outcome
+     * unknown); of a read-only transaction, as success: it had nothing to commit.
+     */
     @Override
     public void commit() throws SQLException {
         checkOpen();
@@ -250,23 +329,20 @@ final class LogicalConnection implements Connection {
             throw new SQLTransientConnectionException("pgcluster: the transaction was lost when the connection to "
                     + member + " failed; nothing was committed", SqlStates.TRANSACTION_LOST);
         }
-        Connection p = physical;
-        if (p == null || !txActive) {
-            txActive = false;
+        Connection p = boundPhysical();
+        txActive = false;
+        if (p == null) {
             return;
         }
         try {
-            p.commit();
-            txActive = false;
+            p.commit(); // no round trip when nothing is open
         } catch (SQLException e) {
-            txActive = false;
             if (!Failures.isConnectionFailure(e)) {
                 throw e;
             }
-            MemberPool failed = drop(e);
+            MemberPool failed = drop();
             String member = failed == null ? "?" : failed.member().name();
             if (readOnly) {
-                // a read-only transaction has nothing to commit: its reads completed, so it succeeded
                 log.debug("pgcluster {}: connection to {} failed at COMMIT of a read-only transaction",
                         cluster.name(), member);
                 return;
@@ -278,6 +354,7 @@ final class LogicalConnection implements Connection {
         }
     }
 
+    /** Rolls back; after a connection failure there is nothing left to roll back (the server did). */
     @Override
     public void rollback() throws SQLException {
         checkOpen();
@@ -285,19 +362,18 @@ final class LogicalConnection implements Connection {
             throw new SQLException("Cannot rollback when autoCommit is enabled.", "25P01");
         }
         txLost = null;
-        Connection p = physical;
-        if (p == null || !txActive) {
-            txActive = false;
+        txActive = false;
+        Connection p = boundPhysical();
+        if (p == null) {
             return;
         }
-        txActive = false;
         try {
-            p.rollback();
+            p.rollback(); // no round trip when nothing is open
         } catch (SQLException e) {
             if (!Failures.isConnectionFailure(e)) {
                 throw e;
             }
-            drop(e); // the server rolls back a transaction whose connection is gone
+            drop();
         }
     }
 
@@ -349,7 +425,7 @@ final class LogicalConnection implements Connection {
         if (!Failures.isConnectionFailure(e) || lease == null) {
             return e;
         }
-        MemberPool failed = drop(e);
+        MemberPool failed = drop();
         String member = failed == null ? "?" : failed.member().name();
         if (autoCommit) {
             return e;
@@ -372,7 +448,7 @@ final class LogicalConnection implements Connection {
             commit(); // JDBC: switching auto-commit on commits the transaction
         }
         autoCommit = value;
-        Connection p = physical;
+        Connection p = boundPhysical();
         if (p != null) {
             try {
                 p.setAutoCommit(value);
@@ -380,7 +456,7 @@ final class LogicalConnection implements Connection {
                 if (!Failures.isConnectionFailure(e)) {
                     throw e;
                 }
-                drop(e); // bind applies it to the next physical connection
+                drop(); // bind applies it to the next physical connection
             }
         }
     }
@@ -419,7 +495,7 @@ final class LogicalConnection implements Connection {
     @Override
     public void setTransactionIsolation(int level) throws SQLException {
         checkOpen();
-        Connection p = physical;
+        Connection p = boundPhysical();
         if (p != null) {
             p.setTransactionIsolation(level);
         }
@@ -435,7 +511,7 @@ final class LogicalConnection implements Connection {
     @Override
     public void setCatalog(String value) throws SQLException {
         checkOpen();
-        Connection p = physical;
+        Connection p = boundPhysical();
         if (p != null) {
             p.setCatalog(value);
         }
@@ -451,9 +527,10 @@ final class LogicalConnection implements Connection {
     @Override
     public void setSchema(String value) throws SQLException {
         checkOpen();
-        Connection p = physical;
+        Connection p = boundPhysical();
         if (p != null) {
             p.setSchema(value);
+            sessionDirty = true;
         }
         schema = value;
     }
@@ -467,8 +544,11 @@ final class LogicalConnection implements Connection {
     @Override
     public void setHoldability(int value) throws SQLException {
         checkOpen();
-        Connection p = physical;
+        Connection p = boundPhysical();
         if (p != null) {
+            if (physicalHoldability == -1) {
+                physicalHoldability = p.getHoldability();
+            }
             p.setHoldability(value);
         }
         holdability = value;
@@ -483,8 +563,11 @@ final class LogicalConnection implements Connection {
     @Override
     public void setTypeMap(Map<String, Class<?>> map) throws SQLException {
         checkOpen();
-        Connection p = physical;
+        Connection p = boundPhysical();
         if (p != null) {
+            if (physicalTypeMap == null) {
+                physicalTypeMap = p.getTypeMap();
+            }
             p.setTypeMap(map);
         }
         typeMap = map;
@@ -506,9 +589,10 @@ final class LogicalConnection implements Connection {
         } else {
             clientInfo.setProperty(name, value);
         }
-        Connection p = physical;
+        Connection p = boundPhysical();
         if (p != null) {
             p.setClientInfo(name, value);
+            sessionDirty = true;
         }
     }
 
@@ -521,9 +605,10 @@ final class LogicalConnection implements Connection {
         }
         clientInfo = new Properties();
         clientInfo.putAll(properties);
-        Connection p = physical;
+        Connection p = boundPhysical();
         if (p != null) {
             p.setClientInfo(properties);
+            sessionDirty = true;
         }
     }
 
@@ -542,7 +627,7 @@ final class LogicalConnection implements Connection {
     @Override
     public void setNetworkTimeout(Executor executor, int milliseconds) throws SQLException {
         checkOpen();
-        Connection p = physical;
+        Connection p = boundPhysical();
         if (p != null) {
             p.setNetworkTimeout(executor, milliseconds);
         }
@@ -642,13 +727,15 @@ final class LogicalConnection implements Connection {
     @Override
     public DatabaseMetaData getMetaData() throws SQLException {
         checkOpen();
-        DatabaseMetaData md = physical().getMetaData();
+        physical();
+        // Each call asks the physical connection bound at that moment (pgjdbc caches its metadata object), so that
+        // metadata never runs on a connection this one has since returned to the pool.
         InvocationHandler h = (proxy, method, args) -> {
             if (method.getName().equals("getConnection") && method.getParameterCount() == 0) {
                 return this;
             }
             try {
-                return method.invoke(md, args);
+                return method.invoke(physical().getMetaData(), args);
             } catch (InvocationTargetException e) {
                 throw e.getCause();
             }
@@ -704,12 +791,12 @@ final class LogicalConnection implements Connection {
         if (closed) {
             return false;
         }
-        Connection p = physical;
+        Connection p = boundPhysical();
         if (p != null && !autoCommit && txActive) {
             return p.isValid(timeoutSeconds);
         }
         if (p != null && !p.isValid(timeoutSeconds)) {
-            drop(new SQLException("connection validation failed", "08006"));
+            drop(); // the next use binds afresh
         }
         return true;
     }
@@ -717,14 +804,14 @@ final class LogicalConnection implements Connection {
     @Override
     public SQLWarning getWarnings() throws SQLException {
         checkOpen();
-        Connection p = physical;
+        Connection p = boundPhysical();
         return p == null ? null : p.getWarnings();
     }
 
     @Override
     public void clearWarnings() throws SQLException {
         checkOpen();
-        Connection p = physical;
+        Connection p = boundPhysical();
         if (p != null) {
             p.clearWarnings();
         }
@@ -738,7 +825,6 @@ final class LogicalConnection implements Connection {
         }
         closed = true;
         release();
-        cluster.connectionClosed();
     }
 
     @Override
@@ -756,13 +842,11 @@ final class LogicalConnection implements Connection {
         }
         closed = true;
         Lease l = lease;
-        physical = null;
         lease = null;
         if (l != null) {
             l.connection().abort(executor);
             l.pool().evict(l.connection());
         }
-        cluster.connectionClosed();
     }
 
     @Override

@@ -57,7 +57,8 @@ class LogicalStatement<S extends Statement> implements Statement {
     private Boolean escapeProcessing;
     private int fetchDirection = -1;
     private int fetchSize = -1;
-    private long maxRows = -1;
+    private int maxRows = -1;
+    private long largeMaxRows = -1;
     private int maxFieldSize = -1;
     private Boolean poolable;
     private int queryTimeout = -1;
@@ -78,12 +79,22 @@ class LogicalStatement<S extends Statement> implements Statement {
      * @return whether this is the first statement of its transaction (nothing before it can be lost)
      */
     final boolean begin() throws SQLException {
+        ensureCurrent();
+        return conn.beginExecute();
+    }
+
+    /** Whether the physical statement belongs to the physical connection bound now (setters go straight to it). */
+    final boolean isCurrent() {
+        return owner == conn.boundPhysical();
+    }
+
+    /** Moves this statement to the connection's current physical connection, if that changed. */
+    final void ensureCurrent() throws SQLException {
         checkOpen();
         Connection p = conn.physical();
         if (p != owner) {
             rebind(p);
         }
-        return conn.beginExecute();
     }
 
     /** Hands a failure to the logical connection; returns only when the execution should be run again. */
@@ -121,7 +132,10 @@ class LogicalStatement<S extends Statement> implements Statement {
             s.setFetchSize(fetchSize);
         }
         if (maxRows != -1) {
-            s.setLargeMaxRows(maxRows);
+            s.setMaxRows(maxRows);
+        }
+        if (largeMaxRows != -1) {
+            s.setLargeMaxRows(largeMaxRows);
         }
         if (maxFieldSize != -1) {
             s.setMaxFieldSize(maxFieldSize);
@@ -174,8 +188,11 @@ class LogicalStatement<S extends Statement> implements Statement {
 
     @Override
     public void closeOnCompletion() throws SQLException {
-        delegate.closeOnCompletion();
+        checkOpen();
         closeOnCompletion = true;
+        if (isCurrent()) {
+            delegate.closeOnCompletion();
+        }
     }
 
     @Override
@@ -193,6 +210,7 @@ class LogicalStatement<S extends Statement> implements Statement {
 
     @Override
     public void addBatch(String sql) throws SQLException {
+        ensureCurrent();
         delegate.addBatch(sql);
         batched = true;
     }
@@ -204,7 +222,9 @@ class LogicalStatement<S extends Statement> implements Statement {
 
     @Override
     public void clearBatch() throws SQLException {
-        delegate.clearBatch();
+        if (isCurrent()) {
+            delegate.clearBatch();
+        }
         batched = false;
     }
 
@@ -281,9 +301,15 @@ class LogicalStatement<S extends Statement> implements Statement {
         boolean first = begin();
         for (int attempt = 0;; attempt++) {
             try {
-                return delegate.executeBatch();
+                int[] result = delegate.executeBatch();
+                batched = false;
+                return result;
             } catch (SQLException e) {
-                recover(e, first, attempt);
+                try {
+                    recover(e, first, attempt); // a batch is never run again: this throws
+                } finally {
+                    batched = false; // the driver has cleared the batch
+                }
             }
         }
     }
@@ -293,9 +319,15 @@ class LogicalStatement<S extends Statement> implements Statement {
         boolean first = begin();
         for (int attempt = 0;; attempt++) {
             try {
-                return delegate.executeLargeBatch();
+                long[] result = delegate.executeLargeBatch();
+                batched = false;
+                return result;
             } catch (SQLException e) {
-                recover(e, first, attempt);
+                try {
+                    recover(e, first, attempt); // a batch is never run again: this throws
+                } finally {
+                    batched = false; // the driver has cleared the batch
+                }
             }
         }
     }
@@ -510,56 +542,83 @@ class LogicalStatement<S extends Statement> implements Statement {
     }
 
     @Override
-    public void setCursorName(String sql) throws SQLException {
-        delegate.setCursorName(sql);
-        cursorName = sql;
+    public void setCursorName(String value) throws SQLException {
+        checkOpen();
+        cursorName = value;
+        if (isCurrent()) {
+            delegate.setCursorName(value);
+        }
     }
 
     @Override
-    public void setEscapeProcessing(boolean a0) throws SQLException {
-        delegate.setEscapeProcessing(a0);
-        escapeProcessing = a0;
+    public void setEscapeProcessing(boolean value) throws SQLException {
+        checkOpen();
+        escapeProcessing = value;
+        if (isCurrent()) {
+            delegate.setEscapeProcessing(value);
+        }
     }
 
     @Override
-    public void setFetchDirection(int index) throws SQLException {
-        delegate.setFetchDirection(index);
-        fetchDirection = index;
+    public void setFetchDirection(int value) throws SQLException {
+        checkOpen();
+        fetchDirection = value;
+        if (isCurrent()) {
+            delegate.setFetchDirection(value);
+        }
     }
 
     @Override
-    public void setFetchSize(int index) throws SQLException {
-        delegate.setFetchSize(index);
-        fetchSize = index;
+    public void setFetchSize(int value) throws SQLException {
+        checkOpen();
+        fetchSize = value;
+        if (isCurrent()) {
+            delegate.setFetchSize(value);
+        }
     }
 
     @Override
-    public void setLargeMaxRows(long a0) throws SQLException {
-        delegate.setLargeMaxRows(a0);
-        maxRows = a0;
+    public void setLargeMaxRows(long value) throws SQLException {
+        checkOpen();
+        largeMaxRows = value;
+        if (isCurrent()) {
+            delegate.setLargeMaxRows(value);
+        }
     }
 
     @Override
-    public void setMaxFieldSize(int index) throws SQLException {
-        delegate.setMaxFieldSize(index);
-        maxFieldSize = index;
+    public void setMaxFieldSize(int value) throws SQLException {
+        checkOpen();
+        maxFieldSize = value;
+        if (isCurrent()) {
+            delegate.setMaxFieldSize(value);
+        }
     }
 
     @Override
-    public void setMaxRows(int index) throws SQLException {
-        delegate.setMaxRows(index);
-        maxRows = index;
+    public void setMaxRows(int value) throws SQLException {
+        checkOpen();
+        maxRows = value;
+        if (isCurrent()) {
+            delegate.setMaxRows(value);
+        }
     }
 
     @Override
-    public void setPoolable(boolean a0) throws SQLException {
-        delegate.setPoolable(a0);
-        poolable = a0;
+    public void setPoolable(boolean value) throws SQLException {
+        checkOpen();
+        poolable = value;
+        if (isCurrent()) {
+            delegate.setPoolable(value);
+        }
     }
 
     @Override
-    public void setQueryTimeout(int index) throws SQLException {
-        delegate.setQueryTimeout(index);
-        queryTimeout = index;
+    public void setQueryTimeout(int value) throws SQLException {
+        checkOpen();
+        queryTimeout = value;
+        if (isCurrent()) {
+            delegate.setQueryTimeout(value);
+        }
     }
 }

@@ -49,6 +49,24 @@ final class ParamLog {
         return replayable;
     }
 
+    /**
+     * Whether a {@code setObject} value can be given again later with the same meaning: text, numbers, booleans,
+     * dates and times, UUIDs. Streams, LOBs, arrays, byte arrays (the caller may reuse them), maps and driver
+     * objects cannot.
+     */
+    static boolean isImmutable(Object value) {
+        return value == null || value instanceof String || value instanceof Number && isJdkNumber(value)
+                || value instanceof Boolean || value instanceof Character || value instanceof java.util.UUID
+                || value instanceof java.time.temporal.TemporalAccessor && value.getClass().getName().startsWith("java.time.")
+                || value instanceof Enum;
+    }
+
+    private static boolean isJdkNumber(Object n) {
+        return n instanceof Integer || n instanceof Long || n instanceof Short || n instanceof Byte
+                || n instanceof Double || n instanceof Float || n instanceof java.math.BigDecimal
+                || n instanceof java.math.BigInteger;
+    }
+
     void replay(PreparedStatement s) throws SQLException {
         for (int i = 1; i <= highest; i++) {
             if (ops[i] != null) {

@@ -32,9 +32,15 @@ public final class ServerConnector {
         if (config.password() != null) {
             p.setProperty("password", config.password());
         }
-        if (p.getProperty("ApplicationName") == null) {
-            p.setProperty("ApplicationName", "pgcluster");
-        }
+        // Defaults the user may override: a name in pg_stat_activity; application_name in the startup packet
+        // instead of a separate SET (pgjdbc sends it there from server version 9.0 on); and bounds on connecting,
+        // so that a server that accepts TCP but never answers cannot hold a pool's connection-opening thread
+        // (pgjdbc's connectTimeout covers only the TCP handshake; loginTimeout the whole start-up).
+        String seconds = Long.toString(Math.max(1, (config.connectionTimeout().toMillis() + 999) / 1000));
+        p.putIfAbsent("ApplicationName", "pgcluster");
+        p.putIfAbsent("assumeMinServerVersion", "9.0");
+        p.putIfAbsent("connectTimeout", seconds);
+        p.putIfAbsent("loginTimeout", seconds);
         this.properties = p;
     }
 
@@ -49,8 +55,8 @@ public final class ServerConnector {
         p.putAll(properties);
         String seconds = Long.toString(Math.max(1, (timeout.toMillis() + 999) / 1000));
         p.setProperty("connectTimeout", seconds);
-        p.setProperty("socketTimeout", seconds);
         p.setProperty("loginTimeout", seconds);
+        p.setProperty("socketTimeout", seconds);
         return new ServerConnector(encodedDatabase, p);
     }
 

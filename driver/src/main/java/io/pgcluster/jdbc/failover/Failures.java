@@ -39,14 +39,18 @@ public final class Failures {
     /**
      * Whether a transaction that failed with {@code e} may succeed when run again from the start: a connection
      * failure (the next attempt goes to the current leader or another replica), a serialization failure (40001)
-     * or a deadlock (40P01).
+     * or a deadlock (40P01). Not pgcluster's own give-up ({@link ClusterUnavailableException}: it already waited
+     * as long as configured) and not a closed connection or data source (08003).
      */
     public static boolean isRetryable(Throwable e) {
-        if (!(e instanceof SQLException)) {
+        if (!(e instanceof SQLException) || e instanceof ClusterUnavailableException) {
             return false;
         }
         SQLException s = (SQLException) e;
         String state = s.getSQLState();
+        if (SqlStates.CONNECTION_CLOSED.equals(state)) {
+            return false;
+        }
         return "40001".equals(state) || "40P01".equals(state) || isConnectionFailure(s);
     }
 }

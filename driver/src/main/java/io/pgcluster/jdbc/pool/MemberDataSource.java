@@ -1,37 +1,52 @@
 package io.pgcluster.jdbc.pool;
 
 import io.pgcluster.jdbc.config.ServerConnector;
+import io.pgcluster.jdbc.failover.Failures;
 import io.pgcluster.jdbc.topology.Member;
 import java.io.PrintWriter;
 import java.sql.Connection;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.SQLFeatureNotSupportedException;
+import java.sql.Statement;
 import java.util.function.Consumer;
 import java.util.logging.Logger;
 import javax.sql.DataSource;
 import org.postgresql.PGConnection;
+import org.slf4j.LoggerFactory;
 
 /**
  * The physical connection factory HikariCP uses for one member's pool.
  *
- * <p>For a write pool it refuses a server in recovery, so a write pool can never hold a connection to a replica
- * even when the topology is a moment behind a switchover: PostgreSQL 14+ reports {@code in_hot_standby} when the
- * session starts, which costs no round trip; older servers are asked {@code pg_is_in_recovery()}. Every failed
- * attempt is reported at once to {@code onFailure} so that routing can stop waiting on a dead member without
- * waiting for HikariCP's timeout.
+ * <p>For a write pool it hands out a connection only once its server is out of recovery, so that a write pool can
+ * never hold a connection to a replica, even when the topology is a moment ahead of a promotion (Patroni writes the
+ * leader key, then promotes) or a moment behind a switchover. PostgreSQL 14+ reports {@code in_hot_standby} when
+ * the session starts, which costs no round trip; while it is on, the new session polls
+ * {@code pg_is_in_recovery()} every 10 ms, up to {@code promotionWait}, and is handed out the moment the promotion
+ * completes (a session survives its server's promotion). So the first write after a failover pays for no
+ * separate probe, and HikariCP never backs off after a refused attempt during a promotion.
+ *
+ * <p>Every failed attempt that says the member is unreachable is reported at once to {@code onFailure}, so that
+ * routing stops sending work there without waiting for HikariCP's timeout.
  *
  * <p>Thread-safety: safe for concurrent use.
  */
 final class MemberDataSource implements DataSource {
+    private static final org.slf4j.Logger log = LoggerFactory.getLogger(MemberDataSource.class);
+    private static final long PROMOTION_POLL_MILLIS = 10;
+
     private final ServerConnector connector;
     private final Member member;
     private final boolean write;
+    private final long promotionWaitNanos;
     private final Consumer<SQLException> onFailure;
 
-    MemberDataSource(ServerConnector connector, Member member, boolean write, Consumer<SQLException> onFailure) {
+    MemberDataSource(ServerConnector connector, Member member, boolean write, long promotionWaitMillis,
+            Consumer<SQLException> onFailure) {
         this.connector = connector;
         this.member = member;
         this.write = write;
+        this.promotionWaitNanos = promotionWaitMillis * 1_000_000L;
         this.onFailure = onFailure;
     }
 
@@ -41,27 +56,61 @@ final class MemberDataSource implements DataSource {
         try {
             c = connector.connect(member.host(), member.port());
         } catch (SQLException e) {
-            onFailure.accept(e);
+            if (Failures.isConnectionFailure(e)) {
+                onFailure.accept(e);
+            }
             throw e;
         }
         if (write) {
             try {
-                if (PrimaryCheck.inRecovery(c)) {
-                    SQLException e = new SQLException("pgcluster: member " + member.name() + " (" + member.address()
-                            + ") is in recovery (a replica); it cannot take writes", "08001");
-                    onFailure.accept(e);
-                    throw e;
-                }
+                awaitPrimary(c);
             } catch (SQLException e) {
                 try {
                     c.close();
                 } catch (SQLException suppressed) {
                     e.addSuppressed(suppressed);
                 }
+                if (Failures.isConnectionFailure(e)) {
+                    onFailure.accept(e);
+                }
                 throw e;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                c.close();
+                throw new SQLException("pgcluster: interrupted while " + member.name() + " completed its promotion",
+                        "08001", e);
             }
         }
         return c;
+    }
+
+    private void awaitPrimary(Connection c) throws SQLException, InterruptedException {
+        String hot = c.unwrap(PGConnection.class).getParameterStatus("in_hot_standby");
+        if ("off".equals(hot)) {
+            return;
+        }
+        long start = System.nanoTime();
+        try (Statement s = c.createStatement()) {
+            while (inRecovery(s)) {
+                if (System.nanoTime() - start > promotionWaitNanos) {
+                    throw new SQLException("pgcluster: member " + member.name() + " (" + member.address()
+                            + ") is still in recovery after " + promotionWaitNanos / 1_000_000L
+                            + " ms; it cannot take writes", "08001");
+                }
+                Thread.sleep(PROMOTION_POLL_MILLIS);
+            }
+        }
+        long waited = (System.nanoTime() - start) / 1_000_000L;
+        if (waited > 0) {
+            log.debug("pgcluster: {} ({}) accepted writes after {} ms", member.name(), member.address(), waited);
+        }
+    }
+
+    private static boolean inRecovery(Statement s) throws SQLException {
+        try (ResultSet rs = s.executeQuery("SELECT pg_is_in_recovery()")) {
+            rs.next();
+            return rs.getBoolean(1);
+        }
     }
 
     @Override
@@ -105,23 +154,5 @@ final class MemberDataSource implements DataSource {
     @Override
     public boolean isWrapperFor(Class<?> iface) {
         return iface.isInstance(this);
-    }
-
-    /** Whether a session runs on a server in recovery. */
-    static final class PrimaryCheck {
-        private PrimaryCheck() {
-        }
-
-        static boolean inRecovery(Connection c) throws SQLException {
-            String hot = c.unwrap(PGConnection.class).getParameterStatus("in_hot_standby");
-            if (hot != null) {
-                return "on".equals(hot);
-            }
-            try (java.sql.Statement s = c.createStatement();
-                    java.sql.ResultSet rs = s.executeQuery("SELECT pg_is_in_recovery()")) {
-                rs.next();
-                return rs.getBoolean(1);
-            }
-        }
     }
 }

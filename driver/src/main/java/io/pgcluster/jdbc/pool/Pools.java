@@ -4,7 +4,6 @@ import io.pgcluster.jdbc.config.PgClusterConfig;
 import io.pgcluster.jdbc.config.ServerConnector;
 import io.pgcluster.jdbc.topology.Member;
 import io.pgcluster.jdbc.topology.Topology;
-import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -12,7 +11,6 @@ import java.util.Map;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -20,13 +18,14 @@ import org.slf4j.LoggerFactory;
 /**
  * Keeps one write pool on the leader and one read pool per running replica, following the topology.
  *
- * <p>When a member changes role or leaves, its pool is retired: idle connections close at once (so the old
- * leader's idle connections are gone the moment a new leader is known), connections in use close when they are
- * returned, and the pool shuts down once drained (or after {@value #DRAIN_LIMIT_SECONDS} s). A new write pool
- * confirms its member is out of recovery right away, on the pools thread, so that the first write after a
- * failover does not pay for it.
+ * <p>When a replica changes role or leaves, its read pool is retired: idle connections close at once, connections
+ * in use close when they are returned (reads in progress finish), and the pool shuts down once drained, or after
+ * {@value #DRAIN_LIMIT_SECONDS} s. When the leader changes or is lost, the old leader's write pool is shut down at
+ * once, aborting its connections in use: a transaction still open on a member that lost the leadership must fail
+ * (08006, or 08007 at COMMIT) rather than commit on a server that may be rewound.
  *
- * <p>Thread-safety: {@link #apply} runs on the topology thread; the accessors may be read from any thread.
+ * <p>Thread-safety: {@link #apply} runs on the topology thread; shutting pools down runs on the pools thread,
+ * outside this object's lock; the accessors may be called from any thread.
  */
 public final class Pools implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Pools.class);
@@ -36,7 +35,6 @@ public final class Pools implements AutoCloseable {
     private final PgClusterConfig config;
     private final ServerConnector connector;
     private final ScheduledExecutorService executor;
-    private final ThreadFactory threadFactory;
     private final Runnable onSuspect;
     private final Map<String, MemberPool> readPools = new HashMap<>();
     private final List<Retiring> retiring = new ArrayList<>();
@@ -44,43 +42,48 @@ public final class Pools implements AutoCloseable {
     private MemberPool writePool;
     private boolean closed;
 
-    private record Retiring(MemberPool pool, long sinceNanos) {
+    /** A retired pool, shut down once drained or at {@code deadlineNanos}, whichever comes first. */
+    private record Retiring(MemberPool pool, long deadlineNanos) {
     }
 
     /**
-     * @param executor the pools thread: runs confirmations, drains retired pools and HikariCP's housekeeping
-     * @param onSuspect run when a member becomes suspect (asks the source to look again)
+     * The pools in service at one moment.
+     *
+     * @param write the leader's pool, or {@code null}
+     * @param reads replica pools by member name
+     */
+    public record State(MemberPool write, Map<String, MemberPool> reads) {
+    }
+
+    /**
+     * @param executor the pools thread: shuts retired pools down and runs HikariCP's housekeeping for every pool
+     * @param onSuspect run when a member refuses a connection (asks the source to look again)
      */
     public Pools(String cluster, PgClusterConfig config, ServerConnector connector, ScheduledExecutorService executor,
-            ThreadFactory threadFactory, Runnable onSuspect) {
+            Runnable onSuspect) {
         this.cluster = cluster;
         this.config = config;
         this.connector = connector;
         this.executor = executor;
-        this.threadFactory = threadFactory;
         this.onSuspect = onSuspect;
         this.drainer = executor.scheduleWithFixedDelay(this::drain, 1, 1, TimeUnit.SECONDS);
     }
 
-    /**
-     * Brings the pools in line with {@code current}.
-     *
-     * @return the write pool (or {@code null} without a leader) and the read pools by member name
-     */
+    /** Brings the pools in line with {@code current} and returns the pools in service. */
     public synchronized State apply(Topology previous, Topology current) {
         if (closed || !current.isKnown()) {
             return state();
         }
         Member leader = current.leader();
         if (writePool != null && (leader == null || !writePool.member().sameServer(leader))) {
-            retire(writePool);
+            MemberPool old = writePool;
             writePool = null;
+            old.retire();
+            retiring.add(new Retiring(old, System.nanoTime()));
+            drainSoon();
         }
         if (leader != null && writePool == null) {
             writePool = newPool(leader, true);
-            MemberPool p = writePool;
-            long deadline = System.nanoTime() + config.failoverTimeout().toNanos();
-            submit(() -> confirmQuietly(p, deadline));
         } else if (leader != null && changed(previous.member(leader.name()), leader)) {
             writePool.clearSuspect();
         }
@@ -93,7 +96,9 @@ public final class Pools implements AutoCloseable {
         readPools.entrySet().removeIf(e -> {
             Member m = wanted.get(e.getKey());
             if (m == null || !m.sameServer(e.getValue().member())) {
-                retire(e.getValue());
+                e.getValue().retire();
+                retiring.add(new Retiring(e.getValue(),
+                        System.nanoTime() + TimeUnit.SECONDS.toNanos(DRAIN_LIMIT_SECONDS)));
                 return true;
             }
             return false;
@@ -114,15 +119,6 @@ public final class Pools implements AutoCloseable {
         return new State(writePool, Map.copyOf(readPools));
     }
 
-    /**
-     * The pools in service at one moment.
-     *
-     * @param write the leader's pool, or {@code null}
-     * @param reads replica pools by member name
-     */
-    public record State(MemberPool write, Map<String, MemberPool> reads) {
-    }
-
     /** Whether a fresh report says something about the member that its failure could have changed. */
     private static boolean changed(Member before, Member now) {
         return before == null || before.role() != now.role() || !before.state().equals(now.state())
@@ -131,58 +127,54 @@ public final class Pools implements AutoCloseable {
 
     private MemberPool newPool(Member m, boolean write) {
         log.debug("pgcluster {}: opening {} pool for {}", cluster, write ? "write" : "read", m);
-        return new MemberPool(cluster, m, write, config, connector, executor, threadFactory, onSuspect);
+        return new MemberPool(cluster, m, write, config, connector, executor, onSuspect);
     }
 
-    private void retire(MemberPool p) {
-        log.debug("pgcluster {}: retiring {}", cluster, p);
-        p.retire();
-        retiring.add(new Retiring(p, System.nanoTime()));
-    }
-
-    private void confirmQuietly(MemberPool p, long deadline) {
+    private void drainSoon() {
         try {
-            p.confirm(deadline);
-        } catch (SQLException e) {
-            log.debug("pgcluster {}: could not confirm {} yet: {}", cluster, p, e.getMessage());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
-
-    private void submit(Runnable task) {
-        try {
-            executor.execute(task);
+            executor.execute(this::drain);
         } catch (RejectedExecutionException e) {
-            // shutting down
+            // closing: close() shuts every pool down
         }
     }
 
-    private synchronized void drain() {
-        long now = System.nanoTime();
-        retiring.removeIf(r -> r.pool.closeIfDrained()
-                || (now - r.sinceNanos > TimeUnit.SECONDS.toNanos(DRAIN_LIMIT_SECONDS) && forceClose(r.pool)));
+    /** Shuts down retired pools that are drained (or overdue), outside the lock. */
+    private void drain() {
+        List<MemberPool> done = new ArrayList<>();
+        synchronized (this) {
+            long now = System.nanoTime();
+            retiring.removeIf(r -> {
+                boolean overdue = now - r.deadlineNanos >= 0;
+                if (r.pool.activeConnections() == 0 || overdue) {
+                    if (overdue && r.pool.activeConnections() > 0 && !r.pool.isWrite()) {
+                        log.warn("pgcluster {}: {} still had {} connection(s) in use {} s after it was retired; "
+                                + "closing it", cluster, r.pool, r.pool.activeConnections(), DRAIN_LIMIT_SECONDS);
+                    }
+                    done.add(r.pool);
+                    return true;
+                }
+                return false;
+            });
+        }
+        done.forEach(MemberPool::close);
     }
 
-    private boolean forceClose(MemberPool p) {
-        log.warn("pgcluster {}: {} still had {} connection(s) in use {} s after retirement; closing it", cluster, p,
-                p.activeConnections(), DRAIN_LIMIT_SECONDS);
-        p.close();
-        return true;
-    }
-
-    /** Shuts every pool down. */
+    /** Shuts every pool down, aborting connections in use. */
     @Override
-    public synchronized void close() {
-        closed = true;
-        drainer.cancel(false);
-        if (writePool != null) {
-            writePool.close();
-            writePool = null;
+    public void close() {
+        List<MemberPool> all = new ArrayList<>();
+        synchronized (this) {
+            closed = true;
+            drainer.cancel(false);
+            if (writePool != null) {
+                all.add(writePool);
+                writePool = null;
+            }
+            all.addAll(readPools.values());
+            readPools.clear();
+            retiring.forEach(r -> all.add(r.pool));
+            retiring.clear();
         }
-        readPools.values().forEach(MemberPool::close);
-        readPools.clear();
-        retiring.forEach(r -> r.pool.close());
-        retiring.clear();
+        all.forEach(MemberPool::close);
     }
 }

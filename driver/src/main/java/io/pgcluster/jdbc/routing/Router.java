@@ -3,6 +3,7 @@ package io.pgcluster.jdbc.routing;
 import io.pgcluster.jdbc.config.PgClusterConfig;
 import io.pgcluster.jdbc.config.PgClusterConfig.LoadBalance;
 import io.pgcluster.jdbc.config.PgClusterConfig.ReadFallback;
+import io.pgcluster.jdbc.failover.ClusterUnavailableException;
 import io.pgcluster.jdbc.failover.Failures;
 import io.pgcluster.jdbc.failover.SqlStates;
 import io.pgcluster.jdbc.metrics.ClusterMetrics;
@@ -14,27 +15,31 @@ import io.pgcluster.jdbc.topology.Topology;
 import io.pgcluster.jdbc.topology.TopologyListener;
 import java.sql.Connection;
 import java.sql.SQLException;
-import java.sql.SQLTransientConnectionException;
+import java.sql.SQLNonTransientConnectionException;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Chooses the member for each physical connection: the leader for read-write work, an eligible replica for
  * read-only work.
  *
- * <p>The choice reads one immutable {@link RoutingTable} (a volatile read) rebuilt on every topology change, then
+ * <p>The choice reads one immutable {@link RoutingTable} (a volatile read), rebuilt on every topology change, then
  * borrows from that member's pool. A replica is eligible when it is running, does not carry the
- * {@code noloadbalance} tag and lags no more than {@code maxReplicaLag}; a suspect member is skipped. Reads that
- * find no replica fall back to the leader or fail, as configured. Writes wait for a confirmed leader up to
- * {@code failoverTimeout}, then fail with SQLState 08001 and a message naming the cluster, the last known leader
- * and how long they waited.
+ * {@code noloadbalance} tag and lags no more than {@code maxReplicaLag}; a suspect member is skipped, and a replica
+ * whose pool is saturated is passed over for one with room. Reads that find no replica fall back to the leader or
+ * fail, as configured. Writes wait for the leader up to {@code failoverTimeout}, then fail with a
+ * {@link ClusterUnavailableException} naming the cluster, the last known leader and how long they waited.
  *
  * <p>Thread-safety: {@link #acquire} is safe for concurrent use; topology changes arrive on the topology thread.
  */
 public final class Router implements TopologyListener {
+    private static final Logger log = LoggerFactory.getLogger(Router.class);
 
     /**
      * A physical connection and the pool it came from.
@@ -57,6 +62,7 @@ public final class Router implements TopologyListener {
     private final long failoverTimeoutNanos;
     private final long connectionTimeoutMillis;
     private final AtomicInteger next = new AtomicInteger();
+    private final Object tableChanged = new Object();
     private volatile RoutingTable table;
 
     public Router(PgClusterConfig config, ClusterView view, Pools pools, ClusterMetrics metrics) {
@@ -69,12 +75,18 @@ public final class Router implements TopologyListener {
         this.maxLag = config.maxReplicaLag();
         this.failoverTimeoutNanos = config.failoverTimeout().toNanos();
         this.connectionTimeoutMillis = config.connectionTimeout().toMillis();
-        this.table = new RoutingTable(view.current(), null, NONE, List.of());
+        this.table = new RoutingTable(view.current(), null, NONE, List.of(), false);
     }
 
     @Override
     public void onTopology(Topology previous, Topology current) {
-        Pools.State state = pools.apply(previous, current);
+        Pools.State state;
+        try {
+            state = pools.apply(previous, current);
+        } catch (RuntimeException e) {
+            log.error("pgcluster {}: could not bring the pools in line with {}", view.cluster(), current, e);
+            state = pools.state();
+        }
         List<MemberPool> eligible = new ArrayList<>();
         List<String> excluded = new ArrayList<>();
         for (Member m : current.replicas()) {
@@ -90,7 +102,21 @@ public final class Router implements TopologyListener {
             }
         }
         eligible.sort(Comparator.comparing(p -> p.member().name()));
-        table = new RoutingTable(current, state.write(), eligible.toArray(NONE), List.copyOf(excluded));
+        publish(new RoutingTable(current, state.write(), eligible.toArray(NONE), List.copyOf(excluded),
+                table.closed()));
+    }
+
+    /** Refuses every later acquisition with SQLState 08003 and wakes threads waiting for a leader. */
+    public void close() {
+        RoutingTable t = table;
+        publish(new RoutingTable(t.topology(), null, NONE, List.of(), true));
+    }
+
+    private void publish(RoutingTable t) {
+        synchronized (tableChanged) {
+            table = t;
+            tableChanged.notifyAll();
+        }
     }
 
     /** The routing table in force (for health output and tests). */
@@ -102,23 +128,31 @@ public final class Router implements TopologyListener {
      * Borrows a physical connection for read-only ({@code readOnly}) or read-write work.
      *
      * @param avoid a member to avoid if another will do (the one that just failed), or {@code null}
-     * @throws SQLException 08001 when no suitable member is available within the time allowed
+     * @throws ClusterUnavailableException when no suitable member is available within the time allowed
+     * @throws SQLException HikariCP's timeout when the chosen pool is saturated; 08003 when closed
      */
     public Lease acquire(boolean readOnly, MemberPool avoid) throws SQLException {
-        long deadline = System.nanoTime() + failoverTimeoutNanos;
+        long start = System.nanoTime();
+        long deadline = start + failoverTimeoutNanos;
         if (readOnly) {
-            return acquireRead(avoid, deadline);
+            return acquireRead(avoid, start, deadline);
         }
-        Lease l = acquireLeader(deadline);
+        Lease l = acquireLeader(start, deadline);
         metrics.routed(false, true);
         return l;
     }
 
-    private Lease acquireRead(MemberPool avoid, long deadline) throws SQLException {
+    private Lease acquireRead(MemberPool avoid, long start, long deadline) throws SQLException {
         while (true) {
             RoutingTable t = table;
+            checkOpen(t);
             if (!t.topology().isKnown()) {
-                awaitChange(t, deadline, true);
+                if (System.nanoTime() - deadline >= 0) {
+                    throw new ClusterUnavailableException("pgcluster: the topology of cluster '" + view.cluster()
+                            + "' is still unknown after " + millisSince(start) + " ms: "
+                            + t.topology().sourceProblem(), null);
+                }
+                awaitChange(t, deadline);
                 continue;
             }
             Lease l = tryReplicas(t, avoid);
@@ -127,16 +161,20 @@ public final class Router implements TopologyListener {
                 return l;
             }
             if (readFallback == ReadFallback.FAIL) {
-                throw new SQLTransientConnectionException("pgcluster: no replica of cluster '" + view.cluster()
-                        + "' can take reads (" + describeReaders(t) + ") and readFallback=fail",
-                        SqlStates.UNABLE_TO_CONNECT);
+                throw new ClusterUnavailableException("pgcluster: no replica of cluster '" + view.cluster()
+                        + "' can take reads (" + describeReaders(t) + ") and readFallback=fail", null);
             }
-            Lease leader = acquireLeader(deadline);
+            Lease leader = acquireLeader(start, deadline);
             metrics.routed(true, true);
             return leader;
         }
     }
 
+    /**
+     * Tries the eligible replicas in balancing order: first those with room (an idle connection, or room to open
+     * one), then, if all are saturated, waits on the first of them. Suspect members are skipped; {@code avoid}
+     * only when another will do.
+     */
     private Lease tryReplicas(RoutingTable t, MemberPool avoid) throws SQLException {
         MemberPool[] readers = t.readers();
         int n = readers.length;
@@ -145,22 +183,33 @@ public final class Router implements TopologyListener {
         }
         long now = System.nanoTime();
         int start = start(readers, now);
+        MemberPool saturated = null;
         MemberPool avoided = null;
         for (int i = 0; i < n; i++) {
             MemberPool p = readers[(start + i) % n];
             if (p.isSuspect(now)) {
                 continue;
             }
-            if (p == avoid && n > 1) {
+            if (p == avoid) {
                 avoided = p;
                 continue;
             }
-            Lease l = tryBorrow(p);
+            if (!p.hasCapacity()) {
+                saturated = saturated == null ? p : saturated;
+                continue;
+            }
+            Lease l = tryBorrow(p, connectionTimeoutMillis);
             if (l != null) {
                 return l;
             }
         }
-        return avoided == null ? null : tryBorrow(avoided);
+        if (saturated != null) {
+            Lease l = tryBorrow(saturated, connectionTimeoutMillis);
+            if (l != null) {
+                return l;
+            }
+        }
+        return avoided == null ? null : tryBorrow(avoided, connectionTimeoutMillis);
     }
 
     private int start(MemberPool[] readers, long now) {
@@ -169,9 +218,9 @@ public final class Router implements TopologyListener {
             case RANDOM:
                 return ThreadLocalRandom.current().nextInt(n);
             case LEAST_CONNECTIONS: {
-                int best = -1;
-                int bestActive = Integer.MAX_VALUE;
                 int offset = (next.getAndIncrement() & Integer.MAX_VALUE) % n;
+                int best = offset;
+                int bestActive = Integer.MAX_VALUE;
                 for (int i = 0; i < n; i++) {
                     int k = (offset + i) % n;
                     MemberPool p = readers[k];
@@ -181,103 +230,124 @@ public final class Router implements TopologyListener {
                         bestActive = a;
                     }
                 }
-                return best < 0 ? offset : best;
+                return best;
             }
             default:
                 return (next.getAndIncrement() & Integer.MAX_VALUE) % n;
         }
     }
 
-    /** Borrows from {@code p}; {@code null} when the member failed or was retired meanwhile. */
-    private Lease tryBorrow(MemberPool p) throws SQLException {
+    /**
+     * Borrows from {@code p}; {@code null} when the member was retired meanwhile or refused a connection (it is
+     * then suspect). A timeout of a saturated pool is thrown as HikariCP reports it.
+     */
+    private Lease tryBorrow(MemberPool p, long timeoutMillis) throws SQLException {
         try {
-            return new Lease(p, p.borrow(connectionTimeoutMillis));
+            return new Lease(p, p.borrow(timeoutMillis));
         } catch (MemberPool.RetiredPoolException e) {
             return null;
         } catch (SQLException e) {
-            if (Failures.isConnectionFailure(e)) {
-                p.markSuspect(e);
+            if (p.isSuspect(System.nanoTime())) {
                 return null;
             }
             throw e;
         }
     }
 
-    private Lease acquireLeader(long deadline) throws SQLException {
-        long waitStart = 0;
+    private Lease acquireLeader(long start, long deadline) throws SQLException {
+        boolean waited = false;
+        SQLException last = null;
         while (true) {
             RoutingTable t = table;
+            checkOpen(t);
             MemberPool leader = t.leader();
             long now = System.nanoTime();
-            if (leader != null && !leader.isSuspect(now)) {
+            long remaining = TimeUnit.NANOSECONDS.toMillis(deadline - now);
+            if (leader != null && !leader.isSuspect(now) && remaining > 0) {
                 try {
-                    if (leader.isConfirmed() || leader.confirm(deadline)) {
-                        Lease l = tryBorrow(leader);
-                        if (l != null) {
-                            if (waitStart != 0) {
-                                metrics.leaderWait(System.nanoTime() - waitStart);
-                            }
-                            return l;
+                    Lease l = tryBorrow(leader, Math.min(connectionTimeoutMillis, remaining));
+                    if (l != null) {
+                        if (waited) {
+                            metrics.leaderWait(System.nanoTime() - start);
                         }
+                        return l;
                     }
                 } catch (SQLException e) {
-                    if (!Failures.isConnectionFailure(e)) {
-                        throw e;
+                    if (leader.totalConnections() >= config.writePoolSize() && leader.idleConnections() == 0) {
+                        throw e; // saturated, not failing over: HikariCP's message says so
                     }
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw interrupted(e);
+                    if (e.getCause() instanceof SQLException
+                            && !Failures.isConnectionFailure((SQLException) e.getCause())) {
+                        throw e; // the server answered, and said no (a wrong password, a missing database)
+                    }
+                    last = e; // a connection is still being opened (e.g. the leader completing its promotion)
+                    continue;
                 }
             }
-            if (waitStart == 0) {
-                waitStart = System.nanoTime();
-            }
             if (System.nanoTime() - deadline >= 0) {
-                metrics.leaderWait(System.nanoTime() - waitStart);
-                throw noLeader(t, deadline);
+                metrics.leaderWait(System.nanoTime() - start);
+                throw noLeader(t, start, last);
             }
-            awaitChange(t, deadline, false);
+            waited = true;
+            awaitChange(t, deadline);
         }
     }
 
-    private void awaitChange(RoutingTable t, long deadline, boolean forTopology) throws SQLException {
+    /** Waits until the table changes, the leader's suspicion ends, or the deadline passes. */
+    private void awaitChange(RoutingTable t, long deadline) throws SQLException {
         long until = deadline;
         MemberPool leader = t.leader();
-        if (leader != null && leader.suspectUntil() != 0 && leader.suspectUntil() - until < 0) {
+        if (leader != null && leader.isSuspect(System.nanoTime()) && leader.suspectUntil() - until < 0) {
             until = leader.suspectUntil();
         }
-        try {
-            view.awaitChange(t.topology(), until);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw interrupted(e);
-        }
-        if (forTopology && !table.topology().isKnown() && System.nanoTime() - deadline >= 0) {
-            throw new SQLTransientConnectionException("pgcluster: the topology of cluster '" + view.cluster()
-                    + "' is still unknown after " + failoverTimeoutNanos / 1_000_000L + " ms: "
-                    + table.topology().sourceProblem(), SqlStates.UNABLE_TO_CONNECT);
+        synchronized (tableChanged) {
+            long wait = until - System.nanoTime();
+            if (table == t && wait > 0) {
+                try {
+                    TimeUnit.NANOSECONDS.timedWait(tableChanged, wait);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new SQLException("pgcluster: interrupted while waiting for a leader",
+                            SqlStates.UNABLE_TO_CONNECT, e);
+                }
+            }
         }
     }
 
-    private SQLException noLeader(RoutingTable t, long deadline) {
+    private static void checkOpen(RoutingTable t) throws SQLException {
+        if (t.closed()) {
+            throw new SQLNonTransientConnectionException("pgcluster: the data source is closed",
+                    SqlStates.CONNECTION_CLOSED);
+        }
+    }
+
+    private SQLException noLeader(RoutingTable t, long start, SQLException last) {
         Topology topo = t.topology();
         StringBuilder s = new StringBuilder("pgcluster: no leader for cluster '").append(view.cluster()).append('\'');
         if (config.scope() != null) {
             s.append(" (scope ").append(config.scope()).append(')');
         }
-        s.append(" after waiting ").append(failoverTimeoutNanos / 1_000_000L).append(" ms (failoverTimeout)");
+        s.append(" after waiting ").append(millisSince(start)).append(" ms (failoverTimeout ")
+                .append(failoverTimeoutNanos / 1_000_000L).append(" ms)");
         s.append("; last known leader: ").append(view.lastKnownLeader() == null ? "none" : view.lastKnownLeader());
         MemberPool leader = t.leader();
         if (leader != null && leader.suspectReason() != null) {
-            s.append("; ").append(leader.member().name()).append(" failed: ").append(leader.suspectReason());
-        } else if (leader != null && !leader.isConfirmed()) {
-            s.append("; ").append(leader.member().name()).append(" holds the leader key but is still in recovery");
+            s.append("; ").append(leader.member().name()).append(" refused connections: ")
+                    .append(leader.suspectReason());
         }
-        s.append("; members: ").append(topo.members());
-        if (!topo.sourceReachable()) {
-            s.append("; topology source unreachable: ").append(topo.sourceProblem());
+        if (!topo.isKnown()) {
+            s.append("; topology unknown: ").append(topo.sourceProblem());
+        } else {
+            s.append("; members: ").append(topo.members());
+            if (!topo.sourceReachable()) {
+                s.append("; topology source unreachable: ").append(topo.sourceProblem());
+            }
         }
-        return new SQLTransientConnectionException(s.toString(), SqlStates.UNABLE_TO_CONNECT);
+        return new ClusterUnavailableException(s.toString(), last);
+    }
+
+    private static long millisSince(long start) {
+        return (System.nanoTime() - start) / 1_000_000L;
     }
 
     private static String describeReaders(RoutingTable t) {
@@ -285,13 +355,9 @@ public final class Router implements TopologyListener {
         long now = System.nanoTime();
         for (MemberPool p : t.readers()) {
             if (p.isSuspect(now)) {
-                parts.add(p.member().name() + " (failed: " + p.suspectReason() + ")");
+                parts.add(p.member().name() + " (refused connections: " + p.suspectReason() + ")");
             }
         }
         return parts.isEmpty() ? "no replicas" : String.join(", ", parts);
-    }
-
-    private static SQLException interrupted(InterruptedException e) {
-        return new SQLException("pgcluster: interrupted while waiting for a connection", SqlStates.UNABLE_TO_CONNECT, e);
     }
 }

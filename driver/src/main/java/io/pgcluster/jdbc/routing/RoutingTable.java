@@ -12,6 +12,8 @@ import java.util.List;
  * @param leader the leader's pool, or {@code null} while there is no leader
  * @param readers pools of replicas eligible for reads, sorted by member name (never modified)
  * @param excluded replicas left out of {@code readers} and why, for error messages
+ * @param closed whether the data source is closed: nothing may be borrowed
  */
-public record RoutingTable(Topology topology, MemberPool leader, MemberPool[] readers, List<String> excluded) {
+public record RoutingTable(Topology topology, MemberPool leader, MemberPool[] readers, List<String> excluded,
+        boolean closed) {
 }

@@ -5,6 +5,7 @@ import io.etcd.jetcd.Client;
 import io.etcd.jetcd.ClientBuilder;
 import io.etcd.jetcd.KeyValue;
 import io.etcd.jetcd.Watch;
+import io.etcd.jetcd.common.exception.CompactedException;
 import io.etcd.jetcd.kv.GetResponse;
 import io.etcd.jetcd.options.GetOption;
 import io.etcd.jetcd.options.WatchOption;
@@ -20,7 +21,6 @@ import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -31,15 +31,18 @@ import org.slf4j.LoggerFactory;
  * Follows Patroni's keys in etcd v3 under {@code <namespace>/<scope>/}: one read of the prefix, then a watch from
  * the next revision, so that a leader change reaches routing as soon as etcd reports it (no polling).
  *
- * <p>Watch events are applied on jetcd's callback thread to a copy of the keys, and every batch publishes a new
- * snapshot. A light read of the leader key every {@code pollInterval} tells whether etcd is reachable: when it
- * is not, the view keeps the last snapshot marked unreachable; when it is back, the watch resumes from the last
- * revision applied (or, if etcd compacted that revision meanwhile, the prefix is read afresh).
+ * <p>A light read of the leader key every {@code pollInterval} tells whether etcd is reachable (backing off up to
+ * 5 s while it is not): when it is not, the view keeps the last snapshot marked unreachable; when it is back, the
+ * watch resumes from the revision after the last one applied, and the prefix is read again so that nothing
+ * compacted meanwhile is missed. Several endpoints are used round-robin by jetcd.
  *
- * <p>Thread-safety: key state is guarded by this object's lock; checks and reconnects run on the topology thread.
+ * <p>Thread-safety: every piece of state is confined to the cluster's topology thread. jetcd's callbacks only
+ * hand their data to that thread, and jetcd is never called while a lock is held, so jetcd's own locks cannot
+ * take part in a deadlock.
  */
 final class EtcdSource implements TopologySource {
     private static final Logger log = LoggerFactory.getLogger(EtcdSource.class);
+    private static final long MAX_CHECK_BACKOFF_MILLIS = 5_000;
 
     private final String cluster;
     private final List<HostAndPort> endpoints;
@@ -47,19 +50,20 @@ final class EtcdSource implements TopologySource {
     private final ByteSequence prefixBytes;
     private final ByteSequence leaderKey;
     private final long timeoutMillis;
-    private final Duration interval;
+    private final long intervalMillis;
     private final ScheduledExecutorService executor;
     private final Client client;
     private final PatroniParser parser;
     private final AtomicBoolean refreshQueued = new AtomicBoolean();
+    // Confined to the topology thread:
     private final Map<String, String> keys = new HashMap<>();
     private ClusterView view;
     private long revision;
-    private boolean synced;
+    private boolean watching;
+    private boolean reachable = true;
+    private int failedChecks;
     private Watch.Watcher watcher;
-    private volatile boolean reachable = true;
     private volatile boolean closed;
-    private ScheduledFuture<?> checker;
 
     EtcdSource(String cluster, List<HostAndPort> endpoints, String namespace, String scope, String user,
             String password, Duration timeout, Duration interval, ScheduledExecutorService executor) {
@@ -70,7 +74,7 @@ final class EtcdSource implements TopologySource {
         this.prefixBytes = bytes(prefix);
         this.leaderKey = bytes(prefix + "leader");
         this.timeoutMillis = timeout.toMillis();
-        this.interval = interval;
+        this.intervalMillis = interval.toMillis();
         this.executor = executor;
         this.parser = new PatroniParser(cluster);
         ClientBuilder b = Client.builder()
@@ -89,23 +93,37 @@ final class EtcdSource implements TopologySource {
     @Override
     public void start(ClusterView view) {
         this.view = view;
-        executor.execute(this::sync);
-        checker = executor.scheduleWithFixedDelay(this::check, interval.toMillis(), interval.toMillis(),
-                TimeUnit.MILLISECONDS);
+        submit(this::sync);
+        executor.schedule(this::check, intervalMillis, TimeUnit.MILLISECONDS);
     }
 
     @Override
     public void refresh() {
-        if (closed || view == null || !refreshQueued.compareAndSet(false, true)) {
+        if (!closed && view != null && refreshQueued.compareAndSet(false, true)) {
+            if (!submit(() -> {
+                refreshQueued.set(false);
+                reread();
+            })) {
+                refreshQueued.set(false);
+            }
+        }
+    }
+
+    /** Reads the prefix, publishes it, and (re)starts the watch from the revision after the last one applied. */
+    private void sync() {
+        if (closed) {
             return;
         }
         try {
-            executor.execute(() -> {
-                refreshQueued.set(false);
-                reread();
-            });
-        } catch (RejectedExecutionException e) {
-            refreshQueued.set(false);
+            GetResponse r = get();
+            if (r.getHeader().getRevision() > revision || !watching) {
+                replace(r);
+            }
+            startWatch(revision + 1);
+            reachable = true;
+            failedChecks = 0;
+        } catch (Exception e) {
+            unreachable(e);
         }
     }
 
@@ -116,10 +134,8 @@ final class EtcdSource implements TopologySource {
         }
         try {
             GetResponse r = get();
-            synchronized (this) {
-                if (r.getHeader().getRevision() > revision) {
-                    replace(r);
-                }
+            if (r.getHeader().getRevision() > revision) {
+                replace(r);
             }
         } catch (Exception e) {
             unreachable(e);
@@ -145,15 +161,26 @@ final class EtcdSource implements TopologySource {
     }
 
     private void startWatch(long fromRevision) {
-        if (watcher != null) {
-            watcher.close();
+        stopWatch();
+        if (closed) {
+            return;
         }
         WatchOption option = WatchOption.builder().isPrefix(true).withRevision(fromRevision).build();
         watcher = client.getWatchClient().watch(prefixBytes, option,
-                Watch.listener(this::onEvents, this::onWatchError));
+                Watch.listener(r -> submit(() -> apply(r)), t -> submit(() -> watchFailed(t))));
+        watching = true;
     }
 
-    private synchronized void onEvents(WatchResponse response) {
+    private void stopWatch() {
+        Watch.Watcher w = watcher;
+        watcher = null;
+        watching = false;
+        if (w != null) {
+            w.close();
+        }
+    }
+
+    private void apply(WatchResponse response) {
         if (closed) {
             return;
         }
@@ -161,7 +188,7 @@ final class EtcdSource implements TopologySource {
         for (WatchEvent e : response.getEvents()) {
             KeyValue kv = e.getKeyValue();
             if (kv.getModRevision() <= revision) {
-                continue; // already part of a later read
+                continue; // already applied, by a read or an earlier delivery after a reconnect
             }
             String key = relative(kv);
             if (e.getEventType() == WatchEvent.EventType.DELETE) {
@@ -172,23 +199,29 @@ final class EtcdSource implements TopologySource {
             }
             revision = Math.max(revision, kv.getModRevision());
         }
-        if (changed) {
+        if (changed || !reachable) {
+            reachable = true;
             publish();
         }
     }
 
-    private void onWatchError(Throwable t) {
+    /**
+     * jetcd reports a broken watch stream and resumes it by itself; a compacted revision ends the watch. Either
+     * way the next check re-reads the prefix and starts a fresh watch, so nothing is missed.
+     */
+    private void watchFailed(Throwable t) {
         if (closed) {
             return;
         }
-        log.debug("pgcluster {}: etcd watch ended: {}", cluster, t.toString());
-        synchronized (this) {
-            synced = false;
+        log.debug("pgcluster {}: etcd watch interrupted: {}", cluster, t.toString());
+        if (t instanceof CompactedException) {
+            sync();
+        } else {
+            watching = false;
         }
-        unreachable(t);
     }
 
-    /** Periodic check: is etcd reachable? Resumes the watch after an outage. */
+    /** Is etcd reachable? Resumes the watch after an outage; backs off while etcd stays down. */
     private void check() {
         if (closed) {
             return;
@@ -196,45 +229,22 @@ final class EtcdSource implements TopologySource {
         try {
             client.getKVClient().get(leaderKey, GetOption.builder().withCountOnly(true).build())
                     .get(timeoutMillis, TimeUnit.MILLISECONDS);
+            if (!reachable || !watching) {
+                log.info("pgcluster {}: etcd answers; resuming the watch from revision {}", cluster, revision + 1);
+                sync();
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return;
         } catch (ExecutionException | TimeoutException | RuntimeException e) {
             unreachable(e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e);
-            return;
         }
-        boolean resume;
-        synchronized (this) {
-            resume = !reachable || !synced;
-        }
-        if (resume) {
-            log.info("pgcluster {}: etcd reachable again; resuming the watch from revision {}", cluster, revision + 1);
-            sync();
-        }
-    }
-
-    /**
-     * Reads the prefix and (re)starts the watch from the revision after the last one applied: the watch resumes
-     * where it stopped, and the read covers anything etcd may have compacted meanwhile.
-     */
-    private void sync() {
-        if (closed) {
-            return;
-        }
+        long delay = reachable ? intervalMillis
+                : Math.min(MAX_CHECK_BACKOFF_MILLIS, intervalMillis << Math.min(failedChecks, 6));
         try {
-            GetResponse r = get();
-            synchronized (this) {
-                if (r.getHeader().getRevision() > revision) {
-                    replace(r);
-                } else {
-                    publish();
-                }
-                startWatch(revision + 1);
-                synced = true;
-            }
-            reachable = true;
-        } catch (Exception e) {
-            unreachable(e);
+            executor.schedule(this::check, delay, TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException e) {
+            // closing
         }
     }
 
@@ -243,12 +253,26 @@ final class EtcdSource implements TopologySource {
             return;
         }
         reachable = false;
-        String why = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+        failedChecks++;
+        String why = e instanceof TimeoutException ? "no answer within " + timeoutMillis + " ms"
+                : e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
         view.sourceUnreachable("etcd " + endpoints + ": " + why);
     }
 
     private void publish() {
         view.publish(parser.fromDcs(keys));
+    }
+
+    private boolean submit(Runnable task) {
+        if (closed) {
+            return false;
+        }
+        try {
+            executor.execute(task);
+            return true;
+        } catch (RejectedExecutionException e) {
+            return false;
+        }
     }
 
     private String relative(KeyValue kv) {
@@ -265,18 +289,14 @@ final class EtcdSource implements TopologySource {
         return "etcd " + endpoints + " " + prefix;
     }
 
+    /**
+     * Stops the watch (on the topology thread, after any task in progress) and closes the jetcd client, which ends
+     * jetcd's threads shortly after.
+     */
     @Override
     public void close() {
         closed = true;
-        if (checker != null) {
-            checker.cancel(false);
-        }
-        synchronized (this) {
-            if (watcher != null) {
-                watcher.close();
-                watcher = null;
-            }
-        }
+        Tasks.runOn(executor, this::stopWatch, timeoutMillis + 1000);
         client.close();
     }
 }

@@ -25,7 +25,8 @@ import org.slf4j.LoggerFactory;
  * <p>It keeps one probe connection per server (the price of having no DCS). The single server not in recovery
  * is the leader; if several claim it (a split brain, or a switchover caught mid-way) there is no leader until
  * one remains, so that no write can go to the wrong one. Replica lag is the leader's current WAL position minus
- * the replica's replay position.
+ * the replica's replay position; without a leader, the most advanced replica is the reference, so that reads go
+ * on while writes wait.
  *
  * <p>Thread-safety: polls run on the cluster's topology thread.
  */
@@ -77,6 +78,13 @@ final class HostsSource extends PollingSource {
                     primaries.size(), primaries.stream().map(hosts::get).toList());
         }
         int leader = primaries.size() == 1 ? primaries.get(0) : -1;
+        // Without a leader nothing is written: measure replicas against the most advanced one, so reads go on.
+        long reference = -1;
+        for (int i = 0; i < hosts.size(); i++) {
+            if (reached[i] && (leader < 0 ? recovery[i] : i == leader)) {
+                reference = Math.max(reference, lsn[i]);
+            }
+        }
         Topology.Builder b = Topology.builder(cluster);
         for (int i = 0; i < hosts.size(); i++) {
             HostAndPort h = hosts.get(i);
@@ -85,7 +93,7 @@ final class HostsSource extends PollingSource {
                 b.member(new Member(name, h.host(), h.port(), Role.OTHER, "unreachable", -1, -1, -1, Map.of(), null));
                 continue;
             }
-            long lag = !recovery[i] ? 0 : leader >= 0 ? Math.max(0, lsn[leader] - lsn[i]) : -1;
+            long lag = !recovery[i] ? 0 : Math.max(0, reference - lsn[i]);
             Role role = recovery[i] ? Role.REPLICA : Role.PRIMARY;
             b.member(new Member(name, h.host(), h.port(), role, "running", -1, lsn[i], lag, Map.of(), null));
             if (i == leader) {

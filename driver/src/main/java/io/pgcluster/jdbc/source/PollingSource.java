@@ -63,6 +63,7 @@ abstract class PollingSource implements TopologySource {
         }
     }
 
+    /** Stops polling; releases what the polls hold open on the topology thread, after a poll in progress. */
     @Override
     public void close() {
         closed = true;
@@ -70,10 +71,10 @@ abstract class PollingSource implements TopologySource {
         if (s != null) {
             s.cancel(false);
         }
-        closeResources();
+        Tasks.runOn(executor, this::closeResources, 10_000);
     }
 
-    /** Releases what the polls hold open (connections); runs on close. */
+    /** Releases what the polls hold open (connections); runs on the topology thread when closing. */
     void closeResources() {
     }
 }

@@ -2,14 +2,13 @@ package io.pgcluster.jdbc.topology;
 
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The one place that owns a cluster's current {@link Topology}: sources publish into it, routing reads from it,
- * listeners (pools, metrics) hear about every change, and threads that need a leader wait on it.
+ * The one place that owns a cluster's current {@link Topology}: sources publish into it, and listeners (routing
+ * with its pools, metrics) hear about every change.
  *
  * <p>Reading {@link #current()} is a single volatile read. Publishing is serialized; listeners run on the
  * publishing thread. Operators get the changes in the log: a leader change at INFO (planned switchover) or
@@ -80,7 +79,6 @@ public final class ClusterView {
                     log.error("pgcluster {}: topology listener {} failed", cluster, l, e);
                 }
             }
-            monitor.notifyAll();
         }
     }
 
@@ -96,29 +94,6 @@ public final class ClusterView {
                         cluster, problem, describe(previous));
             }
             publish(previous.isKnown() ? previous.withSourceUnreachable(problem) : Topology.unknown(cluster, problem));
-        }
-    }
-
-    /** Wakes threads waiting in {@link #awaitChange} without a new snapshot (e.g. a member became usable again). */
-    public void signal() {
-        synchronized (monitor) {
-            monitor.notifyAll();
-        }
-    }
-
-    /**
-     * Waits until the snapshot differs from {@code seen}, {@link #signal()} is called, or the deadline passes.
-     *
-     * @param deadlineNanos a {@link System#nanoTime()} deadline
-     * @return the current snapshot
-     */
-    public Topology awaitChange(Topology seen, long deadlineNanos) throws InterruptedException {
-        synchronized (monitor) {
-            long remaining = deadlineNanos - System.nanoTime();
-            if (current == seen && remaining > 0) {
-                TimeUnit.NANOSECONDS.timedWait(monitor, remaining);
-            }
-            return current;
         }
     }
 

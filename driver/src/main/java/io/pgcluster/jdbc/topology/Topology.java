@@ -163,13 +163,6 @@ public final class Topology {
         return new Topology(toBuilder(), known, false, problem, observedAt, observedNanos);
     }
 
-    /** Whether the members, leader, standbys, switchover and pause state equal {@code other}'s. */
-    public boolean sameLayout(Topology other) {
-        return other != null && members.equals(other.members) && sameLeader(other)
-                && syncStandbys.equals(other.syncStandbys) && paused == other.paused
-                && java.util.Objects.equals(pendingSwitchover, other.pendingSwitchover);
-    }
-
     /** Whether both have the same leader server (or both none). */
     public boolean sameLeader(Topology other) {
         return leader == null ? other.leader == null : leader.sameServer(other.leader);

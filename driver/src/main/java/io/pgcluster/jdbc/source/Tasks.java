@@ -1,0 +1,39 @@
+package io.pgcluster.jdbc.source;
+
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Runs a clean-up task on the thread that owns the state it touches, and waits for it. */
+final class Tasks {
+    private static final Logger log = LoggerFactory.getLogger(Tasks.class);
+
+    private Tasks() {
+    }
+
+    /**
+     * Runs {@code task} on {@code executor} after what is already queued, waiting up to {@code timeoutMillis}; runs
+     * it on the calling thread if the executor no longer accepts work.
+     */
+    static void runOn(ScheduledExecutorService executor, Runnable task, long timeoutMillis) {
+        Future<?> f;
+        try {
+            f = executor.submit(task);
+        } catch (RejectedExecutionException e) {
+            task.run();
+            return;
+        }
+        try {
+            f.get(timeoutMillis, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException | TimeoutException e) {
+            log.warn("pgcluster: clean-up on the topology thread did not complete: {}", e.toString());
+        }
+    }
+}

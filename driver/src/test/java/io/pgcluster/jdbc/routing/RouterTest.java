@@ -1,0 +1,156 @@
+package io.pgcluster.jdbc.routing;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.pgcluster.jdbc.config.PgClusterConfig;
+import io.pgcluster.jdbc.config.ServerConnector;
+import io.pgcluster.jdbc.metrics.ClusterMetrics;
+import io.pgcluster.jdbc.pool.MemberPool;
+import io.pgcluster.jdbc.pool.Pools;
+import io.pgcluster.jdbc.topology.ClusterView;
+import io.pgcluster.jdbc.topology.Member;
+import io.pgcluster.jdbc.topology.Role;
+import io.pgcluster.jdbc.topology.Topology;
+import java.net.ServerSocket;
+import java.sql.SQLException;
+import java.util.Arrays;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Routing decisions that need no server: eligibility, fallback, waiting for a leader and its error message. Pools
+ * point at a closed port and keep no idle connections, so nothing connects unless a test asks it to.
+ */
+class RouterTest {
+    private ScheduledExecutorService executor;
+    private Pools pools;
+    private ClusterView view;
+    private Router router;
+    private int closedPort;
+
+    @BeforeEach
+    void setUp() throws Exception {
+        try (ServerSocket s = new ServerSocket(0)) {
+            closedPort = s.getLocalPort();
+        }
+        setUp("leader");
+    }
+
+    private void setUp(String fallback) {
+        PgClusterConfig config = PgClusterConfig.builder().etcd("127.0.0.1:2379").scope("demo").database("app")
+                .user("app").password("pw").set("minIdle", "0").set("failoverTimeout", "300ms")
+                .set("maxReplicaLag", "1MB").set("readFallback", fallback).set("connectionTimeout", "250ms")
+                .set("suspectTimeout", "10s").build();
+        executor = Executors.newSingleThreadScheduledExecutor();
+        view = new ClusterView("demo");
+        pools = new Pools("demo", config, new ServerConnector(config), executor, view::requestRefresh);
+        router = new Router(config, view, pools, ClusterMetrics.NOOP);
+        view.addListener(router);
+    }
+
+    @AfterEach
+    void tearDown() {
+        pools.close();
+        executor.shutdownNow();
+    }
+
+    private Member member(String name, Role role, long lag, Map<String, String> tags) {
+        return new Member(name, "127.0.0.1", closedPort, role, "running", 1, 100, lag, tags, null);
+    }
+
+    @Test
+    void onlyEligibleReplicasGetReads() {
+        view.publish(Topology.builder("demo")
+                .member(member("pg1", Role.PRIMARY, 0, Map.of()))
+                .member(member("pg2", Role.REPLICA, 0, Map.of()))
+                .member(member("pg3", Role.REPLICA, 2 << 20, Map.of()))
+                .member(member("pg4", Role.REPLICA, -1, Map.of()))
+                .member(member("pg5", Role.REPLICA, 0, Map.of("noloadbalance", "true")))
+                .member(new Member("pg6", "127.0.0.1", closedPort, Role.REPLICA, "starting", 1, 0, 0, Map.of(), null))
+                .leader("pg1").build());
+
+        RoutingTable t = router.table();
+        assertThat(t.leader().member().name()).isEqualTo("pg1");
+        assertThat(Arrays.stream(t.readers()).map(p -> p.member().name())).containsExactly("pg2");
+        assertThat(t.excluded()).containsExactly("pg3 (lag 2097152 B > maxReplicaLag 1048576 B)",
+                "pg4 (lag unknown)", "pg5 (noloadbalance)");
+        assertThat(pools.state().reads().keySet()).as("pools exist for running replicas even when lagging")
+                .containsExactlyInAnyOrder("pg2", "pg3", "pg4");
+    }
+
+    @Test
+    void leaderChangeRetiresTheOldWritePool() {
+        view.publish(Topology.builder("demo").member(member("pg1", Role.PRIMARY, 0, Map.of()))
+                .member(member("pg2", Role.REPLICA, 0, Map.of())).leader("pg1").build());
+        MemberPool oldWrite = router.table().leader();
+        MemberPool oldRead = router.table().readers()[0];
+        view.publish(Topology.builder("demo").member(member("pg1", Role.REPLICA, 0, Map.of()))
+                .member(member("pg2", Role.PRIMARY, 0, Map.of())).leader("pg2").build());
+
+        assertThat(router.table().leader().member().name()).isEqualTo("pg2");
+        assertThat(router.table().leader()).isNotSameAs(oldWrite);
+        assertThat(router.table().readers()[0].member().name()).isEqualTo("pg1");
+        assertThatThrownBy(() -> oldWrite.borrow(100)).isInstanceOf(MemberPool.RetiredPoolException.class);
+        assertThatThrownBy(() -> oldRead.borrow(100)).isInstanceOf(MemberPool.RetiredPoolException.class);
+    }
+
+    @Test
+    void writesWaitForALeaderThenNameTheClusterAndTheLastLeader() {
+        view.publish(Topology.builder("demo").member(member("pg1", Role.PRIMARY, 0, Map.of())).leader("pg1").build());
+        view.publish(Topology.builder("demo").member(member("pg2", Role.REPLICA, 0, Map.of())).build());
+
+        long start = System.nanoTime();
+        assertThatThrownBy(() -> router.acquire(false, null))
+                .isInstanceOf(SQLException.class)
+                .hasMessageContaining("no leader for cluster 'demo' (scope demo) after waiting 3")
+                .hasMessageContaining("ms (failoverTimeout 300 ms)")
+                .hasMessageContaining("last known leader: pg1 (127.0.0.1:" + closedPort + ")")
+                .satisfies(e -> assertThat(((SQLException) e).getSQLState()).isEqualTo("08001"));
+        assertThat((System.nanoTime() - start) / 1_000_000L).isGreaterThanOrEqualTo(290);
+    }
+
+    @Test
+    void anUnreachableLeaderBecomesSuspectAndTheErrorSaysWhy() {
+        view.publish(Topology.builder("demo").member(member("pg1", Role.PRIMARY, 0, Map.of())).leader("pg1").build());
+
+        assertThatThrownBy(() -> router.acquire(false, null))
+                .hasMessageContaining("pg1 refused connections: ").hasMessageContaining("Connection")
+                .isInstanceOf(io.pgcluster.jdbc.failover.ClusterUnavailableException.class)
+                .satisfies(e -> assertThat(((SQLException) e).getSQLState()).isEqualTo("08001"));
+        assertThat(router.table().leader().isSuspect(System.nanoTime())).isTrue();
+    }
+
+    @Test
+    void readsFallBackToTheLeaderOrFailAsConfigured() {
+        tearDown();
+        setUp("fail");
+        view.publish(Topology.builder("demo").member(member("pg1", Role.PRIMARY, 0, Map.of()))
+                .member(member("pg2", Role.REPLICA, 5 << 20, Map.of())).leader("pg1").build());
+
+        assertThatThrownBy(() -> router.acquire(true, null))
+                .hasMessageContaining("no replica of cluster 'demo' can take reads (pg2 (lag 5242880 B > "
+                        + "maxReplicaLag 1048576 B)) and readFallback=fail")
+                .satisfies(e -> assertThat(((SQLException) e).getSQLState()).isEqualTo("08001"));
+    }
+
+    @Test
+    void readsFailingOnEveryReplicaFallBackToTheLeader() {
+        view.publish(Topology.builder("demo").member(member("pg1", Role.PRIMARY, 0, Map.of()))
+                .member(member("pg2", Role.REPLICA, 0, Map.of())).leader("pg1").build());
+
+        // pg2 refuses connections (suspect), then the fallback leader refuses too: the error is the leader's
+        assertThatThrownBy(() -> router.acquire(true, null)).hasMessageContaining("no leader for cluster 'demo'");
+        assertThat(router.table().readers()[0].isSuspect(System.nanoTime())).isTrue();
+    }
+
+    @Test
+    void unknownTopologyMakesReadsWaitThenFail() {
+        assertThatThrownBy(() -> router.acquire(true, null))
+                .hasMessageContaining("topology of cluster 'demo' is still unknown after 300 ms");
+    }
+}
