@@ -1,0 +1,69 @@
+package io.pgcluster.jdbc.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.pgcluster.jdbc.PgClusterDataSource;
+import io.pgcluster.jdbc.TransactionMode;
+import io.pgcluster.testkit.ClusterConfig;
+import io.pgcluster.testkit.PatroniCluster;
+import io.pgcluster.testkit.PatroniClusterTest;
+import io.pgcluster.testkit.PatroniNode;
+import java.sql.Connection;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/** Read-only work runs on replicas, spread over both; everything else on the leader. For every source. */
+@PatroniClusterTest
+@ClusterConfig(haProxy = true)
+class RoutingIT {
+
+    @ParameterizedTest
+    @EnumSource(Sources.class)
+    void readOnlyWorkRunsOnReplicasAndTheRestOnTheLeader(Sources source, PatroniCluster cluster) throws Exception {
+        String leader = cluster.leader().name();
+        Set<String> replicas = cluster.replicas().stream().map(PatroniNode::name).collect(Collectors.toSet());
+        try (PgClusterDataSource ds = new PgClusterDataSource(source.config(cluster).build())) {
+            Map<String, Integer> readsPerServer = new HashMap<>();
+            for (int i = 0; i < 30; i++) {
+                try (Connection c = ds.getConnection()) {
+                    c.setReadOnly(true);
+                    readsPerServer.merge(Sources.where(cluster, c), 1, Integer::sum);
+                }
+            }
+            Set<String> expected = replicas.stream().map(r -> r + "/replica").collect(Collectors.toSet());
+            if (source == Sources.ENDPOINTS) {
+                // HAProxy balances per TCP connection and the read pool reuses its connections
+                assertThat(expected).as("reads on replicas only").containsAll(readsPerServer.keySet());
+            } else {
+                assertThat(readsPerServer.keySet()).as("reads spread over both replicas")
+                        .containsExactlyInAnyOrderElementsOf(expected);
+                assertThat(readsPerServer.values()).as("round-robin").allSatisfy(n -> assertThat(n).isEqualTo(15));
+            }
+
+            try (Connection c = ds.getConnection()) {
+                assertThat(Sources.where(cluster, c)).as("default: the leader").isEqualTo(leader + "/primary");
+            }
+
+            // what Spring's @Transactional(readOnly = true) does, then a read-write transaction on the same connection
+            try (Connection c = ds.getConnection()) {
+                c.setReadOnly(true);
+                c.setAutoCommit(false);
+                assertThat(Sources.where(cluster, c)).endsWith("/replica");
+                c.commit();
+                c.setReadOnly(false);
+                assertThat(Sources.where(cluster, c)).isEqualTo(leader + "/primary");
+                c.commit();
+                c.setAutoCommit(true);
+            }
+
+            String readOnly = ds.inTransaction(TransactionMode.READ_ONLY, c -> Sources.where(cluster, c));
+            String readWrite = ds.inTransaction(TransactionMode.READ_WRITE, c -> Sources.where(cluster, c));
+            assertThat(readOnly).endsWith("/replica");
+            assertThat(readWrite).isEqualTo(leader + "/primary");
+        }
+    }
+}

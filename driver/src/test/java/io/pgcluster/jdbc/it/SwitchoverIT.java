@@ -1,0 +1,112 @@
+package io.pgcluster.jdbc.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.pgcluster.jdbc.PgClusterDataSource;
+import io.pgcluster.jdbc.TransactionMode;
+import io.pgcluster.testkit.ClusterConfig;
+import io.pgcluster.testkit.PatroniCluster;
+import io.pgcluster.testkit.PatroniClusterTest;
+import io.pgcluster.testkit.PatroniNode;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A planned switchover while writers and readers run: writes resume on the new leader, every failed write carries
+ * a documented SQLState, nothing reaches a replica, no read fails, and every acknowledged write is on the new
+ * leader. For every source.
+ */
+@PatroniClusterTest
+@ClusterConfig(haProxy = true)
+class SwitchoverIT {
+    private static final Logger log = LoggerFactory.getLogger(SwitchoverIT.class);
+    private static final Set<String> DOCUMENTED = Set.of("08001", "08006", "08007");
+
+    @ParameterizedTest
+    @EnumSource(Sources.class)
+    void switchoverUnderLoad(Sources source, PatroniCluster cluster) throws Exception {
+        String table = "switchover_" + source.name().toLowerCase();
+        Tables.recreate(cluster, table);
+        Set<Long> acknowledged = ConcurrentHashMap.newKeySet();
+        try (PgClusterDataSource ds = new PgClusterDataSource(source.config(cluster).build());
+                Workload w = new Workload(5)) {
+            // plain JDBC transactions: a failure is reported with its SQLState, never retried behind our back
+            w.writer("tx", seq -> {
+                try (Connection c = ds.getConnection()) {
+                    c.setAutoCommit(false);
+                    String where = insert(c, table, seq, cluster);
+                    c.commit();
+                    acknowledged.add(seq);
+                    return where;
+                }
+            });
+            // the unit-of-work API with an idempotent write: retried through the switchover
+            w.writer("idempotent", seq -> ds.inTransaction(TransactionMode.READ_WRITE_IDEMPOTENT, c -> {
+                String where = insert(c, table, seq, cluster);
+                acknowledged.add(seq);
+                return where;
+            }));
+            // auto-commit read-only statements: retried invisibly on another member
+            w.reader("autocommit", seq -> {
+                try (Connection c = ds.getConnection()) {
+                    c.setReadOnly(true);
+                    return Sources.where(cluster, c);
+                }
+            });
+            w.reader("unit-of-work", seq -> ds.inTransaction(TransactionMode.READ_ONLY,
+                    c -> Sources.where(cluster, c)));
+
+            Thread.sleep(1500);
+            String oldLeader = cluster.leader().name();
+            long before = w.writes();
+            long switchStart = System.nanoTime();
+            PatroniNode newLeader = cluster.switchover();
+            log.info("{}: switchover {} -> {} took {} ms", source, oldLeader, newLeader.name(),
+                    (System.nanoTime() - switchStart) / 1_000_000L);
+            Awaits.until(Duration.ofSeconds(40), "writes on the new leader " + newLeader.name(),
+                    () -> w.placed("write", newLeader.name() + "/primary") >= 20);
+            Thread.sleep(1000);
+            w.close();
+            log.info("{}: {}", source, w.summary());
+
+            assertThat(w.writes()).isGreaterThan(before);
+            assertThat(w.failures("read")).as("failed reads: %s", w.failures()).isZero();
+            Map<String, Long> failures = w.failures();
+            assertThat(failures.keySet()).as("only documented SQLStates: %s", failures)
+                    .allSatisfy(k -> assertThat(DOCUMENTED).contains(k.substring(k.indexOf(':') + 1)));
+            assertThat(w.placements().keySet()).as("no write ran on a replica")
+                    .noneMatch(k -> k.startsWith("write@") && k.endsWith("/replica"));
+            assertThat(w.placed("write", newLeader.name() + "/primary")).isPositive();
+        }
+        Set<Long> stored = new HashSet<>();
+        try (Connection c = Tables.direct(cluster, cluster.leader());
+                Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery("SELECT id FROM " + table)) {
+            while (rs.next()) {
+                stored.add(rs.getLong(1));
+            }
+        }
+        assertThat(stored).as("every acknowledged write survived the switchover").containsAll(acknowledged);
+    }
+
+    private static String insert(Connection c, String table, long seq, PatroniCluster cluster)
+            throws java.sql.SQLException {
+        try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + table + "(id, port) VALUES (?, "
+                + "inet_server_port()) ON CONFLICT (id) DO NOTHING")) {
+            ps.setLong(1, seq);
+            ps.executeUpdate();
+        }
+        return Sources.where(cluster, c);
+    }
+}
