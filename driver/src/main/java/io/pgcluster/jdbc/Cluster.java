@@ -32,12 +32,14 @@ final class Cluster implements AutoCloseable {
     private final TopologySource source;
     private final ClusterMetrics metrics;
     private final int maxStatementAttempts;
+    private final HealthCheck health;
 
     Cluster(PgClusterConfig config, ClusterMetrics metrics) {
         this.config = config;
         this.name = config.name();
         this.metrics = metrics;
         this.maxStatementAttempts = Math.max(2, config.retryMaxAttempts());
+        this.health = new HealthCheck(name, config.failoverTimeout().toMillis());
         this.topologyThread = DaemonThreads.scheduler(name, "topology");
         this.poolsThread = DaemonThreads.scheduler(name, "pools");
         ServerConnector connector = new ServerConnector(config);
@@ -85,6 +87,11 @@ final class Cluster implements AutoCloseable {
 
     TopologySource source() {
         return source;
+    }
+
+    /** See {@link ClusterHealth}. */
+    ClusterHealth health() {
+        return health.check(router.table(), source.describe());
     }
 
     /** Attempts of one statement that may run again on another member after a connection failure. */

@@ -90,6 +90,11 @@ public final class PgClusterDataSource implements DataSource, AutoCloseable {
         return cluster.view().current();
     }
 
+    /** How the cluster looks now: leader, replicas and their lag, source, and whether writes can be served. */
+    public ClusterHealth health() {
+        return cluster.health();
+    }
+
     /** Registers a listener for every new topology snapshot; it runs on the topology thread and must be quick. */
     public void addTopologyListener(TopologyListener listener) {
         cluster.view().addListener(listener);
