@@ -2,7 +2,7 @@ package io.pgcluster.jdbc;
 
 import io.pgcluster.jdbc.config.PgClusterConfig;
 import io.pgcluster.jdbc.config.ServerConnector;
-import io.pgcluster.jdbc.metrics.ClusterMetrics;
+import io.pgcluster.jdbc.metrics.ClusterMetricsHub;
 import io.pgcluster.jdbc.pool.Pools;
 import io.pgcluster.jdbc.routing.Router;
 import io.pgcluster.jdbc.source.TopologySource;
@@ -15,7 +15,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One cluster's running parts, wired once: topology source -> cluster view -> pools -> router, with the two
- * threads they run on ({@code pgcluster-<name>-topology} and {@code pgcluster-<name>-pools}).
+ * threads they run on ({@code pgcluster-<name>-topology} and {@code pgcluster-<name>-pools}), and the
+ * {@link ClusterMetricsHub} they all report to (metrics attach to it later, if ever).
  *
  * <p>Thread-safety: safe for concurrent use; {@link #close()} stops everything it started.
  */
@@ -30,22 +31,23 @@ final class Cluster implements AutoCloseable {
     private final Pools pools;
     private final Router router;
     private final TopologySource source;
-    private final ClusterMetrics metrics;
+    private final ClusterMetricsHub metrics;
     private final int maxStatementAttempts;
     private final HealthCheck health;
 
-    Cluster(PgClusterConfig config, ClusterMetrics metrics) {
+    Cluster(PgClusterConfig config) {
         this.config = config;
         this.name = config.name();
-        this.metrics = metrics;
         this.maxStatementAttempts = Math.max(2, config.retryMaxAttempts());
         this.health = new HealthCheck(name, config.failoverTimeout().toMillis());
         this.topologyThread = DaemonThreads.scheduler(name, "topology");
         this.poolsThread = DaemonThreads.scheduler(name, "pools");
         ServerConnector connector = new ServerConnector(config);
         this.view = new ClusterView(name);
-        this.pools = new Pools(name, config, connector, poolsThread, view::requestRefresh);
+        this.metrics = new ClusterMetricsHub(view.current());
+        this.pools = new Pools(name, config, connector, poolsThread, view::requestRefresh, metrics);
         this.router = new Router(config, view, pools, metrics);
+        view.addListener(metrics); // first: it sees a new leader before routing can hand out a connection to it
         view.addListener(router);
         TopologySource s = null;
         try {
@@ -57,6 +59,7 @@ final class Cluster implements AutoCloseable {
                 s.close();
             }
             pools.close();
+            metrics.close();
             topologyThread.shutdownNow();
             poolsThread.shutdownNow();
             throw e;
@@ -81,7 +84,7 @@ final class Cluster implements AutoCloseable {
         return router;
     }
 
-    ClusterMetrics metrics() {
+    ClusterMetricsHub metrics() {
         return metrics;
     }
 
@@ -100,8 +103,8 @@ final class Cluster implements AutoCloseable {
     }
 
     /**
-     * Stops following the topology, refuses new work, shuts every pool down (aborting connections in use) and
-     * stops both threads.
+     * Stops following the topology, refuses new work, shuts every pool down (aborting connections in use), stops
+     * both threads, and tells attached metrics to remove what they registered.
      */
     @Override
     public void close() {
@@ -120,6 +123,7 @@ final class Cluster implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        metrics.close();
         log.info("pgcluster {}: closed", name);
     }
 }

@@ -257,7 +257,7 @@ final class LogicalConnection implements Connection {
         // first statement of a transaction (the server rolled the transaction back with the connection).
         boolean safe = autoCommit ? readOnly && failed != null && !failed.isWrite() : first;
         if (safe && stmt.isReplayable() && attempt + 1 < cluster.maxStatementAttempts() && !closed) {
-            cluster.metrics().connectionFailure(member, e.getSQLState(), true);
+            cluster.metrics().connectionFailed(failed, e.getSQLState(), null);
             log.debug("pgcluster {}: statement failed on {} ({}); running it again elsewhere", cluster.name(), member,
                     e.getMessage());
             try {
@@ -278,18 +278,18 @@ final class LogicalConnection implements Connection {
         if (!autoCommit) {
             txActive = false;
             txLost = member;
-            cluster.metrics().connectionFailure(member, SqlStates.TRANSACTION_LOST, false);
+            cluster.metrics().connectionFailed(failed, e.getSQLState(), SqlStates.TRANSACTION_LOST);
             throw new SQLTransientConnectionException("pgcluster: the connection to " + member + " failed inside a "
                     + "transaction; the transaction was rolled back by the server and can be run again from the "
                     + "start (call rollback() first): " + e.getMessage(), SqlStates.TRANSACTION_LOST, e);
         }
         if (readOnly) {
-            cluster.metrics().connectionFailure(member, SqlStates.TRANSACTION_LOST, false);
+            cluster.metrics().connectionFailed(failed, e.getSQLState(), SqlStates.TRANSACTION_LOST);
             throw new SQLTransientConnectionException("pgcluster: the connection to " + member + " failed during a "
                     + "read-only statement that cannot be run again automatically: " + e.getMessage(),
                     SqlStates.TRANSACTION_LOST, e);
         }
-        cluster.metrics().connectionFailure(member, SqlStates.OUTCOME_UNKNOWN, false);
+        cluster.metrics().connectionFailed(failed, e.getSQLState(), SqlStates.OUTCOME_UNKNOWN);
         throw new SQLNonTransientConnectionException("pgcluster: the connection to " + member + " failed during an "
                 + "auto-commit statement; whether it took effect is unknown: " + e.getMessage(),
                 SqlStates.OUTCOME_UNKNOWN, e);
@@ -329,13 +329,14 @@ final class LogicalConnection implements Connection {
             throw new SQLTransientConnectionException("pgcluster: the transaction was lost when the connection to "
                     + member + " failed; nothing was committed", SqlStates.TRANSACTION_LOST);
         }
-        Connection p = boundPhysical();
+        Lease l = lease;
+        boolean wrote = txActive && !readOnly;
         txActive = false;
-        if (p == null) {
+        if (l == null) {
             return;
         }
         try {
-            p.commit(); // no round trip when nothing is open
+            l.connection().commit(); // no round trip when nothing is open
         } catch (SQLException e) {
             if (!Failures.isConnectionFailure(e)) {
                 throw e;
@@ -343,14 +344,18 @@ final class LogicalConnection implements Connection {
             MemberPool failed = drop();
             String member = failed == null ? "?" : failed.member().name();
             if (readOnly) {
+                cluster.metrics().connectionFailed(failed, e.getSQLState(), null);
                 log.debug("pgcluster {}: connection to {} failed at COMMIT of a read-only transaction",
                         cluster.name(), member);
                 return;
             }
-            cluster.metrics().connectionFailure(member, SqlStates.OUTCOME_UNKNOWN, false);
+            cluster.metrics().connectionFailed(failed, e.getSQLState(), SqlStates.OUTCOME_UNKNOWN);
             throw new SQLNonTransientConnectionException("pgcluster: the connection to " + member + " failed during "
                     + "COMMIT; whether the transaction committed is unknown: " + e.getMessage(),
                     SqlStates.OUTCOME_UNKNOWN, e);
+        }
+        if (wrote) {
+            cluster.metrics().writeCommitted(l.pool());
         }
     }
 
@@ -428,8 +433,10 @@ final class LogicalConnection implements Connection {
         MemberPool failed = drop();
         String member = failed == null ? "?" : failed.member().name();
         if (autoCommit) {
+            cluster.metrics().connectionFailed(failed, e.getSQLState(), null);
             return e;
         }
+        cluster.metrics().connectionFailed(failed, e.getSQLState(), SqlStates.TRANSACTION_LOST);
         txActive = false;
         txLost = member;
         return new SQLTransientConnectionException("pgcluster: the connection to " + member + " failed inside a "

@@ -10,6 +10,7 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.SQLFeatureNotSupportedException;
 import java.sql.SQLNonTransientConnectionException;
+import java.util.Objects;
 import java.util.logging.Logger;
 import javax.sql.DataSource;
 
@@ -49,8 +50,8 @@ public final class PgClusterDataSource implements DataSource, AutoCloseable {
 
     /** Starts following the configured cluster. */
     public PgClusterDataSource(PgClusterConfig config) {
-        this.cluster = new Cluster(config, ClusterMetrics.NOOP);
-        this.runner = new TransactionRunner(config.name(), config, this, ClusterMetrics.NOOP);
+        this.cluster = new Cluster(config);
+        this.runner = new TransactionRunner(config.name(), config, this, cluster.metrics());
     }
 
     /**
@@ -98,6 +99,16 @@ public final class PgClusterDataSource implements DataSource, AutoCloseable {
     /** Registers a listener for every new topology snapshot; it runs on the topology thread and must be quick. */
     public void addTopologyListener(TopologyListener listener) {
         cluster.view().addListener(listener);
+    }
+
+    /**
+     * Reports what this data source's topology, pools, routing and failover handling do to {@code metrics}, from
+     * now until the data source closes: it first hears the current topology and open pools, then every event, and
+     * {@link ClusterMetrics#closed()} last. For Micrometer, bind a
+     * {@link io.pgcluster.jdbc.metrics.PgClusterMeterBinder} rather than calling this.
+     */
+    public void addMetrics(ClusterMetrics metrics) {
+        cluster.metrics().attach(Objects.requireNonNull(metrics, "metrics"));
     }
 
     /** The configuration (secrets masked in its {@code toString()}). */

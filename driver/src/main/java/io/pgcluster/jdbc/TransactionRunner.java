@@ -82,7 +82,7 @@ final class TransactionRunner {
                     throw new SQLException(other.getMessage(), other);
                 }
                 String state = e instanceof SQLException ? ((SQLException) e).getSQLState() : null;
-                metrics.retry(state);
+                metrics.retry(ro, state);
                 log.debug("pgcluster: {} transaction failed ({}: {}); running it again", mode, state, e.getMessage());
                 if (System.nanoTime() - deadline >= 0) {
                     throw e;

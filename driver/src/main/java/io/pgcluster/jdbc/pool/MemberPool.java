@@ -1,9 +1,11 @@
 package io.pgcluster.jdbc.pool;
 
 import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.metrics.IMetricsTracker;
 import com.zaxxer.hikari.pool.HikariPool;
 import io.pgcluster.jdbc.config.PgClusterConfig;
 import io.pgcluster.jdbc.config.ServerConnector;
+import io.pgcluster.jdbc.metrics.ClusterMetrics;
 import io.pgcluster.jdbc.topology.Member;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -32,6 +34,7 @@ public final class MemberPool {
     private final int maxSize;
     private final long suspectNanos;
     private final Runnable onSuspect;
+    private final ClusterMetrics metrics;
     private final HikariConfig hikariConfig;
     private final HikariPool hikari;
     private volatile long suspectUntil;
@@ -39,13 +42,14 @@ public final class MemberPool {
     private volatile boolean retired;
 
     MemberPool(String cluster, Member member, boolean write, PgClusterConfig config, ServerConnector connector,
-            ScheduledExecutorService housekeeper, Runnable onSuspect) {
+            ScheduledExecutorService housekeeper, Runnable onSuspect, ClusterMetrics metrics) {
         this.cluster = cluster;
         this.member = member;
         this.write = write;
         this.maxSize = write ? config.writePoolSize() : config.readPoolSize();
         this.suspectNanos = config.suspectTimeout().toNanos();
         this.onSuspect = onSuspect;
+        this.metrics = metrics;
         HikariConfig h = new HikariConfig();
         h.setPoolName(cluster + "/" + member.name() + (write ? "/write" : "/read"));
         h.setDataSource(new MemberDataSource(connector, member, write, config.connectionTimeout().toMillis(),
@@ -96,6 +100,7 @@ public final class MemberPool {
         if (retired) {
             return;
         }
+        metrics.connectFailed(this, cause.getSQLState());
         boolean wasSuspect = isSuspect(System.nanoTime());
         suspectReason = cause.getMessage();
         suspectUntil = System.nanoTime() + suspectNanos;
@@ -163,6 +168,20 @@ public final class MemberPool {
 
     public int threadsAwaiting() {
         return hikari.getThreadsAwaitingConnection();
+    }
+
+    /** The most connections this pool opens ({@code writePoolSize} or {@code readPoolSize}). */
+    public int maxConnections() {
+        return maxSize;
+    }
+
+    /**
+     * Installs what records HikariCP's own measurements of this running pool (acquire, usage and creation times,
+     * timeouts), replacing HikariCP's no-op; see {@code ClusterMetricsHub}. HikariCP closes it when the pool shuts
+     * down.
+     */
+    public void trackWith(IMetricsTracker tracker) {
+        hikari.setMetricsTrackerFactory((poolName, stats) -> tracker);
     }
 
     /**

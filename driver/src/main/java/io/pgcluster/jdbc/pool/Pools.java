@@ -2,6 +2,7 @@ package io.pgcluster.jdbc.pool;
 
 import io.pgcluster.jdbc.config.PgClusterConfig;
 import io.pgcluster.jdbc.config.ServerConnector;
+import io.pgcluster.jdbc.metrics.ClusterMetrics;
 import io.pgcluster.jdbc.topology.Member;
 import io.pgcluster.jdbc.topology.Topology;
 import java.util.ArrayList;
@@ -36,6 +37,7 @@ public final class Pools implements AutoCloseable {
     private final ServerConnector connector;
     private final ScheduledExecutorService executor;
     private final Runnable onSuspect;
+    private final ClusterMetrics metrics;
     private final Map<String, MemberPool> readPools = new HashMap<>();
     private final List<Retiring> retiring = new ArrayList<>();
     private final ScheduledFuture<?> drainer;
@@ -55,17 +57,25 @@ public final class Pools implements AutoCloseable {
     public record State(MemberPool write, Map<String, MemberPool> reads) {
     }
 
+    /** Pools that report to no metrics. */
+    public Pools(String cluster, PgClusterConfig config, ServerConnector connector, ScheduledExecutorService executor,
+            Runnable onSuspect) {
+        this(cluster, config, connector, executor, onSuspect, ClusterMetrics.NOOP);
+    }
+
     /**
      * @param executor the pools thread: shuts retired pools down and runs HikariCP's housekeeping for every pool
      * @param onSuspect run when a member refuses a connection (asks the source to look again)
+     * @param metrics told when pools open and close, and when a member refuses a connection
      */
     public Pools(String cluster, PgClusterConfig config, ServerConnector connector, ScheduledExecutorService executor,
-            Runnable onSuspect) {
+            Runnable onSuspect, ClusterMetrics metrics) {
         this.cluster = cluster;
         this.config = config;
         this.connector = connector;
         this.executor = executor;
         this.onSuspect = onSuspect;
+        this.metrics = metrics;
         this.drainer = executor.scheduleWithFixedDelay(this::drain, 1, 1, TimeUnit.SECONDS);
     }
 
@@ -127,7 +137,14 @@ public final class Pools implements AutoCloseable {
 
     private MemberPool newPool(Member m, boolean write) {
         log.debug("pgcluster {}: opening {} pool for {}", cluster, write ? "write" : "read", m);
-        return new MemberPool(cluster, m, write, config, connector, executor, onSuspect);
+        MemberPool p = new MemberPool(cluster, m, write, config, connector, executor, onSuspect, metrics);
+        metrics.poolOpened(p);
+        return p;
+    }
+
+    private void shutDown(MemberPool p) {
+        p.close();
+        metrics.poolClosed(p);
     }
 
     private void drainSoon() {
@@ -156,7 +173,7 @@ public final class Pools implements AutoCloseable {
                 return false;
             });
         }
-        done.forEach(MemberPool::close);
+        done.forEach(this::shutDown);
     }
 
     /** Shuts every pool down, aborting connections in use. */
@@ -175,6 +192,6 @@ public final class Pools implements AutoCloseable {
             retiring.forEach(r -> all.add(r.pool));
             retiring.clear();
         }
-        all.forEach(MemberPool::close);
+        all.forEach(this::shutDown);
     }
 }

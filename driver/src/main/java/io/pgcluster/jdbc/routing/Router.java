@@ -51,6 +51,8 @@ public final class Router implements TopologyListener {
     }
 
     private static final MemberPool[] NONE = new MemberPool[0];
+    /** Longest single wait inside HikariCP before the borrower checks the member and the table again. */
+    static final long SLICE_MILLIS = 100;
 
     private final PgClusterConfig config;
     private final ClusterView view;
@@ -148,6 +150,7 @@ public final class Router implements TopologyListener {
             checkOpen(t);
             if (!t.topology().isKnown()) {
                 if (System.nanoTime() - deadline >= 0) {
+                    metrics.unavailable();
                     throw new ClusterUnavailableException("pgcluster: the topology of cluster '" + view.cluster()
                             + "' is still unknown after " + millisSince(start) + " ms: "
                             + t.topology().sourceProblem(), null);
@@ -161,6 +164,7 @@ public final class Router implements TopologyListener {
                 return l;
             }
             if (readFallback == ReadFallback.FAIL) {
+                metrics.unavailable();
                 throw new ClusterUnavailableException("pgcluster: no replica of cluster '" + view.cluster()
                         + "' can take reads (" + describeReaders(t) + ") and readFallback=fail", null);
             }
@@ -238,19 +242,29 @@ public final class Router implements TopologyListener {
     }
 
     /**
-     * Borrows from {@code p}; {@code null} when the member was retired meanwhile or refused a connection (it is
-     * then suspect). A timeout of a saturated pool is thrown as HikariCP reports it.
+     * Borrows from {@code p}, waiting up to {@code timeoutMillis}, in slices of {@value #SLICE_MILLIS} ms: HikariCP
+     * does not wake a waiting borrower when its member refuses connections or its pool is retired, so between
+     * slices the borrower looks again. {@code null} when the member refused a connection (it is then suspect), its
+     * pool was retired, or the routing table changed; a timeout of a saturated pool is thrown as HikariCP reports it.
      */
     private Lease tryBorrow(MemberPool p, long timeoutMillis) throws SQLException {
-        try {
-            return new Lease(p, p.borrow(timeoutMillis));
-        } catch (MemberPool.RetiredPoolException e) {
-            return null;
-        } catch (SQLException e) {
-            if (p.isSuspect(System.nanoTime())) {
+        RoutingTable seen = table;
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+        while (true) {
+            long remaining = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+            try {
+                return new Lease(p, p.borrow(Math.max(1, Math.min(remaining, SLICE_MILLIS))));
+            } catch (MemberPool.RetiredPoolException e) {
                 return null;
+            } catch (SQLException e) {
+                if (p.isSuspect(System.nanoTime()) || table != seen) {
+                    return null;
+                }
+                if (remaining <= SLICE_MILLIS) {
+                    metrics.borrowTimedOut(p);
+                    throw e;
+                }
             }
-            throw e;
         }
     }
 
@@ -268,7 +282,7 @@ public final class Router implements TopologyListener {
                     Lease l = tryBorrow(leader, Math.min(connectionTimeoutMillis, remaining));
                     if (l != null) {
                         if (waited) {
-                            metrics.leaderWait(System.nanoTime() - start);
+                            metrics.leaderWait(System.nanoTime() - start, true);
                         }
                         return l;
                     }
@@ -285,7 +299,8 @@ public final class Router implements TopologyListener {
                 }
             }
             if (System.nanoTime() - deadline >= 0) {
-                metrics.leaderWait(System.nanoTime() - start);
+                metrics.leaderWait(System.nanoTime() - start, false);
+                metrics.unavailable();
                 throw noLeader(t, start, last);
             }
             waited = true;

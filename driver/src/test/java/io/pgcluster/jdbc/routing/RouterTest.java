@@ -44,7 +44,7 @@ class RouterTest {
     private void setUp(String fallback) {
         PgClusterConfig config = PgClusterConfig.builder().etcd("127.0.0.1:2379").scope("demo").database("app")
                 .user("app").password("pw").set("minIdle", "0").set("failoverTimeout", "300ms")
-                .set("maxReplicaLag", "1MB").set("readFallback", fallback).set("connectionTimeout", "250ms")
+                .set("maxReplicaLag", "1MB").set("readFallback", fallback).set("connectionTimeout", "2s")
                 .set("suspectTimeout", "10s").build();
         executor = Executors.newSingleThreadScheduledExecutor();
         view = new ClusterView("demo");

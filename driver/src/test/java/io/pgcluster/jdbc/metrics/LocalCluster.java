@@ -1,0 +1,78 @@
+package io.pgcluster.jdbc.metrics;
+
+import io.pgcluster.jdbc.config.PgClusterConfig;
+import io.pgcluster.jdbc.config.ServerConnector;
+import io.pgcluster.jdbc.pool.MemberPool;
+import io.pgcluster.jdbc.pool.Pools;
+import io.pgcluster.jdbc.routing.Router;
+import io.pgcluster.jdbc.topology.ClusterView;
+import io.pgcluster.jdbc.topology.Member;
+import io.pgcluster.jdbc.topology.Role;
+import io.pgcluster.jdbc.topology.Topology;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+
+/**
+ * A cluster's view, metrics hub, pools and router wired as {@code Cluster} wires them, with no topology source:
+ * tests publish snapshots themselves. Members point at a closed port and pools keep no idle connections, so
+ * nothing connects unless a test borrows.
+ */
+final class LocalCluster implements AutoCloseable {
+    final PgClusterConfig config;
+    final ScheduledExecutorService executor = Executors.newSingleThreadScheduledExecutor();
+    final ClusterView view = new ClusterView("demo");
+    final ClusterMetricsHub hub = new ClusterMetricsHub(view.current());
+    final Pools pools;
+    final Router router;
+    final int closedPort;
+
+    LocalCluster() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            closedPort = s.getLocalPort();
+        }
+        config = PgClusterConfig.builder().etcd("127.0.0.1:2379").scope("demo").database("app").user("app")
+                .password("pw").set("minIdle", "0").set("failoverTimeout", "300ms").set("connectionTimeout", "250ms")
+                .set("suspectTimeout", "10s").build();
+        pools = new Pools("demo", config, new ServerConnector(config), executor, view::requestRefresh, hub);
+        router = new Router(config, view, pools, hub);
+        view.addListener(hub);
+        view.addListener(router);
+    }
+
+    Member member(String name, Role role, long lag) {
+        return member(name, role, lag, closedPort);
+    }
+
+    Member member(String name, Role role, long lag, int port) {
+        return new Member(name, "127.0.0.1", port, role, "running", 1, 100, lag, Map.of(), null);
+    }
+
+    /** Publishes pg1..pgN with {@code leader} leading (or none) and every other member a replica with no lag. */
+    Topology publish(String leader, String... members) {
+        Topology.Builder b = Topology.builder("demo");
+        for (String m : members) {
+            b.member(member(m, m.equals(leader) ? Role.PRIMARY : Role.REPLICA, 0));
+        }
+        Topology t = b.leader(leader).build();
+        view.publish(t);
+        return t;
+    }
+
+    MemberPool writePool() {
+        return pools.state().write();
+    }
+
+    MemberPool readPool(String member) {
+        return pools.state().reads().get(member);
+    }
+
+    @Override
+    public void close() {
+        pools.close();
+        hub.close();
+        executor.shutdownNow();
+    }
+}
