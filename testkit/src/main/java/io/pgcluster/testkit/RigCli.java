@@ -180,6 +180,8 @@ public final class RigCli {
         l.add("export PGC_JDBC_READ='" + c.jdbcUrl("127.0.0.1", c.pgBouncers().readPort()) + "'");
         l.add("export PGC_JDBC_MULTIHOST='jdbc:postgresql://" + hosts + "/" + c.database()
                 + "?targetServerType=primary'");
+        l.add("export PGC_URL='jdbc:pgcluster:etcd://" + c.etcdClientEndpoint().replace("http://", "") + "/"
+                + c.database() + "?scope=" + c.scope() + "&namespace=" + c.namespace() + "'");
         l.add("");
         l.add("# Ready to paste:");
         l.add("#   PGPASSWORD=$PGC_PASSWORD " + psql + " -h 127.0.0.1 -p $PGC_PGBOUNCER_WRITE_PORT -U app app   "
