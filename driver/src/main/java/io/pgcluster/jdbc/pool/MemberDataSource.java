@@ -9,6 +9,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.SQLFeatureNotSupportedException;
 import java.sql.Statement;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import java.util.logging.Logger;
 import javax.sql.DataSource;
@@ -40,14 +41,21 @@ final class MemberDataSource implements DataSource {
     private final boolean write;
     private final long promotionWaitNanos;
     private final Consumer<SQLException> onFailure;
+    private final BooleanSupplier retired;
 
+    /**
+     * @param promotionWaitMillis how long a new write connection waits for its server to leave recovery; also the
+     *     login timeout HikariCP waits for on shutdown
+     * @param retired whether the pool was taken out of service: a connection still waiting is then given up
+     */
     MemberDataSource(ServerConnector connector, Member member, boolean write, long promotionWaitMillis,
-            Consumer<SQLException> onFailure) {
+            Consumer<SQLException> onFailure, BooleanSupplier retired) {
         this.connector = connector;
         this.member = member;
         this.write = write;
         this.promotionWaitNanos = promotionWaitMillis * 1_000_000L;
         this.onFailure = onFailure;
+        this.retired = retired;
     }
 
     @Override
@@ -92,6 +100,10 @@ final class MemberDataSource implements DataSource {
         long start = System.nanoTime();
         try (Statement s = c.createStatement()) {
             while (inRecovery(s)) {
+                if (retired.getAsBoolean()) {
+                    throw new SQLException("pgcluster: the write pool for " + member.name() + " was retired while its "
+                            + "connection waited for the end of recovery", "08003");
+                }
                 if (System.nanoTime() - start > promotionWaitNanos) {
                     throw new SQLException("pgcluster: member " + member.name() + " (" + member.address()
                             + ") is still in recovery after " + promotionWaitNanos / 1_000_000L
@@ -133,9 +145,10 @@ final class MemberDataSource implements DataSource {
         // connect and login timeouts are pgjdbc properties (connectTimeout, loginTimeout)
     }
 
+    /** How long HikariCP waits, on shutdown, for a connection being opened: the promotion wait, in seconds. */
     @Override
     public int getLoginTimeout() {
-        return 0;
+        return (int) Math.max(1, (promotionWaitNanos / 1_000_000L + 999) / 1000);
     }
 
     @Override

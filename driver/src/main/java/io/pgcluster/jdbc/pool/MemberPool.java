@@ -53,7 +53,7 @@ public final class MemberPool {
         HikariConfig h = new HikariConfig();
         h.setPoolName(cluster + "/" + member.name() + (write ? "/write" : "/read"));
         h.setDataSource(new MemberDataSource(connector, member, write, config.connectionTimeout().toMillis(),
-                this::unreachable));
+                this::unreachable, this::isRetired));
         h.setMaximumPoolSize(maxSize);
         h.setMinimumIdle(config.minIdle());
         h.setConnectionTimeout(config.connectionTimeout().toMillis());

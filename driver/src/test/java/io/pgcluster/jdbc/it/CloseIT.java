@@ -55,7 +55,7 @@ class CloseIT {
         return Thread.getAllStackTraces().keySet().stream().filter(t -> !before.contains(t) && t.isAlive())
                 .map(Thread::getName)
                 .filter(n -> n.startsWith("pgcluster-") || n.contains("vert.x") || n.contains("grpc")
-                        || n.contains("Hikari") || n.contains("etcd"))
+                        || n.contains(":connection-") || n.contains("etcd") || n.startsWith("PostgreSQL JDBC"))
                 .collect(Collectors.toList());
     }
 
