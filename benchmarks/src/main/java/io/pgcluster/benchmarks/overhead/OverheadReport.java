@@ -1,0 +1,184 @@
+package io.pgcluster.benchmarks.overhead;
+
+import io.pgcluster.benchmarks.Stats;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+
+/**
+ * Turns JMH results into the table of docs/benchmarks.md: per thread count and operation, each side's throughput,
+ * the ratio pgcluster / HikariCP (median and middle half of the paired ratios), whether the target is met, and the
+ * bytes each side allocates per operation.
+ */
+final class OverheadReport {
+
+    /**
+     * A variant measured in a fork of its own.
+     *
+     * @param threads JMH threads
+     * @param benchmark the benchmark method
+     * @param variant {@code hikari}, {@code pgcluster} or {@code pgcluster-inTransaction}
+     * @param opsPerSecond JMH's score
+     * @param bytesPerOp JMH's {@code gc.alloc.rate.norm}, or NaN
+     */
+    record Single(int threads, String benchmark, String variant, double opsPerSecond, double bytesPerOp) {
+    }
+
+    /**
+     * One alternating fork: the measurement iterations of HikariCP and of pgcluster, and the ratio of every two
+     * neighbouring iterations.
+     *
+     * @param threads JMH threads
+     * @param round the round (one fork each)
+     * @param benchmark {@code abReadWrite} or {@code abReadOnly}
+     * @param api pgcluster's API: {@code plain} or {@code inTransaction}
+     * @param hikari ops/s of HikariCP's iterations
+     * @param pgcluster ops/s of pgcluster's iterations
+     * @param ratios pgcluster / HikariCP of each pair of neighbouring iterations
+     */
+    record Alternation(int threads, int round, String benchmark, String api, List<Double> hikari,
+            List<Double> pgcluster, List<Double> ratios) {
+
+        /**
+         * Splits a fork's measurement iterations by turn: iteration {@code warmup + j} ran on HikariCP when even,
+         * on pgcluster when odd ({@link OverheadBenchmark.Alternating}).
+         */
+        static Alternation of(int threads, int round, String benchmark, String api, int warmup, List<Double> scores) {
+            List<Double> h = new ArrayList<>();
+            List<Double> p = new ArrayList<>();
+            List<Double> r = new ArrayList<>();
+            for (int j = 0; j < scores.size(); j++) {
+                boolean pgclusterTurn = (warmup + j) % 2 == 1;
+                (pgclusterTurn ? p : h).add(scores.get(j));
+                if (j + 1 < scores.size()) {
+                    double a = scores.get(j);
+                    double b = scores.get(j + 1);
+                    r.add(pgclusterTurn ? a / b : b / a);
+                }
+            }
+            return new Alternation(threads, round, benchmark, api, h, p, r);
+        }
+    }
+
+    /** One row of the table. */
+    record Row(int threads, String label, double hikari, double pgcluster, List<Double> ratios, double hikariBytes,
+            double pgclusterBytes) {
+        double medianRatio() {
+            return Stats.median(ratios);
+        }
+
+        boolean meetsTarget() {
+            return medianRatio() >= OverheadRunner.TARGET_RATIO;
+        }
+    }
+
+    private final List<Single> singles;
+    private final List<Alternation> alternations;
+    private final int[] threads;
+
+    OverheadReport(List<Single> singles, List<Alternation> alternations, int[] threads) {
+        this.singles = List.copyOf(singles);
+        this.alternations = List.copyOf(alternations);
+        this.threads = threads.clone();
+    }
+
+    List<Row> rows() {
+        List<Row> rows = new ArrayList<>();
+        for (int t : threads) {
+            Optional<Single> h = single(t, "getConnectionClose", "hikari");
+            Optional<Single> p = single(t, "getConnectionClose", "pgcluster");
+            if (h.isPresent() && p.isPresent()) {
+                rows.add(new Row(t, "getConnection() + close()", h.get().opsPerSecond(), p.get().opsPerSecond(),
+                        List.of(p.get().opsPerSecond() / h.get().opsPerSecond()), h.get().bytesPerOp(),
+                        p.get().bytesPerOp()));
+            }
+            for (String kind : List.of("ReadWrite", "ReadOnly")) {
+                for (String api : List.of("plain", "inTransaction")) {
+                    alternated(t, kind, api).ifPresent(rows::add);
+                }
+            }
+        }
+        return rows;
+    }
+
+    private Optional<Row> alternated(int t, String kind, String api) {
+        List<Double> h = new ArrayList<>();
+        List<Double> p = new ArrayList<>();
+        List<Double> r = new ArrayList<>();
+        for (Alternation a : alternations) {
+            if (a.threads() == t && a.benchmark().equals("ab" + kind) && a.api().equals(api)) {
+                h.addAll(a.hikari());
+                p.addAll(a.pgcluster());
+                r.addAll(a.ratios());
+            }
+        }
+        if (r.isEmpty()) {
+            return Optional.empty();
+        }
+        String label = "SELECT 1, " + ("ReadWrite".equals(kind) ? "read-write transaction (leader)"
+                : "read-only transaction (replica)") + ", " + ("plain".equals(api) ? "plain JDBC"
+                : "inTransaction(" + ("ReadWrite".equals(kind) ? "READ_WRITE" : "READ_ONLY") + ")");
+        double hb = single(t, "select1" + kind, "hikari").map(Single::bytesPerOp).orElse(Double.NaN);
+        double pb = single(t, "select1" + kind, "plain".equals(api) ? "pgcluster" : "pgcluster-inTransaction")
+                .map(Single::bytesPerOp).orElse(Double.NaN);
+        return Optional.of(new Row(t, label, Stats.median(h), Stats.median(p), r, hb, pb));
+    }
+
+    private Optional<Single> single(int t, String benchmark, String variant) {
+        return singles.stream().filter(s -> s.threads() == t && s.benchmark().equals(benchmark)
+                && s.variant().equals(variant)).findFirst();
+    }
+
+    String markdown() {
+        StringBuilder b = new StringBuilder();
+        b.append("| threads | operation | raw HikariCP ops/s | pgcluster ops/s | ratio, median | ratio, middle half "
+                + "(pairs) | target >= ").append(fmt(OverheadRunner.TARGET_RATIO, 2))
+                .append(" | bytes allocated per op, HikariCP / pgcluster |\n");
+        b.append("|---:|---|---:|---:|---:|---:|---|---:|\n");
+        for (Row r : rows()) {
+            b.append("| ").append(r.threads()).append(" | ").append(r.label()).append(" | ")
+                    .append(String.format(Locale.ROOT, "%,.0f", r.hikari())).append(" | ")
+                    .append(String.format(Locale.ROOT, "%,.0f", r.pgcluster())).append(" | ")
+                    .append(fmt(r.medianRatio(), 3)).append(" | ");
+            if (r.ratios().size() > 1) {
+                b.append(fmt(Stats.quantile(r.ratios(), 0.25), 3)).append(" – ")
+                        .append(fmt(Stats.quantile(r.ratios(), 0.75), 3)).append(" (").append(r.ratios().size())
+                        .append(')');
+            } else {
+                b.append("(separate forks)");
+            }
+            b.append(" | ").append(r.meetsTarget() ? "met" : "MISSED by "
+                    + fmt(OverheadRunner.TARGET_RATIO - r.medianRatio(), 3)).append(" | ")
+                    .append(bytes(r.hikariBytes())).append(" / ").append(bytes(r.pgclusterBytes())).append(" |\n");
+        }
+        b.append(singlesTable());
+        b.append("\nTransactions: HikariCP and pgcluster take turns by 1-second iteration inside the same forks; ops/s "
+                + "is the median of each side's iterations, a ratio compares two neighbouring iterations (pgcluster / "
+                + "HikariCP), and the middle half is the 25th to 75th percentile of those ratios. getConnection() + "
+                + "close(): one fork per side. Bytes per op: JMH's GC profiler (gc.alloc.rate.norm) in one fork per "
+                + "variant. The raw JMH results are in the JSON files beside this report.\n");
+        return b.toString();
+    }
+
+    /** Every variant measured in its own fork, including HikariCP with reads on one replica only. */
+    private String singlesTable() {
+        StringBuilder b = new StringBuilder("\nEach variant in a fork of its own (one fork per thread count; "
+                + "throughput drifts between forks on a shared machine, so compare ratios above, not these):\n\n"
+                + "| threads | benchmark | variant | ops/s | bytes allocated per op |\n|---:|---|---|---:|---:|\n");
+        for (Single s : singles) {
+            b.append("| ").append(s.threads()).append(" | ").append(s.benchmark()).append(" | ").append(s.variant())
+                    .append(" | ").append(String.format(Locale.ROOT, "%,.0f", s.opsPerSecond())).append(" | ")
+                    .append(bytes(s.bytesPerOp())).append(" |\n");
+        }
+        return b.toString();
+    }
+
+    private static String bytes(double d) {
+        return Double.isNaN(d) ? "n/a" : String.format(Locale.ROOT, "%,.0f", d);
+    }
+
+    private static String fmt(double d, int decimals) {
+        return String.format(Locale.ROOT, "%." + decimals + "f", d);
+    }
+}

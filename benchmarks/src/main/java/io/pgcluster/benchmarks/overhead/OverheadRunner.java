@@ -1,0 +1,250 @@
+package io.pgcluster.benchmarks.overhead;
+
+import io.pgcluster.benchmarks.ClusterAccess;
+import io.pgcluster.benchmarks.Machine;
+import io.pgcluster.testkit.PatroniCluster;
+import io.pgcluster.testkit.PatroniNode;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.stream.Collectors;
+import org.openjdk.jmh.profile.GCProfiler;
+import org.openjdk.jmh.results.BenchmarkResult;
+import org.openjdk.jmh.results.IterationResult;
+import org.openjdk.jmh.results.Result;
+import org.openjdk.jmh.results.RunResult;
+import org.openjdk.jmh.results.format.ResultFormatType;
+import org.openjdk.jmh.runner.Runner;
+import org.openjdk.jmh.runner.options.OptionsBuilder;
+import org.openjdk.jmh.runner.options.TimeValue;
+
+/**
+ * Starts a 3-node Patroni cluster, runs {@link OverheadBenchmark} against it, and reports pgcluster's throughput as
+ * a ratio of raw HikariCP's, measured in the same run.
+ *
+ * <p>Per thread count, two parts:
+ * <ol>
+ *   <li>each variant in a fork of its own, with JMH's GC profiler: throughput of {@code getConnection() + close()},
+ *       and the bytes each variant allocates per transaction (which, unlike throughput, does not depend on how busy
+ *       the machine is);</li>
+ *   <li>{@code abReadWrite} and {@code abReadOnly} in several rounds (a fork each): HikariCP and pgcluster alternate
+ *       by iteration inside one fork, and every two neighbouring iterations give a ratio. The report gives the median
+ *       of those ratios and their middle half.</li>
+ * </ol>
+ * Before each part and round the runner waits (a bounded time) for a quiet CPU: other builds and tests on a shared
+ * machine distort throughput.
+ *
+ * <pre>
+ * bash scripts/bench-overhead.sh [--quick] [--rounds N] [--threads 1,4] [--quiet-wait SECONDS] [--out DIR]
+ * </pre>
+ */
+public final class OverheadRunner {
+
+    /** The target: pgcluster keeps at least this share of raw HikariCP's throughput. */
+    static final double TARGET_RATIO = 0.95;
+
+    private OverheadRunner() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        Settings s = Settings.parse(args);
+        Files.createDirectories(s.out);
+        String machine = Machine.describe();
+        System.out.println("Overhead benchmark: " + s + "\n" + machine);
+        long t0 = System.nanoTime();
+        try (PatroniCluster cluster = PatroniCluster.builder().nodes(3).start()) {
+            PatroniNode leader = cluster.leader();
+            List<PatroniNode> replicas = cluster.replicas();
+            String replicaList = replicas.stream().map(n -> n.host() + ":" + n.pgPort())
+                    .collect(Collectors.joining(","));
+            System.out.printf("Cluster up in %.1f s: leader %s (port %d), replicas %s%n",
+                    cluster.bringUpTime().toMillis() / 1000.0, leader.name(), leader.pgPort(), replicaList);
+            List<String> jvmArgs = new ArrayList<>(ClusterAccess.of(cluster).toSystemProperties());
+            jvmArgs.add("-D" + ClusterAccess.propertyName("leader") + "=" + leader.host() + ":" + leader.pgPort());
+            jvmArgs.add("-D" + ClusterAccess.propertyName("replicas") + "=" + replicaList);
+
+            List<OverheadReport.Single> singles = new ArrayList<>();
+            List<OverheadReport.Alternation> alternations = new ArrayList<>();
+            StringBuilder quiet = new StringBuilder();
+            for (int threads : s.threads) {
+                quiet.append(quiet.length() == 0 ? "" : "; ").append(threads).append(" thread(s): ")
+                        .append(busy(s, threads, "separate forks"));
+                singles.addAll(runSeparately(s, jvmArgs, threads));
+                for (int round = 1; round <= s.rounds; round++) {
+                    quiet.append(", ").append(busy(s, threads, "alternating, round " + round + " of " + s.rounds));
+                    alternations.addAll(runAlternating(s, jvmArgs, threads, round));
+                }
+            }
+            String after = cluster.leader().name();
+            boolean stable = after.equals(leader.name());
+            OverheadReport report = new OverheadReport(singles, alternations, s.threads);
+            String md = "# pgcluster overhead against raw HikariCP\n\n" + machine
+                    + "- load average at end (1/5/15 min): " + Machine.loadAverage() + "\n"
+                    + "- CPU busy (all cores, 3 s sample, this cluster's idle load included) before each part: "
+                    + quiet + "\n"
+                    + "- command: `bash scripts/bench-overhead.sh " + String.join(" ", args) + "`\n"
+                    + "- settings: " + s + "\n"
+                    + "- cluster: 3 nodes, leader " + leader.name() + (stable ? " throughout" : ", CHANGED to "
+                    + after + " during the run: results invalid") + "; replicas "
+                    + replicas.stream().map(PatroniNode::name).collect(Collectors.joining(", "))
+                    + " (hikari-one-replica: " + replicas.get(0).name() + ")\n"
+                    + String.format(Locale.ROOT, "- wall time: %.1f min%n%n", (System.nanoTime() - t0) / 60e9)
+                    + report.markdown();
+            Files.writeString(s.out.resolve("overhead.md"), md);
+            System.out.println("\n" + md);
+            System.out.println("Written to " + s.out.resolve("overhead.md") + " (JMH JSON results beside it)");
+            if (!stable) {
+                System.exit(1);
+            }
+        }
+    }
+
+    private static String busy(Settings s, int threads, String part) throws InterruptedException {
+        double busy = Machine.awaitQuiet(s.maxBusy, s.quietWait);
+        System.out.printf(Locale.ROOT, "%n=== %d thread(s), %s (CPU busy %.0f%%, load average %s) ===%n", threads,
+                part, busy * 100, Machine.loadAverage());
+        return String.format(Locale.ROOT, "%.0f%%", busy * 100);
+    }
+
+    private static OptionsBuilder options(Settings s, List<String> jvmArgs, int threads, String include, Path json) {
+        OptionsBuilder o = new OptionsBuilder();
+        o.include(OverheadBenchmark.class.getName() + "\\." + include + "$")
+                .forks(1)
+                .threads(threads)
+                .jvmArgsAppend(jvmArgs.toArray(new String[0]))
+                .resultFormat(ResultFormatType.JSON)
+                .result(json.toString());
+        return o;
+    }
+
+    /** Part 1: every variant in its own fork, with the GC profiler. */
+    private static List<OverheadReport.Single> runSeparately(Settings s, List<String> jvmArgs, int threads)
+            throws Exception {
+        OptionsBuilder o = options(s, jvmArgs, threads, "(getConnectionClose|select1ReadWrite|select1ReadOnly)",
+                s.out.resolve("jmh-separate-threads" + threads + ".json"));
+        o.warmupIterations(s.warmupIterations).warmupTime(TimeValue.seconds(s.iterationSeconds))
+                .measurementIterations(s.measurementIterations).measurementTime(TimeValue.seconds(s.iterationSeconds))
+                .addProfiler(GCProfiler.class);
+        List<OverheadReport.Single> l = new ArrayList<>();
+        for (RunResult r : new Runner(o.build()).run()) {
+            String variant = r.getParams().getParam("pool") != null ? r.getParams().getParam("pool")
+                    : r.getParams().getParam("tx");
+            // "gc.alloc.rate.norm" (older JMH versions prefix it with a middle dot)
+            Result<?> alloc = r.getSecondaryResults().entrySet().stream()
+                    .filter(e -> e.getKey().endsWith("gc.alloc.rate.norm")).map(Map.Entry::getValue).findFirst()
+                    .orElse(null);
+            l.add(new OverheadReport.Single(threads, method(r), variant, r.getPrimaryResult().getScore(),
+                    alloc == null ? Double.NaN : alloc.getScore()));
+        }
+        return l;
+    }
+
+    /** Part 2: HikariCP and pgcluster alternating by iteration in one fork. */
+    private static List<OverheadReport.Alternation> runAlternating(Settings s, List<String> jvmArgs, int threads,
+            int round) throws Exception {
+        OptionsBuilder o = options(s, jvmArgs, threads, "ab.*",
+                s.out.resolve("jmh-alternating-threads" + threads + "-round" + round + ".json"));
+        o.warmupIterations(s.abWarmupIterations).warmupTime(TimeValue.seconds(1))
+                .measurementIterations(s.abMeasurementIterations).measurementTime(TimeValue.seconds(1));
+        List<OverheadReport.Alternation> l = new ArrayList<>();
+        for (RunResult r : new Runner(o.build()).run()) {
+            List<Double> scores = new ArrayList<>();
+            for (BenchmarkResult b : r.getBenchmarkResults()) {
+                for (IterationResult i : b.getIterationResults()) {
+                    scores.add(i.getPrimaryResult().getScore());
+                }
+            }
+            l.add(OverheadReport.Alternation.of(threads, round, method(r), r.getParams().getParam("api"),
+                    s.abWarmupIterations, scores));
+        }
+        return l;
+    }
+
+    private static String method(RunResult r) {
+        String full = r.getParams().getBenchmark();
+        return full.substring(full.lastIndexOf('.') + 1);
+    }
+
+    /** Command line settings. */
+    static final class Settings {
+        int rounds = 3;
+        int[] threads = {1, 4};
+        int warmupIterations = 2;
+        int measurementIterations = 3;
+        int iterationSeconds = 2;
+        /** Even, so that the first measurement iteration is HikariCP's turn. */
+        int abWarmupIterations = 4;
+        int abMeasurementIterations = 20;
+        /** Before each part, wait until at most this share of the CPUs is busy ... */
+        double maxBusy = 0.25;
+        /** ... but no longer than this. */
+        Duration quietWait = Duration.ofMinutes(5);
+        Path out = Path.of("benchmarks", "target",
+                "bench-overhead-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+
+        static Settings parse(String[] args) {
+            Settings s = new Settings();
+            for (int i = 0; i < args.length; i++) {
+                switch (args[i]) {
+                    case "--quick":
+                        s.rounds = 1;
+                        s.threads = new int[] {1};
+                        s.warmupIterations = 1;
+                        s.measurementIterations = 2;
+                        s.abWarmupIterations = 2;
+                        s.abMeasurementIterations = 8;
+                        s.quietWait = Duration.ofMinutes(1);
+                        break;
+                    case "--rounds":
+                        s.rounds = positive(args, ++i, "--rounds");
+                        break;
+                    case "--threads":
+                        s.threads = Arrays.stream(value(args, ++i, "--threads").split(",")).map(String::trim)
+                                .mapToInt(Integer::parseInt).toArray();
+                        break;
+                    case "--quiet-wait":
+                        s.quietWait = Duration.ofSeconds(Long.parseLong(value(args, ++i, "--quiet-wait")));
+                        break;
+                    case "--out":
+                        s.out = Path.of(value(args, ++i, "--out"));
+                        break;
+                    default:
+                        throw new IllegalArgumentException("unknown option '" + args[i] + "'; options: --quick, "
+                                + "--rounds N, --threads 1,4, --quiet-wait SECONDS, --out DIR");
+                }
+            }
+            return s;
+        }
+
+        private static String value(String[] args, int i, String option) {
+            if (i >= args.length) {
+                throw new IllegalArgumentException(option + " needs a value");
+            }
+            return args[i];
+        }
+
+        private static int positive(String[] args, int i, String option) {
+            int n = Integer.parseInt(value(args, i, option));
+            if (n < 1) {
+                throw new IllegalArgumentException(option + " must be at least 1, was " + n);
+            }
+            return n;
+        }
+
+        @Override
+        public String toString() {
+            return "threads " + Arrays.toString(threads) + "; separate forks: warm-up " + warmupIterations + " x "
+                    + iterationSeconds + " s, measurement " + measurementIterations + " x " + iterationSeconds
+                    + " s; alternating: " + rounds + " round(s) of 1 fork, warm-up " + abWarmupIterations
+                    + " x 1 s, measurement " + abMeasurementIterations + " x 1 s; before each part wait up to "
+                    + quietWait.toSeconds() + " s for at most " + Math.round(maxBusy * 100) + "% CPU busy";
+        }
+    }
+}
