@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.sql.Connection;
+import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -89,6 +90,7 @@ public final class Demo {
             }
             return null;
         });
+        awaitTableOnReplicas();
         ds.addTopologyListener((previous, current) -> {
             if (current.leader() != null && previous.leader() != null
                     && !current.leader().name().equals(previous.leader().name())
@@ -170,6 +172,33 @@ public final class Demo {
         try (Connection c = ds.getConnection()) {
             c.setReadOnly(true);
             count(server(c));
+        }
+    }
+
+    /**
+     * The readers start right after the table is created on the leader; a replica that has not replayed the CREATE
+     * yet would answer 42P01, which is replication lag, not something the demo is about.
+     */
+    private void awaitTableOnReplicas() throws SQLException, InterruptedException {
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        for (PatroniNode replica : cluster.replicas()) {
+            try (Connection c = DriverManager.getConnection("jdbc:postgresql://" + replica.host() + ":" + replica.pgPort()
+                    + "/" + cluster.database(), cluster.user(), cluster.password());
+                    Statement s = c.createStatement()) {
+                while (true) {
+                    try (ResultSet rs = s.executeQuery("SELECT to_regclass('public.demo_orders') IS NOT NULL")) {
+                        rs.next();
+                        if (rs.getBoolean(1)) {
+                            break;
+                        }
+                    }
+                    if (System.nanoTime() > deadline) {
+                        throw new IllegalStateException("replica " + replica.name()
+                                + " has not replayed CREATE TABLE demo_orders after 30 s");
+                    }
+                    Thread.sleep(20);
+                }
+            }
         }
     }
 
