@@ -13,7 +13,8 @@ fi
 
 # Debian's server packages, and the binaries that prove they are installed.
 PACKAGES=(postgresql-15 postgresql-client-15 patroni python3-etcd python3-psycopg2
-          etcd-server etcd-client pgbouncer haproxy)
+          etcd-server etcd-client pgbouncer haproxy
+          zookeeper python3-kazoo)   # ZooKeeper as Patroni's DCS (the rig's Dcs.ZOOKEEPER clusters)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -32,7 +33,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   # No default cluster on :5432: the rig creates its own clusters on free ports.
   $SUDO mkdir -p /etc/postgresql-common/createcluster.d
   echo "create_main_cluster = false" | $SUDO tee /etc/postgresql-common/createcluster.d/pgcluster.conf >/dev/null
-  # Keep package scripts from starting services (etcd, haproxy, pgbouncer) on their fixed ports.
+  # Keep package scripts from starting services (etcd, zookeeper, haproxy, pgbouncer) on their fixed ports.
   added_policy=false
   if [ ! -e /usr/sbin/policy-rc.d ]; then
     printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null

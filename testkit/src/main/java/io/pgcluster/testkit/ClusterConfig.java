@@ -95,4 +95,11 @@ public @interface ClusterConfig {
      * @return default false
      */
     boolean synchronousMode() default false;
+
+    /**
+     * Patroni's DCS.
+     *
+     * @return default {@link Dcs#ETCD}
+     */
+    Dcs dcs() default Dcs.ETCD;
 }

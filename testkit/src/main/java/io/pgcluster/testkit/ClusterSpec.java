@@ -20,10 +20,11 @@ final class ClusterSpec {
     final boolean synchronousMode;
     final long replicaMaxLagBytes;
     final int startTimeoutSeconds;
+    final Dcs dcs;
 
     ClusterSpec(int nodes, String scope, String namespace, int ttl, int loopWait, int retryTimeout, boolean haProxy,
             HaProxyChecks haProxyChecks, boolean pgBouncer, boolean faultProxies, boolean synchronousMode,
-            long replicaMaxLagBytes, int startTimeoutSeconds) {
+            long replicaMaxLagBytes, int startTimeoutSeconds, Dcs dcs) {
         if (nodes < 1 || nodes > 9) {
             throw new IllegalArgumentException("nodes must be 1..9 but was " + nodes);
         }
@@ -61,12 +62,13 @@ final class ClusterSpec {
         this.synchronousMode = synchronousMode;
         this.replicaMaxLagBytes = replicaMaxLagBytes;
         this.startTimeoutSeconds = startTimeoutSeconds;
+        this.dcs = Objects.requireNonNull(dcs, "dcs");
     }
 
     static ClusterSpec of(ClusterConfig c) {
         return new ClusterSpec(c.nodes(), c.scope(), PatroniCluster.DEFAULT_NAMESPACE, c.ttl(), c.loopWait(),
                 c.retryTimeout(), c.haProxy(), c.haProxyChecks(), c.pgBouncer(), c.faultProxies(), c.synchronousMode(),
-                PatroniCluster.DEFAULT_REPLICA_MAX_LAG, PatroniCluster.DEFAULT_START_TIMEOUT_SECONDS);
+                PatroniCluster.DEFAULT_REPLICA_MAX_LAG, PatroniCluster.DEFAULT_START_TIMEOUT_SECONDS, c.dcs());
     }
 
     @Override
@@ -79,19 +81,19 @@ final class ClusterSpec {
                 && haProxy == s.haProxy && pgBouncer == s.pgBouncer && faultProxies == s.faultProxies
                 && synchronousMode == s.synchronousMode && replicaMaxLagBytes == s.replicaMaxLagBytes
                 && startTimeoutSeconds == s.startTimeoutSeconds && scope.equals(s.scope) && namespace.equals(s.namespace)
-                && haProxyChecks == s.haProxyChecks;
+                && haProxyChecks == s.haProxyChecks && dcs == s.dcs;
     }
 
     @Override
     public int hashCode() {
         return Objects.hash(nodes, scope, namespace, ttl, loopWait, retryTimeout, haProxy, haProxyChecks, pgBouncer,
-                faultProxies, synchronousMode, replicaMaxLagBytes, startTimeoutSeconds);
+                faultProxies, synchronousMode, replicaMaxLagBytes, startTimeoutSeconds, dcs);
     }
 
     @Override
     public String toString() {
-        return String.format("%d node(s), scope %s, ttl/loop_wait/retry_timeout %d/%d/%d%s%s%s%s", nodes, scope, ttl,
-                loopWait, retryTimeout, haProxy ? ", HAProxy (" + haProxyChecks.serverOptions() + ")" : "",
+        return String.format("%d node(s), scope %s, %s, ttl/loop_wait/retry_timeout %d/%d/%d%s%s%s%s", nodes, scope,
+                dcs == Dcs.ZOOKEEPER ? "ZooKeeper" : "etcd", ttl, loopWait, retryTimeout, haProxy ? ", HAProxy (" + haProxyChecks.serverOptions() + ")" : "",
                 pgBouncer ? ", PgBouncer" : "", faultProxies ? ", fault proxies" : "",
                 synchronousMode ? ", synchronous_mode" : "");
     }

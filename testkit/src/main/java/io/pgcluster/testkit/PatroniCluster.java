@@ -74,8 +74,9 @@ public final class PatroniCluster implements AutoCloseable {
     private final Secrets secrets = new Secrets();
     private final PatroniRest rest = new PatroniRest();
     private final RunRegistry registry;
-    private final EtcdServer etcd;
-    private final FaultProxy etcdProxy;
+    private final EtcdServer etcd; // null with Dcs.ZOOKEEPER
+    private final ZooKeeperServer zooKeeper; // null with Dcs.ETCD
+    private final FaultProxy dcsProxy; // in front of etcd or ZooKeeper, for clients; null without fault proxies
     private final List<PatroniNode> nodes;
     private final Map<PatroniNode, FaultProxy> nodeProxies;
     private final HaProxy haProxy;
@@ -123,6 +124,7 @@ public final class PatroniCluster implements AutoCloseable {
         private boolean pgBouncer;
         private boolean faultProxies;
         private boolean synchronousMode;
+        private Dcs dcs = Dcs.ETCD;
         private long replicaMaxLagBytes = DEFAULT_REPLICA_MAX_LAG;
         private Duration startTimeout = Duration.ofSeconds(DEFAULT_START_TIMEOUT_SECONDS);
         private Path baseDir;
@@ -247,6 +249,19 @@ public final class PatroniCluster implements AutoCloseable {
         }
 
         /**
+         * Patroni's DCS: a single-member etcd (default) or a standalone ZooKeeper. Operations that act on etcd
+         * ({@link PatroniCluster#etcd()}, {@link PatroniCluster#etcdClientEndpoint()}) throw on a ZooKeeper cluster, and
+         * the ZooKeeper ones on an etcd cluster.
+         *
+         * @param dcs the DCS
+         * @return this builder
+         */
+        public Builder dcs(Dcs dcs) {
+            this.dcs = dcs;
+            return this;
+        }
+
+        /**
          * The folder for all state (configs, logs, data); it must be empty or absent, and is deleted on close. Default: a
          * new folder {@code pgcluster-testkit-*} in {@code java.io.tmpdir} (or {@code -Dpgcluster.testkit.tmpDir}).
          *
@@ -271,7 +286,7 @@ public final class PatroniCluster implements AutoCloseable {
 
         ClusterSpec spec() {
             return new ClusterSpec(nodes, scope, namespace, ttl, loopWait, retryTimeout, haProxy, haProxyChecks, pgBouncer,
-                    faultProxies, synchronousMode, replicaMaxLagBytes, (int) Math.max(1, startTimeout.toSeconds()));
+                    faultProxies, synchronousMode, replicaMaxLagBytes, (int) Math.max(1, startTimeout.toSeconds()), dcs);
         }
 
         /**
@@ -336,7 +351,10 @@ public final class PatroniCluster implements AutoCloseable {
         this.runAs = RunAs.detect();
         Path python = Setting.PYTHON.executable();
         Path patroniScript = Setting.PATRONI.executable();
-        Path etcdBinary = Setting.ETCD.executable();
+        boolean zk = spec.dcs == Dcs.ZOOKEEPER;
+        Path etcdBinary = zk ? null : Setting.ETCD.executable();
+        Path java = zk ? Setting.JAVA.executable() : null;
+        Path zooKeeperJar = zk ? Setting.ZOOKEEPER_JAR.executable() : null;
         Path pgBinDir = Setting.PG_BIN_DIR.executable();
         Setting.pgTool("postgres");
         Setting.pgTool("initdb");
@@ -347,19 +365,32 @@ public final class PatroniCluster implements AutoCloseable {
         int n = spec.nodes;
         int[] ports = Ports.allocate(2 + 2 * n + (spec.haProxy ? 3 : 0) + (spec.pgBouncer ? 2 : 0));
         int next = 0;
-        int etcdClientPort = ports[next++];
-        int etcdPeerPort = ports[next++];
+        int dcsClientPort = ports[next++];
+        int etcdPeerPort = ports[next++]; // unused with ZooKeeper
         Path home = mkdir(baseDir.resolve("home"));
         List<FaultProxy> proxiesSoFar = new ArrayList<>();
         try {
-            Path etcdDir = mkdir(baseDir.resolve("etcd"));
-            ManagedProcess etcdProcess = new ManagedProcess("etcd",
-                    Configs.etcdCommand(etcdBinary, spec.scope, etcdDir.resolve("data"), etcdClientPort, etcdPeerPort),
-                    etcdDir, etcdDir.resolve("etcd.log"), home, runAs, h -> registry.record(h, "etcd"));
-            this.etcd = new EtcdServer(etcdProcess, etcdClientPort, rest);
-            this.etcdProxy = spec.faultProxies ? FaultProxy.start(HOST, etcdClientPort) : null;
-            if (etcdProxy != null) {
-                proxiesSoFar.add(etcdProxy);
+            if (zk) {
+                Path zkDir = mkdir(baseDir.resolve("zookeeper"));
+                Path zkData = mkdir(zkDir.resolve("data"));
+                Path zooCfg = zkDir.resolve("zoo.cfg");
+                write(zooCfg, Configs.zooCfg(zkData, dcsClientPort));
+                ManagedProcess zkProcess = new ManagedProcess("zookeeper",
+                        Configs.zooKeeperCommand(java, zooKeeperJar, zooCfg), zkDir, zkDir.resolve("zookeeper.log"),
+                        home, runAs, h -> registry.record(h, "zookeeper"));
+                this.zooKeeper = new ZooKeeperServer(zkProcess, dcsClientPort);
+                this.etcd = null;
+            } else {
+                Path etcdDir = mkdir(baseDir.resolve("etcd"));
+                ManagedProcess etcdProcess = new ManagedProcess("etcd",
+                        Configs.etcdCommand(etcdBinary, spec.scope, etcdDir.resolve("data"), dcsClientPort, etcdPeerPort),
+                        etcdDir, etcdDir.resolve("etcd.log"), home, runAs, h -> registry.record(h, "etcd"));
+                this.etcd = new EtcdServer(etcdProcess, dcsClientPort, rest);
+                this.zooKeeper = null;
+            }
+            this.dcsProxy = spec.faultProxies ? FaultProxy.start(HOST, dcsClientPort) : null;
+            if (dcsProxy != null) {
+                proxiesSoFar.add(dcsProxy);
             }
 
             List<PatroniNode> nodeList = new ArrayList<>();
@@ -377,7 +408,7 @@ public final class PatroniCluster implements AutoCloseable {
                 Path nodeDir = mkdir(baseDir.resolve(name));
                 Path dataDir = nodeDir.resolve("data");
                 Path yml = nodeDir.resolve("patroni.yml");
-                write(yml, Configs.patroniYaml(spec, name, pgPort, connectPort, restPort, etcdClientPort, dataDir,
+                write(yml, Configs.patroniYaml(spec, name, pgPort, connectPort, restPort, dcsClientPort, dataDir,
                         nodeDir.resolve("pgpass"), pgBinDir, secrets));
                 ManagedProcess p = new ManagedProcess(name, List.of(python.toString(), patroniScript.toString(),
                         yml.toString()), nodeDir, nodeDir.resolve("patroni.log"), home, runAs, h -> registry.record(h, name));
@@ -458,8 +489,12 @@ public final class PatroniCluster implements AutoCloseable {
         Duration timeout = Duration.ofSeconds(spec.startTimeoutSeconds);
         log.info("starting Patroni cluster '{}' ({}) in {}, servers running as {}", spec.scope, spec, baseDir,
                 runAs.user());
-        etcd.process().start();
-        etcd.awaitHealthy();
+        dcsProcess().start();
+        if (etcd != null) {
+            etcd.awaitHealthy();
+        } else {
+            zooKeeper.awaitHealthy();
+        }
         long tEtcd = System.nanoTime();
         nodes.forEach(n -> n.patroni().start());
         if (haProxy != null) {
@@ -483,8 +518,8 @@ public final class PatroniCluster implements AutoCloseable {
         }
         baselineConfig = dynamicConfig();
         bringUpTime = Duration.ofNanos(System.nanoTime() - t0);
-        log.info("cluster '{}' healthy in {} ms (etcd {} ms, first leader {} ms): leader {}, {}{}", spec.scope,
-                bringUpTime.toMillis(), (tEtcd - t0) / 1_000_000, (tLeader - t0) / 1_000_000, leader().name(),
+        log.info("cluster '{}' healthy in {} ms ({} {} ms, first leader {} ms): leader {}, {}{}", spec.scope,
+                bringUpTime.toMillis(), etcd != null ? "etcd" : "ZooKeeper", (tEtcd - t0) / 1_000_000, (tLeader - t0) / 1_000_000, leader().name(),
                 nodes.stream().map(PatroniNode::toString).collect(Collectors.joining(", ")),
                 haProxy == null ? "" : ", " + haProxy + (pgBouncers == null ? "" : ", " + pgBouncers));
     }
@@ -592,12 +627,45 @@ public final class PatroniCluster implements AutoCloseable {
     }
 
     /**
-     * The etcd server (the DCS).
+     * The etcd server (the DCS of a cluster built with {@link Dcs#ETCD}, the default).
      *
      * @return the etcd server
+     * @throws UnsupportedOperationException if the cluster uses ZooKeeper
      */
     public EtcdServer etcd() {
+        requireDcs(Dcs.ETCD);
         return etcd;
+    }
+
+    /**
+     * The ZooKeeper server (the DCS of a cluster built with {@link Dcs#ZOOKEEPER}).
+     *
+     * @return the ZooKeeper server
+     * @throws UnsupportedOperationException if the cluster uses etcd
+     */
+    public ZooKeeperServer zooKeeper() {
+        requireDcs(Dcs.ZOOKEEPER);
+        return zooKeeper;
+    }
+
+    /**
+     * Which DCS Patroni uses.
+     *
+     * @return etcd or ZooKeeper
+     */
+    public Dcs dcs() {
+        return spec.dcs;
+    }
+
+    private void requireDcs(Dcs wanted) {
+        if (spec.dcs != wanted) {
+            throw new UnsupportedOperationException("This cluster uses " + spec.dcs + " as its DCS, not " + wanted
+                    + ": build it with dcs(Dcs." + wanted + ") (or @ClusterConfig(dcs = Dcs." + wanted + "))");
+        }
+    }
+
+    private ManagedProcess dcsProcess() {
+        return etcd != null ? etcd.process() : zooKeeper.process();
     }
 
     /**
@@ -744,7 +812,34 @@ public final class PatroniCluster implements AutoCloseable {
      * @return {@code http://127.0.0.1:<port>}
      */
     public String etcdClientEndpoint() {
-        return etcdProxy != null ? "http://" + HOST + ":" + etcdProxy.port() : etcd.endpoint();
+        requireDcs(Dcs.ETCD);
+        return dcsProxy != null ? "http://" + HOST + ":" + dcsProxy.port() : etcd.endpoint();
+    }
+
+    /**
+     * The {@code HOST:PORT} ZooKeeper clients (such as the driver) should use: through {@link #zooKeeperFaultProxy()}
+     * when the cluster has fault proxies, else ZooKeeper's own client port.
+     *
+     * @return {@code 127.0.0.1:<port>}
+     * @throws UnsupportedOperationException if the cluster uses etcd
+     */
+    public String zooKeeperClientAddress() {
+        requireDcs(Dcs.ZOOKEEPER);
+        return dcsProxy != null ? HOST + ":" + dcsProxy.port() : zooKeeper.connectString();
+    }
+
+    /**
+     * The fault proxy in front of ZooKeeper's client port (Patroni does not use it; clients of
+     * {@link #zooKeeperClientAddress()} do).
+     *
+     * @return the proxy
+     * @throws IllegalStateException if the cluster was built without fault proxies
+     * @throws UnsupportedOperationException if the cluster uses etcd
+     */
+    public FaultProxy zooKeeperFaultProxy() {
+        requireDcs(Dcs.ZOOKEEPER);
+        requireFaultProxies();
+        return dcsProxy;
     }
 
     /**
@@ -755,12 +850,13 @@ public final class PatroniCluster implements AutoCloseable {
      * @throws IllegalStateException if the cluster was built without fault proxies
      */
     public FaultProxy etcdFaultProxy() {
+        requireDcs(Dcs.ETCD);
         requireFaultProxies();
-        return etcdProxy;
+        return dcsProxy;
     }
 
     private void requireFaultProxies() {
-        if (etcdProxy == null) {
+        if (dcsProxy == null) {
             throw new IllegalStateException("This cluster has no fault proxies: build it with withFaultProxies(true) "
                     + "(or @ClusterConfig(faultProxies = true))");
         }
@@ -1192,13 +1288,17 @@ public final class PatroniCluster implements AutoCloseable {
                 actions.add("ended " + lags.size() + " induced lag(s)");
                 endLags();
             }
-            if (etcdProxy != null) {
-                etcdProxy.pass();
+            if (dcsProxy != null) {
+                dcsProxy.pass();
                 nodeProxies.values().forEach(FaultProxy::pass);
             }
-            if (!etcd.isRunning()) {
+            if (etcd != null && !etcd.isRunning()) {
                 actions.add("started etcd");
                 etcd.start();
+            }
+            if (zooKeeper != null && !zooKeeper.isRunning()) {
+                actions.add("started ZooKeeper");
+                zooKeeper.start();
             }
             for (ManagedProcess p : auxiliaryProcesses()) {
                 if (!p.isAlive()) {
@@ -1262,7 +1362,7 @@ public final class PatroniCluster implements AutoCloseable {
 
     private List<ManagedProcess> allProcesses() {
         List<ManagedProcess> l = new ArrayList<>();
-        l.add(etcd.process());
+        l.add(dcsProcess());
         nodes.forEach(n -> l.add(n.patroni()));
         l.addAll(auxiliaryProcesses());
         return l;
@@ -1334,8 +1434,8 @@ public final class PatroniCluster implements AutoCloseable {
         long t0 = System.nanoTime();
         endLags();
         nodeProxies.values().forEach(FaultProxy::close);
-        if (etcdProxy != null) {
-            etcdProxy.close();
+        if (dcsProxy != null) {
+            dcsProxy.close();
         }
         List<ProcessHandle> all = processes();
         for (ManagedProcess p : auxiliaryProcesses()) {
@@ -1346,7 +1446,7 @@ public final class PatroniCluster implements AutoCloseable {
             n.patroni().handle().ifPresent(h -> Signals.send(h, "KILL"));
             pm.ifPresent(h -> Signals.send(h, "QUIT"));
         }
-        etcd.process().handle().ifPresent(h -> Signals.send(h, "TERM"));
+        dcsProcess().handle().ifPresent(h -> Signals.send(h, "TERM"));
         List<ProcessHandle> left = Signals.awaitGone(all, Duration.ofSeconds(15));
         if (!left.isEmpty()) {
             log.warn("still running 15 s after the stop signals, sending SIGKILL: {}", left);

@@ -17,6 +17,10 @@ enum Setting {
     PYTHON("pgcluster.testkit.python", "PGCLUSTER_PYTHON", "/usr/bin/python3",
             "the Python that runs Patroni; needs psycopg2 and python3-etcd (Debian's python3 has them)"),
     ETCD("pgcluster.testkit.etcd", "PGCLUSTER_ETCD", "/usr/bin/etcd", "the etcd server (v3 API)"),
+    JAVA("pgcluster.testkit.java", "PGCLUSTER_JAVA", "/usr/bin/java",
+            "the java that runs ZooKeeper (clusters with Dcs.ZOOKEEPER only)"),
+    ZOOKEEPER_JAR("pgcluster.testkit.zookeeperJar", "PGCLUSTER_ZOOKEEPER_JAR", "/usr/share/java/zookeeper.jar",
+            "ZooKeeper's server jar from Debian's zookeeper package (clusters with Dcs.ZOOKEEPER only)"),
     PGBOUNCER("pgcluster.testkit.pgbouncer", "PGCLUSTER_PGBOUNCER", "/usr/sbin/pgbouncer", "the PgBouncer binary"),
     HAPROXY("pgcluster.testkit.haproxy", "PGCLUSTER_HAPROXY", "/usr/sbin/haproxy", "the HAProxy binary"),
     RUN_AS_USER("pgcluster.testkit.runAsUser", "PGCLUSTER_RUN_AS_USER", "postgres",
@@ -71,14 +75,21 @@ enum Setting {
         return Boolean.parseBoolean(value());
     }
 
-    /** The value as a path to an executable file (or a directory for {@link #PG_BIN_DIR}); fails if it is missing. */
+    /**
+     * The value as a path to an executable file (a directory for {@link #PG_BIN_DIR}, a readable file for
+     * {@link #ZOOKEEPER_JAR}); fails if it is missing.
+     */
     Path executable() {
         Path p = Path.of(value());
-        boolean ok = this == PG_BIN_DIR ? Files.isDirectory(p) : Files.isRegularFile(p) && Files.isExecutable(p);
+        boolean ok = this == PG_BIN_DIR ? Files.isDirectory(p)
+                : this == ZOOKEEPER_JAR ? Files.isRegularFile(p) && Files.isReadable(p)
+                : Files.isRegularFile(p) && Files.isExecutable(p);
         if (!ok) {
             throw new TestkitException(String.format(
                     "%s not found at %s (%s). Install the Debian package or point -D%s=... / %s=... at it.",
-                    description, p, this == PG_BIN_DIR ? "not a directory" : "missing or not executable", property, envVar));
+                    description, p, this == PG_BIN_DIR ? "not a directory"
+                            : this == ZOOKEEPER_JAR ? "missing or not readable" : "missing or not executable",
+                    property, envVar));
         }
         return p;
     }

@@ -22,6 +22,19 @@ class ClusterSpecTest {
         assertThat(fromBuilder.pgBouncer).isFalse();
         assertThat(fromBuilder.faultProxies).isFalse();
         assertThat(fromBuilder.haProxyChecks).isEqualTo(HaProxyChecks.TIGHT);
+        assertThat(fromBuilder.dcs).isEqualTo(Dcs.ETCD);
+    }
+
+    @ClusterConfig(dcs = Dcs.ZOOKEEPER)
+    static class OnZooKeeper {}
+
+    @Test
+    void theDcsIsPartOfTheSpec() {
+        ClusterSpec zk = PatroniClusterExtension.specFor(OnZooKeeper.class);
+        assertThat(zk.dcs).isEqualTo(Dcs.ZOOKEEPER);
+        assertThat(zk).isEqualTo(PatroniCluster.builder().dcs(Dcs.ZOOKEEPER).spec())
+                .isNotEqualTo(PatroniCluster.builder().spec());
+        assertThat(zk.toString()).contains("ZooKeeper");
     }
 
     @ClusterConfig(pgBouncer = true, faultProxies = true)

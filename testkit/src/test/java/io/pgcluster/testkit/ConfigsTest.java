@@ -8,7 +8,7 @@ import org.junit.jupiter.api.Test;
 
 class ConfigsTest {
     private static ClusterSpec spec(HaProxyChecks checks, boolean sync) {
-        return new ClusterSpec(3, "demo", "/service", 10, 2, 4, true, checks, true, true, sync, 1048576, 120);
+        return new ClusterSpec(3, "demo", "/service", 10, 2, 4, true, checks, true, true, sync, 1048576, 120, Dcs.ETCD);
     }
 
     @Test
@@ -74,5 +74,21 @@ class ConfigsTest {
         assertThat(a.appPassword).isNotEqualTo(b.appPassword).matches("[A-Za-z0-9]{20}");
         assertThat(a.superuserPassword).isNotEqualTo(a.appPassword);
         assertThat(Configs.q("it's")).isEqualTo("'it''s'");
+    }
+
+    @Test
+    void zooKeeperClusterUsesPatronisZookeeperSectionAndAStandaloneServer() {
+        ClusterSpec zk = new ClusterSpec(3, "demo", "/service", 10, 2, 4, false, HaProxyChecks.TIGHT, false, false,
+                false, 1048576, 120, Dcs.ZOOKEEPER);
+        String y = Configs.patroniYaml(zk, "pg1", 5441, 5441, 8008, 2181, Path.of("/d"), Path.of("/p"),
+                Path.of("/usr/lib/postgresql/15/bin"), new Secrets());
+        assertThat(y).contains("zookeeper:\n  hosts: ['127.0.0.1:2181']\n").doesNotContain("etcd");
+        assertThat(Configs.zooCfg(Path.of("/x/zookeeper/data"), 2181)).contains("dataDir=/x/zookeeper/data\n",
+                "clientPort=2181\n", "clientPortAddress=127.0.0.1\n", "admin.enableServer=false\n",
+                "4lw.commands.whitelist=ruok,srvr\n", "tickTime=1000\n");
+        assertThat(Configs.zooKeeperCommand(Path.of("/usr/bin/java"), Path.of("/usr/share/java/zookeeper.jar"),
+                Path.of("/x/zoo.cfg"))).startsWith("/usr/bin/java").endsWith("-cp",
+                "/usr/share/java/zookeeper.jar:/usr/share/java/slf4j-simple.jar",
+                "org.apache.zookeeper.server.ZooKeeperServerMain", "/x/zoo.cfg");
     }
 }

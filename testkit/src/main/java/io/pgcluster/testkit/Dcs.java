@@ -1,0 +1,15 @@
+package io.pgcluster.testkit;
+
+/**
+ * The DCS that a rig cluster's Patroni nodes use. Only one runs per cluster; everything else (nodes, HAProxy,
+ * PgBouncer, fault proxies in front of the nodes) is the same for both.
+ */
+public enum Dcs {
+    /** A single-member etcd 3.4 (v3 API), Patroni's {@code etcd3:} section. The default. */
+    ETCD,
+    /**
+     * A standalone ZooKeeper 3.8 (Debian's {@code zookeeper} package), Patroni's {@code zookeeper:} section, which
+     * needs {@code python3-kazoo}. Patroni keeps the leader and member keys as ephemeral znodes of its session.
+     */
+    ZOOKEEPER
+}
