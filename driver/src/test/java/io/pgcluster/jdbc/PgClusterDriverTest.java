@@ -115,6 +115,7 @@ class PgClusterDriverTest {
                 Map.entry("jdbc:pgcluster://h:2379/db?scope=s", "08001"),
                 Map.entry("jdbc:pgcluster:etdc://h:2379/db?scope=s", "08001"),
                 Map.entry("jdbc:pgcluster:consul://h:8500/db", "08001"),
+                Map.entry("jdbc:pgcluster:zookeeper://h:2181/db", "08001"),
                 Map.entry("jdbc:pgcluster:etcd:h:2379/db?scope=s", "08001"),
                 Map.entry("jdbc:pgcluster:etcd://app:" + SECRET + "@h:2379/db?scope=s", "08001"),
                 Map.entry("jdbc:pgcluster:hosts://db1:99999/db", "08001"),

@@ -33,7 +33,8 @@ public final class PgClusterConfig {
 
     /** Where the topology comes from; see {@link PgClusterProperty#SOURCE}. */
     public enum Source {
-        ETCD("etcd", 2379), PATRONI("patroni", 8008), HOSTS("hosts", 5432), ENDPOINTS("endpoints", 5432);
+        ETCD("etcd", 2379), ZOOKEEPER("zookeeper", 2181), PATRONI("patroni", 8008), HOSTS("hosts", 5432),
+        ENDPOINTS("endpoints", 5432);
 
         private final String key;
         private final int defaultPort;
@@ -374,6 +375,14 @@ public final class PgClusterConfig {
             return source(Source.ETCD, endpoints);
         }
 
+        /**
+         * Source zookeeper: Patroni's znodes in ZooKeeper (3.6 or newer) at these servers
+         * ({@code HOST:PORT[,HOST:PORT...]}); needs {@code org.apache.zookeeper:zookeeper} on the class path.
+         */
+        public Builder zookeeper(String servers) {
+            return source(Source.ZOOKEEPER, servers);
+        }
+
         /** Source patroni: Patroni REST API addresses, any member will do. */
         public Builder patroni(String restAddresses) {
             return source(Source.PATRONI, restAddresses);
@@ -466,7 +475,8 @@ public final class PgClusterConfig {
             String source = (String) v.get(PgClusterProperty.SOURCE);
             if (source == null) {
                 throw PgClusterConfigException.missing(PgClusterProperty.SOURCE,
-                        "set it to etcd, patroni, hosts or endpoints (or use a jdbc:pgcluster:<source>:// URL)");
+                        "set it to etcd, zookeeper, patroni, hosts or endpoints (or use a jdbc:pgcluster:<source>:// "
+                                + "URL)");
             }
             if (v.get(PgClusterProperty.SERVERS) == null) {
                 throw PgClusterConfigException.missing(PgClusterProperty.SERVERS,
@@ -477,10 +487,23 @@ public final class PgClusterConfig {
                 throw PgClusterConfigException.missing(PgClusterProperty.DATABASE, "name the database to connect to");
             }
             String scope = (String) v.get(PgClusterProperty.SCOPE);
-            if ("etcd".equals(source) && (scope == null || scope.isBlank())) {
+            boolean dcs = "etcd".equals(source) || "zookeeper".equals(source);
+            if (dcs && (scope == null || scope.isBlank())) {
                 throw PgClusterConfigException.missing(PgClusterProperty.SCOPE,
-                        "source etcd reads Patroni's keys under <namespace>/<scope>/; set scope to the Patroni "
-                                + "cluster's 'scope'");
+                        "source " + source + " reads Patroni's keys under <namespace>/<scope>/; set scope to the "
+                                + "Patroni cluster's 'scope'");
+            }
+            if ("zookeeper".equals(source)) {
+                for (PgClusterProperty p : List.of(PgClusterProperty.DCS_USER, PgClusterProperty.DCS_PASSWORD)) {
+                    if (v.get(p) != null) {
+                        throw PgClusterConfigException.conflict(p, "pgcluster property '" + p.key() + "' applies "
+                                + "only to source etcd; the zookeeper source connects without authentication.");
+                    }
+                }
+                String missing = missingZooKeeperClient(PgClusterConfig.class.getClassLoader());
+                if (missing != null) {
+                    throw PgClusterConfigException.conflict(PgClusterProperty.SOURCE, missing);
+                }
             }
             String ns = (String) v.get(PgClusterProperty.NAMESPACE);
             if (!ns.startsWith("/")) {
@@ -522,10 +545,28 @@ public final class PgClusterConfig {
             return new PgClusterConfig(v, pg);
         }
 
+        /**
+         * Why the zookeeper source cannot run with the classes {@code loader} sees, or {@code null} if it can. The
+         * driver does not bring ZooKeeper's client along (unlike etcd's, which it shades): applications that use the
+         * source add it, so that everyone else keeps a class path without it.
+         */
+        static String missingZooKeeperClient(ClassLoader loader) {
+            try {
+                Class.forName("org.apache.zookeeper.AddWatchMode", false, loader);
+                return null;
+            } catch (ClassNotFoundException | LinkageError e) {
+                return "Source zookeeper needs Apache ZooKeeper's client, which is not on the class path: add the "
+                        + "dependency org.apache.zookeeper:zookeeper (3.6 or newer; pgcluster is tested with 3.9.5, "
+                        + "which talks to ZooKeeper servers 3.6 and newer).";
+            }
+        }
+
         private static String serversMeaning(String source) {
             switch (source) {
                 case "etcd":
                     return "etcd endpoints";
+                case "zookeeper":
+                    return "ZooKeeper servers";
                 case "patroni":
                     return "Patroni REST API addresses";
                 case "hosts":

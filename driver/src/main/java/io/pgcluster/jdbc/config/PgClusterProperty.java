@@ -25,12 +25,15 @@ import java.util.Map;
  */
 public enum PgClusterProperty {
     SOURCE("source", Type.CHOICE, null, Group.TOPOLOGY,
-            "Where the cluster's topology comes from: etcd (Patroni's etcd v3 keys, watched), patroni (Patroni's "
+            "Where the cluster's topology comes from: etcd (Patroni's etcd v3 keys, watched), zookeeper (Patroni's "
+                    + "znodes in ZooKeeper 3.6+, watched; needs org.apache.zookeeper:zookeeper on the class path), "
+                    + "patroni (Patroni's "
                     + "REST API GET /cluster, polled), hosts (PostgreSQL servers, roles probed with "
                     + "pg_is_in_recovery()), endpoints (one write and one read address, e.g. HAProxy or Envoy ports).",
-            choices("etcd", "patroni", "hosts", "endpoints")),
+            choices("etcd", "zookeeper", "patroni", "hosts", "endpoints")),
     SERVERS("servers", Type.ADDRESSES, null, Group.TOPOLOGY,
-            "Comma-separated HOST:PORT list: the etcd endpoints (source etcd), Patroni REST API addresses (patroni), "
+            "Comma-separated HOST:PORT list: the etcd endpoints (source etcd), ZooKeeper servers (zookeeper), "
+                    + "Patroni REST API addresses (patroni), "
                     + "PostgreSQL servers (hosts), or the write address (endpoints)."),
     READ("read", Type.ADDRESSES, null, Group.TOPOLOGY,
             "Source endpoints only: the read address HOST:PORT (e.g. HAProxy's or Envoy's read port)."),
@@ -39,22 +42,23 @@ public enum PgClusterProperty {
     PASSWORD("password", Type.SECRET, null, Group.CONNECTION,
             "Password of the database user. Never logged or shown."),
     SCOPE("scope", Type.STRING, null, Group.TOPOLOGY,
-            "Patroni cluster name (Patroni's 'scope'); required for source etcd. Keys are read under "
+            "Patroni cluster name (Patroni's 'scope'); required for sources etcd and zookeeper. Keys are read under "
                     + "<namespace>/<scope>/."),
     NAMESPACE("namespace", Type.STRING, "/service", Group.TOPOLOGY,
             "Patroni's DCS namespace (Patroni's 'namespace')."),
     NAME("name", Type.STRING, null, Group.TOPOLOGY,
             "Name of this cluster in logs, thread names and metrics. Default: the scope, else the first server."),
-    DCS_USER("dcsUser", Type.STRING, null, Group.TOPOLOGY, "User for etcd authentication, if etcd requires it."),
+    DCS_USER("dcsUser", Type.STRING, null, Group.TOPOLOGY,
+            "User for etcd authentication, if etcd requires it (source etcd only)."),
     DCS_PASSWORD("dcsPassword", Type.SECRET, null, Group.TOPOLOGY,
-            "Password for etcd authentication. Never logged or shown."),
+            "Password for etcd authentication (source etcd only). Never logged or shown."),
     DCS_TIMEOUT("dcsTimeout", Type.DURATION, "2s", Group.TOPOLOGY,
             "Timeout of one request to the DCS or to Patroni's REST API; after it the source counts as "
                     + "unreachable and the last topology is kept.",
             Bounds.duration(Duration.ofMillis(100), Duration.ofMinutes(5))),
     POLL_INTERVAL("pollInterval", Type.DURATION, "1s", Group.TOPOLOGY,
-            "How often the patroni and hosts sources poll, and how often the etcd source checks that etcd is "
-                    + "reachable (its changes arrive through a watch, not by polling).",
+            "How often the patroni and hosts sources poll, and how often the etcd and zookeeper sources check "
+                    + "that the DCS is reachable (their changes arrive through a watch, not by polling).",
             Bounds.duration(Duration.ofMillis(50), Duration.ofMinutes(10))),
     LOAD_BALANCE("loadBalance", Type.CHOICE, "roundRobin", Group.ROUTING,
             "How reads are spread over eligible replicas.",

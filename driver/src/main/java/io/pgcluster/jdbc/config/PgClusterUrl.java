@@ -18,6 +18,7 @@ import java.util.Properties;
  *
  * <pre>
  * jdbc:pgcluster:etcd://HOST:PORT[,HOST:PORT...]/DATABASE?scope=SCOPE[&amp;namespace=/service][&amp;key=value...]
+ * jdbc:pgcluster:zookeeper://HOST:PORT[,HOST:PORT...]/DATABASE?scope=SCOPE[&amp;namespace=/service][&amp;key=value...]
  * jdbc:pgcluster:patroni://HOST:PORT[,HOST:PORT...]/DATABASE[?key=value...]     (Patroni REST API addresses)
  * jdbc:pgcluster:hosts://HOST:PORT[,HOST:PORT...]/DATABASE[?key=value...]       (PostgreSQL servers)
  * jdbc:pgcluster:endpoints://WRITE_HOST:PORT/DATABASE?read=READ_HOST:PORT[&amp;...] (HAProxy/Envoy ports)
@@ -50,7 +51,7 @@ public final class PgClusterUrl {
     private static final String MASK = "****";
     private static final List<String> SOURCES = PgClusterProperty.SOURCE.choices();
     /** Sources that will come later in the same URL shape. */
-    private static final List<String> PLANNED_SOURCES = List.of("consul", "zookeeper");
+    private static final List<String> PLANNED_SOURCES = List.of("consul");
 
     private PgClusterUrl() {
     }
@@ -103,9 +104,10 @@ public final class PgClusterUrl {
                     "The URL '" + mask(url) + "' names no database: expected " + form(source)
                             + " (or set 'database' in the Properties).");
         }
-        if (source.equals("etcd") && isBlank(settings.get(PgClusterProperty.SCOPE.key()))) {
+        if ((source.equals("etcd") || source.equals("zookeeper"))
+                && isBlank(settings.get(PgClusterProperty.SCOPE.key()))) {
             throw new PgClusterConfigException(PgClusterProperty.SCOPE, PgClusterProperty.SCOPE.key(),
-                    "The URL '" + mask(url) + "' lacks 'scope': source etcd reads Patroni's keys under "
+                    "The URL '" + mask(url) + "' lacks 'scope': source " + source + " reads Patroni's keys under "
                             + "<namespace>/<scope>/, so add ?scope=<the Patroni cluster's scope>; expected "
                             + form(source) + ".");
         }
@@ -187,6 +189,8 @@ public final class PgClusterUrl {
         switch (source == null ? "" : source) {
             case "etcd":
                 return "jdbc:pgcluster:etcd://HOST:PORT[,HOST:PORT...]/DATABASE?scope=SCOPE[&key=value...]";
+            case "zookeeper":
+                return "jdbc:pgcluster:zookeeper://HOST:PORT[,HOST:PORT...]/DATABASE?scope=SCOPE[&key=value...]";
             case "patroni":
                 return "jdbc:pgcluster:patroni://HOST:PORT[,HOST:PORT...]/DATABASE[?key=value...] with the Patroni "
                         + "REST API addresses";

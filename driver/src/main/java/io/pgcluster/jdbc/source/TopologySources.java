@@ -19,6 +19,9 @@ public final class TopologySources {
             case ETCD:
                 return new EtcdSource(name, config.servers(), config.namespace(), config.scope(), config.dcsUser(),
                         config.dcsPassword(), config.dcsTimeout(), config.pollInterval(), executor);
+            case ZOOKEEPER:
+                return new ZooKeeperSource(name, config.servers(), config.namespace(), config.scope(),
+                        config.dcsTimeout(), config.pollInterval(), executor);
             case PATRONI:
                 return new PatroniRestSource(name, config.servers(), config.dcsTimeout(), config.pollInterval(),
                         executor);

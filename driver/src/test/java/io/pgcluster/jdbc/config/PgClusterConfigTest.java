@@ -79,7 +79,7 @@ class PgClusterConfigTest {
     @Test
     void missingAndInconsistentSettingsFailAtBuild() {
         assertThatThrownBy(() -> PgClusterConfig.builder().database("d").build())
-                .hasMessageContaining("'source' is required").hasMessageContaining("etcd, patroni, hosts or endpoints");
+                .hasMessageContaining("'source' is required").hasMessageContaining("etcd, zookeeper, patroni, hosts or endpoints");
         assertThatThrownBy(() -> PgClusterConfig.builder().set("source", "etcd").database("d").scope("s").build())
                 .hasMessageContaining("'servers' is required").hasMessageContaining("etcd endpoints");
         assertThatThrownBy(() -> PgClusterConfig.builder().etcd("e:2379").scope("s").build())
@@ -98,8 +98,14 @@ class PgClusterConfigTest {
                 .hasMessageContaining("'retryInitialBackoff' (5s) is longer than 'retryMaxBackoff' (2s)");
         assertThatThrownBy(() -> etcd().namespace("service").build()).hasMessageContaining("starting with '/'");
         assertThatThrownBy(() -> etcd().scope("a/b").build()).hasMessageContaining("without '/'");
+        assertThatThrownBy(() -> PgClusterConfig.builder().zookeeper("z:2181").database("d").build())
+                .hasMessageContaining("source zookeeper reads Patroni's keys under <namespace>/<scope>/");
+        assertThatThrownBy(() -> PgClusterConfig.builder().zookeeper("z:2181").scope("s").database("d")
+                .set("dcsPassword", "x").build()).hasMessageContaining("'dcsPassword' applies only to source etcd");
+        assertThatThrownBy(() -> PgClusterConfig.builder().zookeeper("z:2181,").scope("s").database("d").build())
+                .isInstanceOf(PgClusterConfigException.class);
         assertThatThrownBy(() -> PgClusterConfig.builder().set("source", "consul"))
-                .hasMessageContaining("expected one of etcd, patroni, hosts, endpoints");
+                .hasMessageContaining("expected one of etcd, zookeeper, patroni, hosts, endpoints");
     }
 
     @Test
@@ -140,5 +146,24 @@ class PgClusterConfigTest {
         assertThat(d.readPoolSize()).isEqualTo(4);
         assertThat(d.pgjdbcProperties()).containsEntry("sslmode", "disable");
         assertThat(d.password()).isEqualTo("s3cret-pw");
+    }
+
+    @Test
+    void zookeeperBuilderMirrorsEtcd() {
+        PgClusterConfig c = PgClusterConfig.builder().zookeeper("z1:2181,z2").scope("orders").database("orders")
+                .build();
+        assertThat(c.source()).isEqualTo(PgClusterConfig.Source.ZOOKEEPER);
+        assertThat(c.servers()).containsExactly(new HostAndPort("z1", 2181), new HostAndPort("z2", 2181));
+        assertThat(c.namespace()).isEqualTo("/service");
+    }
+
+    @Test
+    void zookeeperWithoutItsClientNamesTheDependencyToAdd() {
+        assertThat(PgClusterConfig.Builder.missingZooKeeperClient(PgClusterConfig.class.getClassLoader())).isNull();
+        ClassLoader withoutZooKeeper = new ClassLoader(null) {
+        };
+        assertThat(PgClusterConfig.Builder.missingZooKeeperClient(withoutZooKeeper))
+                .contains("Source zookeeper needs Apache ZooKeeper's client")
+                .contains("org.apache.zookeeper:zookeeper");
     }
 }

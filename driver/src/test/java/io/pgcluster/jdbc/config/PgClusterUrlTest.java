@@ -63,6 +63,20 @@ class PgClusterUrlTest {
     }
 
     @Test
+    void zookeeper() {
+        PgClusterConfig c = config("jdbc:pgcluster:zookeeper://10.0.0.1:2181,10.0.0.2:2182,zk3/orders?scope=orders"
+                + "&namespace=/pg&dcsTimeout=3s");
+        assertThat(c.source()).isEqualTo(PgClusterConfig.Source.ZOOKEEPER);
+        assertThat(c.servers()).containsExactly(new HostAndPort("10.0.0.1", 2181), new HostAndPort("10.0.0.2", 2182),
+                new HostAndPort("zk3", 2181));
+        assertThat(c.database()).isEqualTo("orders");
+        assertThat(c.scope()).isEqualTo("orders");
+        assertThat(c.namespace()).isEqualTo("/pg");
+        assertThat(c.dcsTimeout()).isEqualTo(Duration.ofSeconds(3));
+        assertThat(config("jdbc:pgcluster:ZooKeeper://zk/orders?scope=orders").namespace()).isEqualTo("/service");
+    }
+
+    @Test
     void patroniHostsAndEndpoints() {
         PgClusterConfig patroni = config("jdbc:pgcluster:patroni://pg1:8008,pg2/orders");
         assertThat(patroni.source()).isEqualTo(PgClusterConfig.Source.PATRONI);
@@ -118,7 +132,7 @@ class PgClusterUrlTest {
     void noSource() {
         PgClusterConfigException e = failure("jdbc:pgcluster://h:2379/db?password=" + SECRET);
         assertThat(e).hasMessageContaining("names no topology source")
-                .hasMessageContaining("jdbc:pgcluster:<source>://").hasMessageContaining("etcd, patroni, hosts, endpoints")
+                .hasMessageContaining("jdbc:pgcluster:<source>://").hasMessageContaining("etcd, zookeeper, patroni, hosts, endpoints")
                 .hasMessageContaining("password=****");
         assertThat(e.property()).isEqualTo(PgClusterProperty.SOURCE);
     }
@@ -130,10 +144,9 @@ class PgClusterUrlTest {
                 .hasMessageContaining("password=****");
         assertThat(failure("jdbc:pgcluster:host://h/db")).hasMessageContaining("did you mean 'hosts'?");
         assertThat(failure("jdbc:pgcluster:mysql://h/db")).hasMessageNotContaining("did you mean")
-                .hasMessageContaining("etcd, patroni, hosts, endpoints");
+                .hasMessageContaining("etcd, zookeeper, patroni, hosts, endpoints");
         assertThat(failure("jdbc:pgcluster:consul://h:8500/db")).hasMessageContaining("'consul'")
-                .hasMessageContaining("not supported yet").hasMessageContaining("etcd, patroni, hosts, endpoints");
-        assertThat(failure("jdbc:pgcluster:zookeeper://h:2181/db")).hasMessageContaining("not supported yet");
+                .hasMessageContaining("not supported yet").hasMessageContaining("etcd, zookeeper, patroni, hosts, endpoints");
         assertThat(failure("jdbc:postgresql://h/db")).hasMessageContaining("not a pgcluster URL");
     }
 
@@ -188,6 +201,15 @@ class PgClusterUrlTest {
         PgClusterConfigException scope = failure("jdbc:pgcluster:etcd://e:2379/db?namespace=/pg&password=" + SECRET);
         assertThat(scope).hasMessageContaining("lacks 'scope'").hasMessageContaining("?scope=");
         assertThat(scope.property()).isEqualTo(PgClusterProperty.SCOPE);
+        PgClusterConfigException zkScope = failure("jdbc:pgcluster:zookeeper://z:2181/db?password=" + SECRET);
+        assertThat(zkScope).hasMessageContaining("lacks 'scope'").hasMessageContaining("source zookeeper")
+                .hasMessageContaining("jdbc:pgcluster:zookeeper://HOST:PORT[,HOST:PORT...]/DATABASE?scope=SCOPE")
+                .hasMessageNotContaining(SECRET);
+        assertThat(zkScope.property()).isEqualTo(PgClusterProperty.SCOPE);
+        assertThat(failure("jdbc:pgcluster:zookeeper://z:2181/db?scope=s&dcsUser=u"))
+                .hasMessageContaining("'dcsUser' applies only to source etcd");
+        assertThat(failure("jdbc:pgcluster:zookeeper://z:99999/db?scope=s")).hasMessageContaining("99999");
+        assertThat(failure("jdbc:pgcluster:zookeeper://z:2181?scope=s")).hasMessageContaining("names no database");
         PgClusterConfigException read = failure("jdbc:pgcluster:endpoints://w:5000/db");
         assertThat(read).hasMessageContaining("lacks 'read'").hasMessageContaining("?read=READ_HOST:PORT");
         assertThat(read.property()).isEqualTo(PgClusterProperty.READ);

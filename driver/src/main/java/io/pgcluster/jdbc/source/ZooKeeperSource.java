@@ -1,0 +1,367 @@
+package io.pgcluster.jdbc.source;
+
+import io.pgcluster.jdbc.config.HostAndPort;
+import io.pgcluster.jdbc.topology.ClusterView;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.Collectors;
+import org.apache.zookeeper.AddWatchMode;
+import org.apache.zookeeper.KeeperException;
+import org.apache.zookeeper.WatchedEvent;
+import org.apache.zookeeper.Watcher;
+import org.apache.zookeeper.ZooKeeper;
+import org.apache.zookeeper.client.ZKClientConfig;
+import org.apache.zookeeper.data.Stat;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Follows Patroni's znodes in ZooKeeper under {@code <namespace>/<scope>}: one persistent recursive watch on that
+ * path (ZooKeeper 3.6 or newer), then one read of the tree, so that a leader change reaches routing as soon as
+ * ZooKeeper reports it (no polling). A watch event carries no data: the znode it names is read again.
+ *
+ * <p>Connection states: on {@code Disconnected} the view keeps the last snapshot marked unreachable while the client
+ * reconnects by itself (trying every server of the connect string); on {@code SyncConnected} the watch is added
+ * again and the whole tree is read again, since changes made while disconnected raise no event. On
+ * {@code Expired} the session is gone: a new client is created, and the same happens once it connects. A check every
+ * {@code pollInterval} (no network call while all is well) repeats a read that failed while the client stayed
+ * connected, and marks the view unreachable when no connection has been made for {@code dcsTimeout}.
+ *
+ * <p>Thread-safety: every piece of state is confined to the cluster's topology thread. The watcher runs on
+ * ZooKeeper's event thread and only hands work to the topology thread; ZooKeeper is never called while a lock is
+ * held. ZooKeeper's own two threads (send and event) are named {@code zookeeper-<cluster>-SendThread(...)} and
+ * {@code zookeeper-<cluster>-EventThread}; they end when the source is closed.
+ */
+final class ZooKeeperSource implements TopologySource {
+    private static final Logger log = LoggerFactory.getLogger(ZooKeeperSource.class);
+    private static final int MAX_DEPTH = 3; // <scope>/members/<name>, <scope>/optime/leader
+
+    private final String cluster;
+    private final List<HostAndPort> servers;
+    private final String connectString;
+    private final String root;
+    private final String prefix;
+    private final long timeoutMillis;
+    private final long intervalMillis;
+    private final int sessionTimeoutMillis;
+    private final ScheduledExecutorService executor;
+    private final PatroniParser parser;
+    private final Watcher watcher = this::onEvent;
+    /** Znodes named by watch events and not read yet; filled on ZooKeeper's event thread. */
+    private final Set<String> changed = ConcurrentHashMap.newKeySet();
+    private final AtomicBoolean drainQueued = new AtomicBoolean();
+    private final AtomicBoolean refreshQueued = new AtomicBoolean();
+    // Confined to the topology thread:
+    private final Map<String, String> keys = new HashMap<>();
+    private ClusterView view;
+    private ZooKeeper zk;
+    private boolean synced;
+    private long notConnectedSince;
+    private volatile boolean closed;
+
+    ZooKeeperSource(String cluster, List<HostAndPort> servers, String namespace, String scope, Duration timeout,
+            Duration interval, ScheduledExecutorService executor) {
+        this.cluster = cluster;
+        this.servers = servers;
+        this.connectString = servers.stream().map(HostAndPort::toString).collect(Collectors.joining(","));
+        String ns = namespace.endsWith("/") ? namespace : namespace + "/";
+        this.root = ns + scope;
+        this.prefix = root + "/";
+        this.timeoutMillis = timeout.toMillis();
+        this.intervalMillis = interval.toMillis();
+        // The client reports a silent server after 2/3 of the session timeout; the server may clamp the value.
+        this.sessionTimeoutMillis = (int) Math.min(Integer.MAX_VALUE, Math.max(4_000, 3 * timeoutMillis));
+        this.executor = executor;
+        this.parser = new PatroniParser(cluster);
+    }
+
+    @Override
+    public void start(ClusterView view) {
+        this.view = view;
+        submit(this::connect);
+        schedule(this::check, intervalMillis);
+    }
+
+    @Override
+    public void refresh() {
+        if (!closed && view != null && refreshQueued.compareAndSet(false, true)) {
+            if (!submit(() -> {
+                refreshQueued.set(false);
+                if (synced) {
+                    sync();
+                }
+            })) {
+                refreshQueued.set(false);
+            }
+        }
+    }
+
+    /** Creates a client; its threads take their names from the calling thread, hence the brief rename. */
+    private void connect() {
+        if (closed) {
+            return;
+        }
+        ZKClientConfig config = new ZKClientConfig();
+        config.setProperty(ZKClientConfig.ENABLE_CLIENT_SASL_KEY, "false");
+        config.setProperty(ZKClientConfig.ZOOKEEPER_REQUEST_TIMEOUT, Long.toString(timeoutMillis));
+        Thread self = Thread.currentThread();
+        String name = self.getName();
+        self.setName("zookeeper-" + cluster);
+        try {
+            zk = new ZooKeeper(connectString, sessionTimeoutMillis, watcher, false, config);
+        } catch (IOException | RuntimeException e) {
+            zk = null;
+            unreachable(e);
+        } finally {
+            self.setName(name);
+        }
+        synced = false;
+        notConnectedSince = System.nanoTime();
+    }
+
+    /** Called on ZooKeeper's event thread: hands the event to the topology thread and returns at once. */
+    private void onEvent(WatchedEvent e) {
+        if (closed) {
+            return;
+        }
+        switch (e.getType()) {
+            case None:
+                Watcher.Event.KeeperState state = e.getState();
+                submit(() -> stateChanged(state));
+                break;
+            case NodeCreated:
+            case NodeDataChanged:
+            case NodeDeleted:
+                if (e.getPath() != null) {
+                    changed.add(e.getPath());
+                    if (drainQueued.compareAndSet(false, true) && !submit(this::drain)) {
+                        drainQueued.set(false);
+                    }
+                }
+                break;
+            case PersistentWatchRemoved:
+                submit(() -> synced = false); // the next check adds it again and reads everything
+                break;
+            default:
+                break; // child and one-time watch events: not used
+        }
+    }
+
+    private void stateChanged(Watcher.Event.KeeperState state) {
+        if (closed || zk == null) {
+            return;
+        }
+        switch (state) {
+            case SyncConnected:
+            case ConnectedReadOnly:
+                log.debug("pgcluster {}: connected to ZooKeeper {}", cluster, connectString);
+                sync();
+                break;
+            case Disconnected:
+                synced = false;
+                notConnectedSince = System.nanoTime();
+                view.sourceUnreachable("ZooKeeper " + servers + ": disconnected; reconnecting");
+                break;
+            case Expired:
+                log.info("pgcluster {}: ZooKeeper session expired; opening a new one", cluster);
+                view.sourceUnreachable("ZooKeeper " + servers + ": session expired; reconnecting");
+                closeClient();
+                connect();
+                break;
+            case AuthFailed:
+                view.sourceUnreachable("ZooKeeper " + servers + ": authentication failed");
+                break;
+            default:
+                break;
+        }
+    }
+
+    /** Adds the watch (again), reads the whole tree and publishes it. */
+    private void sync() {
+        ZooKeeper z = zk;
+        if (closed || z == null) {
+            return;
+        }
+        try {
+            z.addWatch(root, watcher, AddWatchMode.PERSISTENT_RECURSIVE);
+            changed.clear(); // the read below sees them
+            Map<String, String> fresh = new HashMap<>();
+            read(z, root, "", 0, fresh);
+            keys.clear();
+            keys.putAll(fresh);
+            synced = true;
+            publish();
+        } catch (KeeperException | RuntimeException e) {
+            synced = false;
+            unreachable(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void read(ZooKeeper z, String path, String relative, int depth, Map<String, String> into)
+            throws KeeperException, InterruptedException {
+        List<String> children;
+        try {
+            children = z.getChildren(path, false);
+        } catch (KeeperException.NoNodeException e) {
+            return; // no cluster of that scope (yet), or a znode deleted while reading
+        }
+        for (String child : children) {
+            String p = path + "/" + child;
+            String rel = relative.isEmpty() ? child : relative + "/" + child;
+            Stat stat = new Stat();
+            byte[] data;
+            try {
+                data = z.getData(p, false, stat);
+            } catch (KeeperException.NoNodeException e) {
+                continue;
+            }
+            if (data != null) {
+                into.put(rel, new String(data, StandardCharsets.UTF_8));
+            }
+            if (stat.getNumChildren() > 0 && depth + 1 < MAX_DEPTH) {
+                read(z, p, rel, depth + 1, into);
+            }
+        }
+    }
+
+    /** Reads the znodes named by watch events since the last drain; publishes if anything changed. */
+    private void drain() {
+        drainQueued.set(false);
+        ZooKeeper z = zk;
+        if (closed || z == null || !synced) {
+            return; // a full read follows the (re)connection
+        }
+        boolean any = false;
+        try {
+            for (Iterator<String> it = changed.iterator(); it.hasNext();) {
+                String path = it.next();
+                it.remove();
+                if (!path.startsWith(prefix)) {
+                    continue;
+                }
+                String rel = path.substring(prefix.length());
+                String value;
+                try {
+                    byte[] data = z.getData(path, false, null);
+                    value = data == null ? null : new String(data, StandardCharsets.UTF_8);
+                } catch (KeeperException.NoNodeException e) {
+                    value = null;
+                }
+                String old = value == null ? keys.remove(rel) : keys.put(rel, value);
+                any |= !Objects.equals(old, value);
+            }
+        } catch (KeeperException | RuntimeException e) {
+            synced = false; // the next check reads everything again
+            unreachable(e);
+            return;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return;
+        }
+        if (any) {
+            publish();
+        }
+    }
+
+    /**
+     * Every {@code pollInterval}, without network calls while all is well: reads again after a failed read, opens a
+     * new client if the last could not be created, and reports a connection not made within {@code dcsTimeout}.
+     */
+    private void check() {
+        if (closed) {
+            return;
+        }
+        ZooKeeper z = zk;
+        if (z == null) {
+            connect();
+        } else if (z.getState().isConnected()) {
+            if (!synced) {
+                sync();
+            }
+        } else if (!z.getState().isAlive()) {
+            closeClient();
+            connect();
+        } else if (System.nanoTime() - notConnectedSince > TimeUnit.MILLISECONDS.toNanos(timeoutMillis)) {
+            synced = false;
+            view.sourceUnreachable("ZooKeeper " + servers + ": no connection within " + timeoutMillis + " ms");
+        }
+        schedule(this::check, intervalMillis);
+    }
+
+    private void unreachable(Exception e) {
+        if (closed) {
+            return;
+        }
+        String why = e instanceof KeeperException.RequestTimeoutException ? "no answer within " + timeoutMillis + " ms"
+                : e instanceof KeeperException ? ((KeeperException) e).code().name()
+                : e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+        view.sourceUnreachable("ZooKeeper " + servers + ": " + why);
+    }
+
+    private void publish() {
+        view.publish(parser.fromDcs(keys));
+    }
+
+    private boolean submit(Runnable task) {
+        if (closed) {
+            return false;
+        }
+        try {
+            executor.execute(task);
+            return true;
+        } catch (RejectedExecutionException e) {
+            return false;
+        }
+    }
+
+    private void schedule(Runnable task, long delayMillis) {
+        try {
+            executor.schedule(task, delayMillis, TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException e) {
+            // closing
+        }
+    }
+
+    /** Closes the client and waits (up to dcsTimeout) for its send and event threads to end. */
+    private void closeClient() {
+        ZooKeeper z = zk;
+        zk = null;
+        synced = false;
+        if (z != null) {
+            try {
+                if (!z.close((int) Math.min(Integer.MAX_VALUE, timeoutMillis))) {
+                    log.debug("pgcluster {}: ZooKeeper client threads still ending after {} ms", cluster,
+                            timeoutMillis);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    @Override
+    public String describe() {
+        return "zookeeper " + servers + " " + prefix;
+    }
+
+    /** Closes the client on the topology thread, after any task in progress, which ends ZooKeeper's threads. */
+    @Override
+    public void close() {
+        closed = true;
+        Tasks.runOn(executor, this::closeClient, 2 * timeoutMillis + 1000);
+    }
+}
