@@ -42,6 +42,9 @@ class DriverIT {
             case ETCD:
                 return "jdbc:pgcluster:etcd://" + c.etcdClientEndpoint().replace("http://", "") + "/" + c.database()
                         + params + "&scope=" + c.scope() + "&namespace=" + c.namespace();
+            case ZOOKEEPER:
+                return "jdbc:pgcluster:zookeeper://" + c.zooKeeperClientAddress() + "/" + c.database() + params
+                        + "&scope=" + c.scope() + "&namespace=" + c.namespace();
             case PATRONI:
                 return "jdbc:pgcluster:patroni://" + c.nodes().stream().map(n -> n.host() + ":" + n.restPort())
                         .collect(Collectors.joining(",")) + "/" + c.database() + params;
@@ -91,7 +94,7 @@ class DriverIT {
     }
 
     @ParameterizedTest
-    @EnumSource(Sources.class)
+    @EnumSource(value = Sources.class, mode = EnumSource.Mode.EXCLUDE, names = Sources.ON_ETCD)
     void hikariCpJdbcUrlRoutesPerTransaction(Sources source, PatroniCluster cluster) throws Exception {
         HikariConfig hc = new HikariConfig();
         hc.setJdbcUrl(url(source, cluster));

@@ -22,7 +22,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 class RoutingIT {
 
     @ParameterizedTest
-    @EnumSource(Sources.class)
+    @EnumSource(value = Sources.class, mode = EnumSource.Mode.EXCLUDE, names = Sources.ON_ETCD)
     void readOnlyWorkRunsOnReplicasAndTheRestOnTheLeader(Sources source, PatroniCluster cluster) throws Exception {
         String leader = cluster.leader().name();
         Set<String> replicas = cluster.replicas().stream().map(PatroniNode::name).collect(Collectors.toSet());

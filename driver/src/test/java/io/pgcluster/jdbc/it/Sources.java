@@ -9,9 +9,16 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.stream.Collectors;
 
-/** Configurations of each topology source for the rig's cluster, and helpers to see where work ran. */
+/**
+ * Configurations of each topology source for the rig's cluster, and helpers to see where work ran. ZOOKEEPER needs a
+ * cluster with {@code @ClusterConfig(dcs = Dcs.ZOOKEEPER)} and ETCD one with etcd (the default); classes that run
+ * every source on an etcd cluster leave ZOOKEEPER out ({@link #ON_ETCD}), and {@code ZooKeeperIT} runs it.
+ */
 enum Sources {
-    ETCD, PATRONI, HOSTS, ENDPOINTS;
+    ETCD, PATRONI, HOSTS, ENDPOINTS, ZOOKEEPER;
+
+    /** For {@code @EnumSource(value = Sources.class, mode = EXCLUDE, names = ON_ETCD)}: the sources an etcd rig serves. */
+    static final String ON_ETCD = "ZOOKEEPER";
 
     /** A configuration with fast timings suited to tests. */
     PgClusterConfig.Builder config(PatroniCluster c) {
@@ -22,6 +29,9 @@ enum Sources {
                 break;
             case PATRONI:
                 b.patroni(c.nodes().stream().map(n -> n.host() + ":" + n.restPort()).collect(Collectors.joining(",")));
+                break;
+            case ZOOKEEPER:
+                b.zookeeper(c.zooKeeperClientAddress()).scope(c.scope()).namespace(c.namespace());
                 break;
             case HOSTS:
                 b.hosts(c.nodes().stream().map(n -> n.host() + ":" + n.connectPort())

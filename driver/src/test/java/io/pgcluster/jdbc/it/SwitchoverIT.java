@@ -34,7 +34,7 @@ class SwitchoverIT {
     private static final Set<String> DOCUMENTED = Set.of("08001", "08006", "08007");
 
     @ParameterizedTest
-    @EnumSource(Sources.class)
+    @EnumSource(value = Sources.class, mode = EnumSource.Mode.EXCLUDE, names = Sources.ON_ETCD)
     void switchoverUnderLoad(Sources source, PatroniCluster cluster) throws Exception {
         String table = "switchover_" + source.name().toLowerCase();
         Tables.recreate(cluster, table);

@@ -1,0 +1,156 @@
+package io.pgcluster.jdbc.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.pgcluster.jdbc.PgClusterDataSource;
+import io.pgcluster.jdbc.PgClusterDriver;
+import io.pgcluster.jdbc.TransactionMode;
+import io.pgcluster.jdbc.topology.Topology;
+import io.pgcluster.testkit.ClusterConfig;
+import io.pgcluster.testkit.Dcs;
+import io.pgcluster.testkit.PatroniCluster;
+import io.pgcluster.testkit.PatroniClusterTest;
+import io.pgcluster.testkit.PatroniNode;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.time.Duration;
+import java.util.List;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The zookeeper source against a cluster whose DCS is ZooKeeper (the driver reaches ZooKeeper through a fault proxy;
+ * Patroni directly): the routing and switchover checks every other source passes (the same test bodies as
+ * {@link RoutingIT} and {@link SwitchoverIT}), the {@code jdbc:pgcluster:zookeeper://} URL through DriverManager, a
+ * ZooKeeper outage seen by the driver only, and close() leaving no thread of the ZooKeeper client behind.
+ */
+@PatroniClusterTest
+@ClusterConfig(dcs = Dcs.ZOOKEEPER, faultProxies = true)
+class ZooKeeperIT {
+    private static final Logger log = LoggerFactory.getLogger(ZooKeeperIT.class);
+    private PatroniCluster cluster;
+
+    @AfterEach
+    void restore() {
+        PgClusterDriver.closeAll();
+        if (cluster != null) {
+            cluster.restoreHealthy(Duration.ofMinutes(2));
+        }
+    }
+
+    /**
+     * On a fresh, idle cluster Patroni can publish a replica 16 MB behind (its last replayed LSN before a WAL segment
+     * switch against the leader's current LSN after it) until the leader writes again; the reads would then rightly
+     * skip it. Some WAL first, and both replicas current in Patroni's view, as on a cluster in use.
+     */
+    @Test
+    void readOnlyWorkRunsOnReplicasAndTheRestOnTheLeader(PatroniCluster cluster) throws Exception {
+        this.cluster = cluster;
+        Tables.recreate(cluster, "zookeeper_routing");
+        try (PgClusterDataSource probe = new PgClusterDataSource(Sources.ZOOKEEPER.config(cluster).name("zk-probe")
+                .build())) {
+            Awaits.until(Duration.ofSeconds(30), "both replicas current in Patroni's view", () -> {
+                Topology t = probe.topology();
+                return t.leader() != null && t.replicas().size() == 2
+                        && t.replicas().stream().allMatch(m -> m.lagBytes() >= 0 && m.lagBytes() < 1024 * 1024);
+            });
+        }
+        new RoutingIT().readOnlyWorkRunsOnReplicasAndTheRestOnTheLeader(Sources.ZOOKEEPER, cluster);
+    }
+
+    @Test
+    void switchoverUnderLoad(PatroniCluster cluster) throws Exception {
+        this.cluster = cluster;
+        new SwitchoverIT().switchoverUnderLoad(Sources.ZOOKEEPER, cluster);
+    }
+
+    @Test
+    void driverManagerUrl(PatroniCluster cluster) throws Exception {
+        this.cluster = cluster;
+        String url = DriverIT.url(Sources.ZOOKEEPER, cluster);
+        assertThat(url).startsWith("jdbc:pgcluster:zookeeper://" + cluster.zooKeeperClientAddress() + "/");
+        String leader = cluster.leader().name();
+        for (int i = 0; i < 3; i++) {
+            try (Connection c = DriverManager.getConnection(url, cluster.user(), cluster.password())) {
+                assertThat(Sources.where(cluster, c)).isEqualTo(leader + "/primary");
+            }
+            try (Connection c = DriverManager.getConnection(url, cluster.user(), cluster.password())) {
+                c.setReadOnly(true);
+                assertThat(Sources.where(cluster, c)).endsWith("/replica");
+            }
+        }
+        assertThat(PgClusterDriver.closeAll()).as("one shared cluster for all those connections").isEqualTo(1);
+    }
+
+    /**
+     * The driver loses ZooKeeper (its proxy holds every byte) while Patroni keeps it: the last topology stays, marked
+     * unreachable; a switchover made meanwhile raises no watch event for the driver, so it is the full read after
+     * the reconnection (same session or a new one) that brings the new leader.
+     */
+    @Test
+    void anOutageKeepsTheLastTopologyAndTheReconnectionReadsWhatWasMissed(PatroniCluster cluster) throws Exception {
+        this.cluster = cluster;
+        try (PgClusterDataSource ds = new PgClusterDataSource(Sources.ZOOKEEPER.config(cluster).build())) {
+            String oldLeader = cluster.leader().name();
+            Awaits.until(Duration.ofSeconds(10), "the first topology", () -> ds.topology().leader() != null);
+            assertThat(ds.topology().leader().name()).isEqualTo(oldLeader);
+            String write = ds.inTransaction(TransactionMode.READ_WRITE, c -> Sources.where(cluster, c));
+            assertThat(write).isEqualTo(oldLeader + "/primary");
+
+            cluster.zooKeeperFaultProxy().blackhole();
+            long t0 = System.nanoTime();
+            Awaits.until(Duration.ofSeconds(20), "the topology flagged as unconfirmed",
+                    () -> !ds.topology().sourceReachable());
+            log.info("ZooKeeper blackholed: flagged after {} ms: {}", (System.nanoTime() - t0) / 1_000_000L,
+                    ds.topology().sourceProblem());
+            assertThat(ds.topology().leader().name()).as("last topology kept").isEqualTo(oldLeader);
+            String read = ds.inTransaction(TransactionMode.READ_ONLY, c -> Sources.where(cluster, c));
+            assertThat(read).as("reads go on").endsWith("/replica");
+
+            PatroniNode newLeader = cluster.switchover();
+            cluster.zooKeeperFaultProxy().pass();
+            t0 = System.nanoTime();
+            Awaits.until(Duration.ofSeconds(30), "the new leader " + newLeader.name() + " after the reconnection",
+                    () -> ds.topology().sourceReachable() && ds.topology().leader() != null
+                            && ds.topology().leader().name().equals(newLeader.name()));
+            log.info("ZooKeeper passing again: new leader {} seen after {} ms", newLeader.name(),
+                    (System.nanoTime() - t0) / 1_000_000L);
+            Awaits.until(Duration.ofSeconds(30), "a write on " + newLeader.name(),
+                    () -> (newLeader.name() + "/primary").equals(writeWhere(ds, cluster)));
+        }
+    }
+
+    /** The client's send and event threads carry the cluster's name, and close() ends them with everything else. */
+    @Test
+    void closeLeavesNothingBehind(PatroniCluster cluster) throws Exception {
+        this.cluster = cluster;
+        try (PgClusterDataSource ds = new PgClusterDataSource(Sources.ZOOKEEPER.config(cluster).name("zk-threads")
+                .build())) {
+            Awaits.until(Duration.ofSeconds(10), "the first topology", () -> ds.topology().leader() != null);
+            List<String> zk = threads("zookeeper-zk-threads-");
+            assertThat(zk).as("ZooKeeper's threads, named after the cluster").hasSize(2)
+                    .anyMatch(n -> n.startsWith("zookeeper-zk-threads-SendThread("))
+                    .contains("zookeeper-zk-threads-EventThread");
+            assertThat(threads("pgcluster-zk-threads-")).as("the driver's own threads").hasSizeLessThanOrEqualTo(2);
+        }
+        Awaits.until(Duration.ofSeconds(10), "ZooKeeper's threads to end",
+                () -> threads("zookeeper-zk-threads-").isEmpty() && threads("pgcluster-zk-threads-").isEmpty());
+        new CloseIT().closeLeavesNothingBehind(Sources.ZOOKEEPER, cluster);
+    }
+
+    private static String writeWhere(PgClusterDataSource ds, PatroniCluster cluster) {
+        try {
+            return ds.inTransaction(TransactionMode.READ_WRITE, c -> Sources.where(cluster, c));
+        } catch (Exception e) {
+            return e.toString();
+        }
+    }
+
+    private static List<String> threads(String prefix) {
+        return Thread.getAllStackTraces().keySet().stream().filter(Thread::isAlive).map(Thread::getName)
+                .filter(n -> n.startsWith(prefix)).collect(Collectors.toList());
+    }
+}
