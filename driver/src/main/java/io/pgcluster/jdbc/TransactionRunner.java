@@ -9,6 +9,7 @@ import io.pgcluster.jdbc.failover.SqlStates;
 import io.pgcluster.jdbc.metrics.ClusterMetrics;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.time.Duration;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -37,13 +38,18 @@ final class TransactionRunner {
         this.metrics = metrics;
         RetryConfig rc = RetryConfig.custom()
                 .maxAttempts(config.retryMaxAttempts())
-                .intervalFunction(IntervalFunction.ofExponentialBackoff(config.retryInitialBackoff(), 2.0,
-                        config.retryMaxBackoff()))
+                .intervalFunction(IntervalFunction.ofExponentialBackoff(atLeastOneMilli(config.retryInitialBackoff()),
+                        2.0, atLeastOneMilli(config.retryMaxBackoff())))
                 .retryOnException(Failures::isRetryable)
                 .build();
         this.readOnly = Retry.of("pgcluster-" + name + "-read-only", rc);
         this.idempotent = Retry.of("pgcluster-" + name + "-idempotent", rc);
         this.maxDurationNanos = config.retryMaxDuration().toNanos();
+    }
+
+    /** The catalog allows 0 (no pause); resilience4j refuses intervals under 1 ms, the nearest it can do. */
+    private static Duration atLeastOneMilli(Duration d) {
+        return d.compareTo(Duration.ofMillis(1)) < 0 ? Duration.ofMillis(1) : d;
     }
 
     Retry readOnlyRetry() {
