@@ -13,7 +13,6 @@ import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import java.util.logging.Logger;
 import javax.sql.DataSource;
-import org.postgresql.PGConnection;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -21,11 +20,13 @@ import org.slf4j.LoggerFactory;
  *
  * <p>For a write pool it hands out a connection only once its server is out of recovery, so that a write pool can
  * never hold a connection to a replica, even when the topology is a moment ahead of a promotion (Patroni writes the
- * leader key, then promotes) or a moment behind a switchover. PostgreSQL 14+ reports {@code in_hot_standby} when
- * the session starts, which costs no round trip; while it is on, the new session polls
- * {@code pg_is_in_recovery()} every 10 ms, up to {@code promotionWait}, and is handed out the moment the promotion
- * completes (a session survives its server's promotion). So the first write after a failover pays for no
- * separate probe, and HikariCP never backs off after a refused attempt during a promotion.
+ * leader key, then promotes) or a moment behind a switchover. Each new session asks {@code pg_is_in_recovery()}
+ * (one round trip, once per physical connection, not per transaction); while it answers true the session polls
+ * every 10 ms, up to {@code promotionWait}, and is handed out the moment the promotion completes (a session
+ * survives its server's promotion). So the first write after a failover needs no separate probe connection, and
+ * HikariCP never backs off after a refused attempt during a promotion. The {@code in_hot_standby} value PostgreSQL
+ * 14+ reports at session start is not trusted on its own: PgBouncer replays to every client the value of its
+ * pool's first server connection, which can be a server that has been demoted since.
  *
  * <p>Every failed attempt that says the member is unreachable is reported at once to {@code onFailure}, so that
  * routing stops sending work there without waiting for HikariCP's timeout.
@@ -93,10 +94,6 @@ final class MemberDataSource implements DataSource {
     }
 
     private void awaitPrimary(Connection c) throws SQLException, InterruptedException {
-        String hot = c.unwrap(PGConnection.class).getParameterStatus("in_hot_standby");
-        if ("off".equals(hot)) {
-            return;
-        }
         long start = System.nanoTime();
         try (Statement s = c.createStatement()) {
             while (inRecovery(s)) {

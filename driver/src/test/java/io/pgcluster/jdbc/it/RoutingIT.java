@@ -1,18 +1,23 @@
 package io.pgcluster.jdbc.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.pgcluster.jdbc.PgClusterDataSource;
 import io.pgcluster.jdbc.TransactionMode;
+import io.pgcluster.jdbc.config.PgClusterConfig;
 import io.pgcluster.testkit.ClusterConfig;
 import io.pgcluster.testkit.PatroniCluster;
 import io.pgcluster.testkit.PatroniClusterTest;
 import io.pgcluster.testkit.PatroniNode;
 import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -66,4 +71,29 @@ class RoutingIT {
             assertThat(readWrite).isEqualTo(leader + "/primary");
         }
     }
+
+    /**
+     * A write address that leads to a replica (a stale or misconfigured endpoint) never gets a write: the write
+     * connection asks pg_is_in_recovery() before it is handed out, waits connectionTimeout, then fails with 08001.
+     */
+    @Test
+    void aWriteEndpointThatIsAReplicaGetsNoWrite(PatroniCluster cluster) throws Exception {
+        PatroniNode replica = cluster.replicas().get(0);
+        String address = "127.0.0.1:" + replica.pgPort();
+        PgClusterConfig config = PgClusterConfig.builder().endpoints(address, address).name("it-stale-endpoint")
+                .database(cluster.database()).user(cluster.user()).password(cluster.password())
+                .set("connectionTimeout", "1s").set("failoverTimeout", "1s").set("minIdle", "0").build();
+        try (PgClusterDataSource ds = new PgClusterDataSource(config); Connection c = ds.getConnection()) {
+            assertThatThrownBy(() -> {
+                try (Statement s = c.createStatement()) {
+                    s.execute("CREATE TEMP TABLE stale_endpoint_probe (id int)");
+                }
+            }).isInstanceOf(SQLException.class)
+                    .satisfies(e -> assertThat(((SQLException) e).getSQLState()).isEqualTo("08001"))
+                    .hasMessageContaining("no leader");
+            c.setReadOnly(true);
+            assertThat(Sources.where(cluster, c)).as("reads still work").isEqualTo(replica.name() + "/replica");
+        }
+    }
 }
+
