@@ -349,6 +349,10 @@ public final class Router implements TopologyListener {
         if (leader != null && leader.suspectReason() != null) {
             s.append("; ").append(leader.member().name()).append(" refused connections: ")
                     .append(leader.suspectReason());
+        } else if (leader != null) {
+            s.append("; the topology names ").append(leader.member().name()).append(" (")
+                    .append(leader.member().address()).append(") leader, but it gave no write connection in time "
+                            + "(one is handed out only once its server answers pg_is_in_recovery() = false)");
         }
         if (!topo.isKnown()) {
             s.append("; topology unknown: ").append(topo.sourceProblem());

@@ -90,7 +90,8 @@ class RoutingIT {
                 }
             }).isInstanceOf(SQLException.class)
                     .satisfies(e -> assertThat(((SQLException) e).getSQLState()).isEqualTo("08001"))
-                    .hasMessageContaining("no leader");
+                    .hasMessageContaining("no leader")
+                    .hasMessageContaining(address + ") leader, but it gave no write connection in time");
             c.setReadOnly(true);
             assertThat(Sources.where(cluster, c)).as("reads still work").isEqualTo(replica.name() + "/replica");
         }
