@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.pgcluster.jdbc.PgClusterDataSource;
 import io.pgcluster.jdbc.TransactionMode;
 import io.pgcluster.jdbc.config.PgClusterConfig;
+import io.pgcluster.jdbc.topology.Topology;
 import io.pgcluster.testkit.ClusterConfig;
 import io.pgcluster.testkit.PatroniCluster;
 import io.pgcluster.testkit.PatroniClusterTest;
@@ -13,6 +14,7 @@ import io.pgcluster.testkit.PatroniNode;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
@@ -32,6 +34,7 @@ class RoutingIT {
         String leader = cluster.leader().name();
         Set<String> replicas = cluster.replicas().stream().map(PatroniNode::name).collect(Collectors.toSet());
         try (PgClusterDataSource ds = new PgClusterDataSource(source.config(cluster).build())) {
+            awaitReplicasCurrent(source, cluster, ds);
             Map<String, Integer> readsPerServer = new HashMap<>();
             for (int i = 0; i < 30; i++) {
                 try (Connection c = ds.getConnection()) {
@@ -70,6 +73,23 @@ class RoutingIT {
             assertThat(readOnly).endsWith("/replica");
             assertThat(readWrite).isEqualTo(leader + "/primary");
         }
+    }
+
+    /**
+     * On a fresh, idle cluster Patroni can publish a replica 16 MB behind (its last replayed LSN before a WAL segment
+     * switch against the leader's current LSN after it) until the leader writes again; reads would then rightly
+     * skip it. Some WAL first, and every replica current in the source's view (where it reports lag), as on a
+     * cluster in use.
+     */
+    static void awaitReplicasCurrent(Sources source, PatroniCluster cluster, PgClusterDataSource ds)
+            throws Exception {
+        Tables.recreate(cluster, "routing_wal");
+        Awaits.until(Duration.ofSeconds(30), "both replicas current in the topology", () -> {
+            Topology t = ds.topology();
+            int expected = source == Sources.ENDPOINTS ? 1 : cluster.replicas().size(); // one read address
+            return t.leader() != null && t.replicas().size() == expected
+                    && t.replicas().stream().allMatch(m -> m.lagBytes() < 1024 * 1024);
+        });
     }
 
     /**

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.pgcluster.jdbc.PgClusterDataSource;
 import io.pgcluster.jdbc.PgClusterDriver;
 import io.pgcluster.jdbc.TransactionMode;
-import io.pgcluster.jdbc.topology.Topology;
 import io.pgcluster.testkit.ClusterConfig;
 import io.pgcluster.testkit.Dcs;
 import io.pgcluster.testkit.PatroniCluster;
@@ -41,23 +40,9 @@ class ZooKeeperIT {
         }
     }
 
-    /**
-     * On a fresh, idle cluster Patroni can publish a replica 16 MB behind (its last replayed LSN before a WAL segment
-     * switch against the leader's current LSN after it) until the leader writes again; the reads would then rightly
-     * skip it. Some WAL first, and both replicas current in Patroni's view, as on a cluster in use.
-     */
     @Test
     void readOnlyWorkRunsOnReplicasAndTheRestOnTheLeader(PatroniCluster cluster) throws Exception {
         this.cluster = cluster;
-        Tables.recreate(cluster, "zookeeper_routing");
-        try (PgClusterDataSource probe = new PgClusterDataSource(Sources.ZOOKEEPER.config(cluster).name("zk-probe")
-                .build())) {
-            Awaits.until(Duration.ofSeconds(30), "both replicas current in Patroni's view", () -> {
-                Topology t = probe.topology();
-                return t.leader() != null && t.replicas().size() == 2
-                        && t.replicas().stream().allMatch(m -> m.lagBytes() >= 0 && m.lagBytes() < 1024 * 1024);
-            });
-        }
         new RoutingIT().readOnlyWorkRunsOnReplicasAndTheRestOnTheLeader(Sources.ZOOKEEPER, cluster);
     }
 
