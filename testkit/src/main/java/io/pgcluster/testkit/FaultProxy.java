@@ -33,8 +33,10 @@ import org.slf4j.LoggerFactory;
  *       request/response round trip gets twice the latency); throughput is preserved;
  *   <li>{@link #blackhole()}: like a network partition. New connections are accepted (the kernel completes the TCP
  *       handshake) but not connected upstream; established connections stay open but nothing is delivered in either
- *       direction, and once the buffers are full the senders block. Held data is delivered when the mode changes
- *       back, as after a healed partition. Clients only notice through their own timeouts.
+ *       direction, and once the buffers are full the senders block. A close or reset by one side is held too, so a
+ *       server that dies behind a blackhole is lost silently, as a host that loses power behind a partition. Held
+ *       data, closes and resets are delivered when the mode changes back, as after a healed partition. Clients only
+ *       notice through their own timeouts.
  * </ul>
  *
  * <p>{@link #resetAll()} aborts every established connection with a TCP RST on both sides (as a crashed host or a
@@ -59,6 +61,8 @@ public final class FaultProxy implements AutoCloseable {
     private static final int QUEUED_CHUNKS = 16;
     private static final int CONNECT_TIMEOUT_MS = 5_000;
     private static final byte[] EOF = new byte[0];
+    /** A reset from one side, delivered to the other like data: held by a blackhole, delayed by latency. */
+    private static final byte[] RESET = new byte[0];
 
     private enum Mode { PASS, LATENCY, BLACKHOLE }
 
@@ -321,7 +325,14 @@ public final class FaultProxy implements AutoCloseable {
                         enqueue(queue, new Chunk(Arrays.copyOf(buf, n), System.nanoTime()));
                     }
                 } catch (IOException e) {
-                    abort(); // the peer reset us, or we were aborted: propagate as a reset
+                    if (aborted.get()) {
+                        return;
+                    }
+                    try {
+                        enqueue(queue, new Chunk(RESET, System.nanoTime())); // the peer reset us: pass it on in turn
+                    } catch (InterruptedException ie) {
+                        abort();
+                    }
                 } catch (InterruptedException e) {
                     abort();
                 }
@@ -337,6 +348,10 @@ public final class FaultProxy implements AutoCloseable {
                             continue;
                         }
                         awaitDelivery(this, c.readAt);
+                        if (c.data == RESET) {
+                            abort();
+                            return;
+                        }
                         if (c.data == EOF) {
                             if (!to.isClosed()) {
                                 to.shutdownOutput();

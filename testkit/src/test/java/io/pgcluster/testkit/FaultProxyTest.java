@@ -146,6 +146,30 @@ class FaultProxyTest {
         }
     }
 
+    /** A server that dies behind a blackhole is lost silently: its reset reaches the client only after pass(). */
+    @Test
+    void blackholeHoldsAServerResetUntilPass() throws Exception {
+        try (ServerSocket dying = new ServerSocket()) {
+            dying.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+            try (FaultProxy p = FaultProxy.start("127.0.0.1", dying.getLocalPort()); Socket s = new Socket()) {
+                s.connect(new InetSocketAddress("127.0.0.1", p.port()), 2000);
+                try (Socket upstream = dying.accept()) {
+                    s.getOutputStream().write('a');
+                    assertThat(upstream.getInputStream().read()).as("the link is up").isEqualTo('a');
+                    p.blackhole();
+                    upstream.setSoLinger(true, 0); // close with RST, as the kernel does for a killed process
+                }
+                s.setSoTimeout(700);
+                assertThatThrownBy(() -> s.getInputStream().read()).as("nothing crosses the blackhole")
+                        .isInstanceOf(SocketTimeoutException.class);
+                p.pass();
+                s.setSoTimeout(3000);
+                assertThatThrownBy(() -> s.getInputStream().read()).as("the reset, once healed")
+                        .isInstanceOf(SocketException.class).isNotInstanceOf(SocketTimeoutException.class);
+            }
+        }
+    }
+
     @Test
     void resetAllAbortsConnectionsWithRstButAcceptsNewOnes() throws Exception {
         try (Socket s = connect()) {
