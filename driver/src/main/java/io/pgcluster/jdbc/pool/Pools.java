@@ -19,11 +19,15 @@ import org.slf4j.LoggerFactory;
 /**
  * Keeps one write pool on the leader and one read pool per running replica, following the topology.
  *
- * <p>When a replica changes role or leaves, its read pool is retired: idle connections close at once, connections
- * in use close when they are returned (reads in progress finish), and the pool shuts down once drained, or after
- * {@value #DRAIN_LIMIT_SECONDS} s. When the leader changes or is lost, the old leader's write pool is shut down at
- * once, aborting its connections in use: a transaction still open on a member that lost the leadership must fail
- * (08006, or 08007 at COMMIT) rather than commit on a server that may be rewound.
+ * <p>When a replica changes role or stops being eligible, its read pool is retired: idle connections close at once,
+ * connections in use close when they are returned (reads in progress finish), and the pool shuts down once drained,
+ * or after {@value #DRAIN_LIMIT_SECONDS} s. When a replica leaves the topology altogether (Patroni's key for it
+ * expired: the host died or was cut off), its pool is shut down at once, aborting its connections in use: a read
+ * waiting on a host that is gone would otherwise wait for TCP to give up, which on a silent network loss can take
+ * many minutes; aborted, it fails with 08006 and is run again elsewhere when that is safe. When the leader changes
+ * or is lost, the old leader's write pool is shut down at once, aborting its connections in use: a transaction
+ * still open on a member that lost the leadership must fail (08006, or 08007 at COMMIT) rather than commit on a
+ * server that may be rewound, or hang on one that is gone.
  *
  * <p>Thread-safety: {@link #apply} runs on the topology thread; shutting pools down runs on the pools thread,
  * outside this object's lock; the accessors may be called from any thread.
@@ -45,7 +49,8 @@ public final class Pools implements AutoCloseable {
     private boolean closed;
 
     /** A retired pool, shut down once drained or at {@code deadlineNanos}, whichever comes first. */
-    private record Retiring(MemberPool pool, long deadlineNanos) {
+    /** A pool taken out of service; {@code abort}: its connections in use are not waited for. */
+    private record Retiring(MemberPool pool, long deadlineNanos, boolean abort) {
     }
 
     /**
@@ -89,7 +94,7 @@ public final class Pools implements AutoCloseable {
             MemberPool old = writePool;
             writePool = null;
             old.retire();
-            retiring.add(new Retiring(old, System.nanoTime()));
+            retiring.add(new Retiring(old, System.nanoTime(), true));
             drainSoon();
         }
         if (leader != null && writePool == null) {
@@ -106,9 +111,13 @@ public final class Pools implements AutoCloseable {
         readPools.entrySet().removeIf(e -> {
             Member m = wanted.get(e.getKey());
             if (m == null || !m.sameServer(e.getValue().member())) {
+                boolean left = current.member(e.getKey()) == null;
                 e.getValue().retire();
-                retiring.add(new Retiring(e.getValue(),
-                        System.nanoTime() + TimeUnit.SECONDS.toNanos(DRAIN_LIMIT_SECONDS)));
+                retiring.add(new Retiring(e.getValue(), System.nanoTime()
+                        + (left ? 0 : TimeUnit.SECONDS.toNanos(DRAIN_LIMIT_SECONDS)), left));
+                if (left) {
+                    drainSoon();
+                }
                 return true;
             }
             return false;
@@ -163,9 +172,13 @@ public final class Pools implements AutoCloseable {
             retiring.removeIf(r -> {
                 boolean overdue = now - r.deadlineNanos >= 0;
                 if (r.pool.activeConnections() == 0 || overdue) {
-                    if (overdue && r.pool.activeConnections() > 0 && !r.pool.isWrite()) {
+                    int active = r.pool.activeConnections();
+                    if (active > 0 && r.abort && !r.pool.isWrite()) {
+                        log.warn("pgcluster {}: {} left the topology with {} connection(s) in use; aborting them",
+                                cluster, r.pool, active);
+                    } else if (active > 0 && !r.pool.isWrite()) {
                         log.warn("pgcluster {}: {} still had {} connection(s) in use {} s after it was retired; "
-                                + "closing it", cluster, r.pool, r.pool.activeConnections(), DRAIN_LIMIT_SECONDS);
+                                + "closing it", cluster, r.pool, active, DRAIN_LIMIT_SECONDS);
                     }
                     done.add(r.pool);
                     return true;
