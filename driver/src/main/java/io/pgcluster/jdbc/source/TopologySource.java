@@ -5,8 +5,8 @@ import io.pgcluster.jdbc.topology.ClusterView;
 /**
  * Follows a cluster's topology and publishes it into a {@link ClusterView}.
  *
- * <p>Implementations: Patroni's keys in etcd (watched), Patroni's REST API (polled), PostgreSQL hosts (probed),
- * and fixed write/read endpoints. Create one with {@link TopologySources#create}.
+ * <p>Implementations: Patroni's keys in etcd or ZooKeeper (watched), Patroni's REST API (polled), PostgreSQL hosts
+ * (probed), and fixed write/read endpoints. Create one with {@link TopologySources#create}.
  *
  * <p>A source never throws into its caller after {@link #start}: when it cannot reach what it follows it calls
  * {@link ClusterView#sourceUnreachable(String)}, keeps trying, and publishes again once it can.
