@@ -148,18 +148,21 @@ public final class PgClusterUrl {
         if (url == null) {
             return null;
         }
-        int query = url.indexOf('?');
-        String head = query < 0 ? url : url.substring(0, query);
         StringBuilder out = new StringBuilder(url.length());
-        int slashes = head.indexOf("//");
-        int at = head.lastIndexOf('@');
-        if (slashes >= 0 && at > slashes) {
-            int colon = head.indexOf(':', slashes + 2);
-            if (colon >= 0 && colon < at) {
-                head = head.substring(0, colon + 1) + MASK + head.substring(at);
+        int slashes = url.indexOf("//");
+        if (slashes >= 0) {
+            // user information first: its password may hold '/', '?', '&' or '@', which would end the parts below
+            int at = userInfoEnd(url, slashes + 2);
+            if (at >= 0) {
+                int colon = url.indexOf(':', slashes + 2);
+                String user = colon >= 0 && colon < at ? url.substring(slashes + 2, colon + 1) : "";
+                out.append(url, 0, slashes + 2).append(user).append(MASK);
+                url = url.substring(at);
+                slashes = -1;
             }
         }
-        out.append(head);
+        int query = url.indexOf('?');
+        out.append(query < 0 ? url : url.substring(0, query));
         if (query >= 0) {
             out.append('?');
             String[] segments = url.substring(query + 1).split("&", -1);
@@ -170,11 +173,16 @@ public final class PgClusterUrl {
                 }
                 String segment = segments[i];
                 int eq = segment.indexOf('=');
-                if (eq < 0 && afterSecret && !segment.isEmpty() && !isKnownKey(decodeQuietly(segment))) {
-                    out.append(MASK); // most likely the rest of a password with an unencoded '&'
-                } else if (eq >= 0 && (eq == 0 || isSecretKey(decodeQuietly(segment.substring(0, eq))))) {
+                String key = decodeQuietly(eq < 0 ? segment : segment.substring(0, eq));
+                if (!isKnownKey(key) && looksSecret(key) && (eq < 0 || key.indexOf('=') >= 0)) {
+                    out.append(MASK); // a password setting with an encoded '=': its value is in the key
+                    afterSecret = true;
+                } else if (eq >= 0 && (eq == 0 || isSecretKey(key)
+                        || !afterSecret && !isKnownKey(key) && looksSecret(key))) {
                     out.append(segment, 0, eq + 1).append(MASK); // a value without key may be anything
                     afterSecret = true;
+                } else if (afterSecret && !segment.isEmpty() && !isKnownKey(key)) {
+                    out.append(MASK); // most likely the rest of a password with an unencoded '&'
                 } else {
                     out.append(segment);
                     afterSecret = false;
@@ -215,6 +223,40 @@ public final class PgClusterUrl {
 
     private static boolean isKnownKey(String key) {
         return PgClusterProperty.forKey(key) != null || PgjdbcProperties.isPgjdbcProperty(key);
+    }
+
+    /**
+     * Whether an unknown key (or a key with its value after an encoded '=') may carry a secret: a misspelt or
+     * differently cased password key. Errs on the side of hiding.
+     */
+    private static boolean looksSecret(String key) {
+        int eq = key.indexOf('=');
+        String k = (eq < 0 ? key : key.substring(0, eq)).toLowerCase(Locale.ROOT);
+        return k.contains("passw") || k.contains("pwd") || k.contains("secret")
+                || Suggestions.distance(k, "password") <= 2;
+    }
+
+    /**
+     * The index of the '@' that ends user information ({@code user:password@}) in {@code url} from {@code from}
+     * (just after '//'), or -1. The password may hold any character, so this is the last '@' that a plausible host
+     * list follows (up to '/', '?' or the end); a '@' in a parameter value can only make it mask too much.
+     */
+    private static int userInfoEnd(String url, int from) {
+        for (int at = url.lastIndexOf('@'); at >= from; at = url.lastIndexOf('@', at - 1)) {
+            int end = at + 1;
+            while (end < url.length() && url.charAt(end) != '/' && url.charAt(end) != '?') {
+                char c = url.charAt(end);
+                if (!(Character.isLetterOrDigit(c) || c == '.' || c == '-' || c == '_' || c == ':' || c == ','
+                        || c == '[' || c == ']' || c == '%')) {
+                    break;
+                }
+                end++;
+            }
+            if (end > at + 1 && (end == url.length() || url.charAt(end) == '/' || url.charAt(end) == '?')) {
+                return at;
+            }
+        }
+        return -1;
     }
 
     /** The parts of a URL; in lenient mode any of them may be missing. */
@@ -263,22 +305,23 @@ public final class PgClusterUrl {
             afterScheme = slashes >= 0 ? rest.substring(slashes + 2) : query >= 0 ? rest.substring(query) : "";
         }
 
+        int userInfo = userInfoEnd(afterScheme, 0);
+        if (userInfo >= 0) {
+            if (strict) {
+                String shown = mask(PREFIX + source + "://" + afterScheme);
+                String userinfo = shown.substring(shown.indexOf("//") + 2, shown.indexOf(MASK) + MASK.length() + 1);
+                throw structural("The URL '" + shown + "' has user information ('" + userinfo + "') before "
+                        + "the host list, which pgcluster URLs do not support: pass user and password as Properties "
+                        + "(DriverManager.getConnection(url, user, password)) or as ?user=...&password=...");
+            }
+            afterScheme = afterScheme.substring(userInfo + 1);
+        }
         int q = afterScheme.indexOf('?');
         String hier = q < 0 ? afterScheme : afterScheme.substring(0, q);
         int slash = hier.indexOf('/');
         String authority = slash < 0 ? hier : hier.substring(0, slash);
         String path = slash < 0 ? null : hier.substring(slash + 1);
 
-        if (authority.indexOf('@') >= 0) {
-            if (strict) {
-                String shown = mask(PREFIX + source + "://" + authority + "/");
-                String userinfo = shown.substring(shown.indexOf("//") + 2, shown.lastIndexOf('@') + 1);
-                throw structural("The URL '" + mask(url) + "' has user information ('" + userinfo + "') before "
-                        + "the host list, which pgcluster URLs do not support: pass user and password as Properties "
-                        + "(DriverManager.getConnection(url, user, password)) or as ?user=...&password=...");
-            }
-            authority = authority.substring(authority.lastIndexOf('@') + 1);
-        }
         if (authority.isEmpty()) {
             if (strict) {
                 throw new PgClusterConfigException(PgClusterProperty.SERVERS, PgClusterProperty.SERVERS.key(),
@@ -349,12 +392,21 @@ public final class PgClusterUrl {
                 continue; // "?", "&&" and a trailing "&" are harmless
             }
             int eq = segment.indexOf('=');
-            if (eq < 0 && secretKey != null && !isKnownKey(decodeQuietly(segment))) {
+            String shownKey = decodeQuietly(eq < 0 ? segment : segment.substring(0, eq));
+            if (secretKey != null && !isKnownKey(shownKey)) {
                 // most likely the rest of a password: never show it as a key
                 if (strict) {
                     throw new PgClusterConfigException(null, secretKey, "The value of '" + secretKey + "' in the URL '"
-                            + mask(url) + "' is followed by a parameter without '=': if the value contains '&', "
-                            + "percent-encode it as %26.");
+                            + mask(url) + "' is followed by a parameter pgcluster does not know: if the value "
+                            + "contains '&', percent-encode it as %26.");
+                }
+                continue;
+            }
+            if (looksSecret(shownKey) && !isKnownKey(shownKey)) {
+                if (strict) {
+                    throw structural("Parameter " + (i + 1) + " of the URL '" + mask(url) + "' looks like a password "
+                            + "setting but is not one pgcluster knows (a misspelt key, or an '=' written as %3D): "
+                            + "write password=<percent-encoded value>.");
                 }
                 continue;
             }

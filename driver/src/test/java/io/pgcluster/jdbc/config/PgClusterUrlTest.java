@@ -180,7 +180,35 @@ class PgClusterUrlTest {
         PgClusterConfigException e = failure("jdbc:pgcluster:etcd://app:" + SECRET + "@h:2379/db?scope=s", null);
         assertThat(e).hasMessageContaining("user information ('app:****@')")
                 .hasMessageContaining("pass user and password as Properties");
-        assertThat(failure("jdbc:pgcluster:hosts://app@db1/d")).hasMessageContaining("('app@')");
+        assertThat(failure("jdbc:pgcluster:hosts://app@db1/d")).hasMessageContaining("('****@')");
+    }
+
+    /** Inputs from a review that once leaked: a password may hold any character, in any part of the URL. */
+    @Test
+    void passwordsWithUrlSyntaxInsideThemAreNeverShown() {
+        String[] leaky = {
+            "jdbc:pgcluster:etcd://app:Hunter2?secret@10.0.0.1:2379/orders?scope=orders",
+            "jdbc:pgcluster:etcd://app:Hunter2/secret@10.0.0.1:2379/orders?scope=orders",
+            "jdbc:pgcluster:etcd://app:Hunter2/secret@10.0.0.1:2379?scope=orders",
+            "jdbc:pgcluster:etcd://app:Hunter2@secret@10.0.0.1:2379/orders?scope=orders",
+            "jdbc:pgcluster:etcd://app:Hunter2&x=secret@10.0.0.1:2379/orders?scope=orders",
+            "jdbc:pgcluster:hosts://db1/d?password%3DHunter2secret",
+            "jdbc:pgcluster:hosts://db1/d?password%3DHunter2=secret",
+            "jdbc:pgcluster:hosts://db1/d?passwrd=Hunter2secret",
+            "jdbc:pgcluster:hosts://db1/d?password=Hunter2&secret=x",
+            "jdbc:pgcluster:hosts://db1/d?password=Hunter2&se=cret&user=app",
+        };
+        for (String url : leaky) {
+            PgClusterConfigException e = assertThrows(PgClusterConfigException.class,
+                    () -> PgClusterUrl.parse(url, null).build(), url);
+            assertThat(e.getMessage()).as(url).doesNotContain("Hunter2").doesNotContain("secret");
+            assertThat(PgClusterUrl.mask(url)).as(url).doesNotContain("Hunter2").doesNotContain("secret");
+            assertThat(PgClusterUrl.describe(url, null).toString()).as(url).doesNotContain("Hunter2")
+                    .doesNotContain("secret");
+        }
+        // a '@' in a parameter value is no user information: the URL still works
+        assertThat(config("jdbc:pgcluster:hosts://db1/d?ApplicationName=orders@eu&user=app").pgjdbcProperties())
+                .containsEntry("ApplicationName", "orders@eu");
     }
 
     @Test
