@@ -108,10 +108,11 @@ final class Cluster implements AutoCloseable {
      */
     @Override
     public void close() {
-        source.close();
-        router.close();
+        // every step runs even if one before it failed: a thread or pool left running would outlive close()
+        RuntimeException failure = attempt(null, source::close);
+        failure = attempt(failure, router::close);
         topologyThread.shutdown();
-        pools.close();
+        failure = attempt(failure, pools::close);
         poolsThread.shutdown();
         try {
             if (!topologyThread.awaitTermination(5, TimeUnit.SECONDS)
@@ -123,7 +124,24 @@ final class Cluster implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        metrics.close();
+        failure = attempt(failure, metrics::close);
         log.info("pgcluster {}: closed", name);
+        if (failure != null) {
+            throw failure;
+        }
+    }
+
+    private RuntimeException attempt(RuntimeException earlier, Runnable step) {
+        try {
+            step.run();
+            return earlier;
+        } catch (RuntimeException e) {
+            log.warn("pgcluster {}: while closing: {}", name, e.toString());
+            if (earlier == null) {
+                return e;
+            }
+            earlier.addSuppressed(e);
+            return earlier;
+        }
     }
 }
