@@ -52,14 +52,6 @@ final class TransactionRunner {
         return d.compareTo(Duration.ofMillis(1)) < 0 ? Duration.ofMillis(1) : d;
     }
 
-    Retry readOnlyRetry() {
-        return readOnly;
-    }
-
-    Retry idempotentRetry() {
-        return idempotent;
-    }
-
     <T> T run(TransactionMode mode, TransactionWork<T> work) throws SQLException {
         if (mode == null || work == null) {
             throw new SQLException("pgcluster: inTransaction needs a mode and a unit of work",
@@ -68,17 +60,22 @@ final class TransactionRunner {
         if (mode == TransactionMode.READ_WRITE) {
             return once(false, work);
         }
-        Retry.Context<T> ctx = (mode == TransactionMode.READ_ONLY ? readOnly : idempotent).context();
         long deadline = System.nanoTime() + maxDurationNanos;
         boolean ro = mode == TransactionMode.READ_ONLY;
+        Retry.Context<T> ctx = null; // made at the first failure: nothing allocated for the usual first success
         while (true) {
             try {
                 T result = once(ro, work);
-                ctx.onComplete();
+                if (ctx != null) {
+                    ctx.onComplete();
+                }
                 return result;
             } catch (SQLException | RuntimeException e) {
                 if (System.nanoTime() - deadline >= 0) {
                     throw e;
+                }
+                if (ctx == null) {
+                    ctx = (ro ? readOnly : idempotent).context();
                 }
                 try {
                     ctx.onError(e);

@@ -121,7 +121,7 @@ public final class MemberPool {
 
     /** Whether a borrow would not wait for another borrower: an idle connection, or room to open one. */
     public boolean hasCapacity() {
-        return hikari.getIdleConnections() > 0 || hikari.getTotalConnections() < maxSize;
+        return hikari.getTotalConnections() < maxSize || hikari.getIdleConnections() > 0; // size() first: no iterator
     }
 
     /**
