@@ -19,7 +19,7 @@ import java.util.TreeMap;
 final class SharedKey {
     private final Map<PgClusterProperty, Object> values = new EnumMap<>(PgClusterProperty.class);
     private final Map<String, String> pgjdbc = new TreeMap<>();
-    private final String shown;
+    private final PgClusterConfig config; // for toString() only: describing it eagerly cost kilobytes per connect
     private final int hash;
 
     SharedKey(PgClusterConfig config) {
@@ -40,7 +40,7 @@ final class SharedKey {
         for (String k : pg.stringPropertyNames()) {
             pgjdbc.put(k, pg.getProperty(k));
         }
-        this.shown = "SharedKey" + config.describe();
+        this.config = config;
         this.hash = 31 * values.hashCode() + pgjdbc.hashCode();
     }
 
@@ -64,6 +64,6 @@ final class SharedKey {
     /** The settings with secrets masked. */
     @Override
     public String toString() {
-        return shown;
+        return "SharedKey" + config.describe();
     }
 }
