@@ -264,15 +264,7 @@ final class EtcdSource implements TopologySource {
     }
 
     private boolean submit(Runnable task) {
-        if (closed) {
-            return false;
-        }
-        try {
-            executor.execute(task);
-            return true;
-        } catch (RejectedExecutionException e) {
-            return false;
-        }
+        return !closed && Tasks.submit(executor, task);
     }
 
     private String relative(KeyValue kv) {

@@ -9,11 +9,21 @@ import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Runs a clean-up task on the thread that owns the state it touches, and waits for it. */
+/** Hands work to the topology thread, which owns a source's state: queued, or run and waited for. */
 final class Tasks {
     private static final Logger log = LoggerFactory.getLogger(Tasks.class);
 
     private Tasks() {
+    }
+
+    /** Queues {@code task} on {@code executor}; {@code false} if the executor no longer accepts work (closing). */
+    static boolean submit(ScheduledExecutorService executor, Runnable task) {
+        try {
+            executor.execute(task);
+            return true;
+        } catch (RejectedExecutionException e) {
+            return false;
+        }
     }
 
     /**

@@ -317,15 +317,7 @@ final class ZooKeeperSource implements TopologySource {
     }
 
     private boolean submit(Runnable task) {
-        if (closed) {
-            return false;
-        }
-        try {
-            executor.execute(task);
-            return true;
-        } catch (RejectedExecutionException e) {
-            return false;
-        }
+        return !closed && Tasks.submit(executor, task);
     }
 
     private void schedule(Runnable task, long delayMillis) {
