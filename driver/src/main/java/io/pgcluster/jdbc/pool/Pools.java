@@ -48,8 +48,10 @@ public final class Pools implements AutoCloseable {
     private MemberPool writePool;
     private boolean closed;
 
-    /** A retired pool, shut down once drained or at {@code deadlineNanos}, whichever comes first. */
-    /** A pool taken out of service; {@code abort}: its connections in use are not waited for. */
+    /**
+     * A retired pool, shut down once drained or at {@code deadlineNanos}, whichever comes first; {@code abort}: its
+     * connections in use are not waited for (the leader's, or a replica's that left the topology).
+     */
     private record Retiring(MemberPool pool, long deadlineNanos, boolean abort) {
     }
 
