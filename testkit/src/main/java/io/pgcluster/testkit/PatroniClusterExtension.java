@@ -13,7 +13,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * JUnit 5 extension that gives tests a running {@link PatroniCluster}. Usually applied through
+ * JUnit Jupiter extension that gives tests a running {@link PatroniCluster}. Usually applied through
  * {@link PatroniClusterTest}; plain {@code @ExtendWith(PatroniClusterExtension.class)} works the same.
  *
  * <ul>
