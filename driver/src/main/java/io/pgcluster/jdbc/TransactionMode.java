@@ -3,6 +3,8 @@ package io.pgcluster.jdbc;
 /**
  * How {@link PgClusterDataSource#inTransaction} runs a unit of work, and whether it may run it again after a
  * failure: see docs/failover.md.
+ *
+ * <p>Thread-safety: an enum, immutable.
  */
 public enum TransactionMode {
     /**

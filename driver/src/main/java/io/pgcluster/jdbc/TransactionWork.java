@@ -9,6 +9,8 @@ import java.sql.SQLException;
  * repeat.
  *
  * @param <T> the result
+ *
+ * <p>Thread-safety: called on the caller's thread, once per attempt; an implementation may run more than once (see {@link TransactionMode}).
  */
 @FunctionalInterface
 public interface TransactionWork<T> {

@@ -20,6 +20,8 @@ import java.lang.annotation.Target;
  *   void survivesSwitchover(PatroniCluster cluster) { ... }
  * }
  * }</pre>
+ *
+ * <p>Thread-safety: an annotation, read once by {@link PatroniClusterExtension} when a test class starts.
  */
 @Documented
 @Inherited

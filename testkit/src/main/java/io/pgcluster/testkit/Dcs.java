@@ -3,6 +3,8 @@ package io.pgcluster.testkit;
 /**
  * The DCS that a rig cluster's Patroni nodes use. Only one runs per cluster; everything else (nodes, HAProxy,
  * PgBouncer, fault proxies in front of the nodes) is the same for both.
+ *
+ * <p>Thread-safety: an enum, immutable.
  */
 public enum Dcs {
     /** A single-member etcd 3.4 (v3 API), Patroni's {@code etcd3:} section. The default. */

@@ -24,6 +24,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
  *   }
  * }
  * }</pre>
+ *
+ * <p>Thread-safety: an annotation; the cluster it provides is shared by test classes of the same configuration, which JUnit runs one at a time here.
  */
 @Documented
 @Inherited

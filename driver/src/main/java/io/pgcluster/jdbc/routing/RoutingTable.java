@@ -13,6 +13,8 @@ import java.util.List;
  * @param readers pools of replicas eligible for reads, sorted by member name (never modified)
  * @param excluded replicas left out of {@code readers} and why, for error messages
  * @param closed whether the data source is closed: nothing may be borrowed
+ *
+ * <p>Thread-safety: immutable once published (the router never changes the arrays it builds); read by any thread.
  */
 public record RoutingTable(Topology topology, MemberPool leader, MemberPool[] readers, List<String> excluded,
         boolean closed) {

@@ -4,7 +4,11 @@ import io.pgcluster.jdbc.config.PgClusterConfig;
 import io.pgcluster.jdbc.config.ServerConnector;
 import java.util.concurrent.ScheduledExecutorService;
 
-/** Creates the {@link TopologySource} a configuration asks for. */
+/**
+ * Creates the {@link TopologySource} a configuration asks for.
+ *
+ * <p>Thread-safety: stateless; safe for concurrent use.
+ */
 public final class TopologySources {
     private TopologySources() {
     }

@@ -9,6 +9,8 @@ import java.util.Locale;
  * {@code leader}. All three map to {@link #PRIMARY}. The authority on who leads is the DCS leader key (see
  * {@link Topology#leader()}); a member whose own record still says primary without holding the key is in
  * transition and gets neither writes nor reads.
+ *
+ * <p>Thread-safety: an enum, immutable.
  */
 public enum Role {
     /** Runs read-write: Patroni's master, primary or (REST) leader. */
