@@ -1,8 +1,6 @@
 package io.pgcluster.testkit;
 
 import java.time.Duration;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The single-member etcd (v3 API) that serves as Patroni's DCS. {@link #stop()} and {@link #start()} simulate a DCS
@@ -16,20 +14,11 @@ import org.slf4j.LoggerFactory;
  * cluster.awaitHealthy(Duration.ofSeconds(60));
  * }</pre>
  */
-public final class EtcdServer {
-    private static final Logger log = LoggerFactory.getLogger(EtcdServer.class);
-
-    private final Object lock = new Object();
-    private static final Duration START_TIMEOUT = Duration.ofSeconds(30);
-    private static final Duration STOP_TIMEOUT = Duration.ofSeconds(30);
-
-    private final ManagedProcess process;
-    private final int clientPort;
+public final class EtcdServer extends DcsServer {
     private final PatroniRest http;
 
     EtcdServer(ManagedProcess process, int clientPort, PatroniRest http) {
-        this.process = process;
-        this.clientPort = clientPort;
+        super("etcd", process, clientPort);
         this.http = http;
     }
 
@@ -43,59 +32,7 @@ public final class EtcdServer {
         return "http://" + PatroniCluster.HOST + ":" + clientPort;
     }
 
-    /**
-     * The client port on 127.0.0.1 (gRPC and the JSON gateway).
-     *
-     * @return the port
-     */
-    public int clientPort() {
-        return clientPort;
-    }
-
-    /**
-     * Whether the etcd process is alive.
-     *
-     * @return true if running
-     */
-    public boolean isRunning() {
-        return process.isAlive();
-    }
-
-    /** Stops etcd with SIGTERM and waits (SIGKILL after 30 s). No-op if it is not running. */
-    public void stop() {
-        synchronized (lock) {
-            stopLocked();
-        }
-    }
-
-    private void stopLocked() {
-        if (!isRunning()) {
-            return;
-        }
-        long t0 = System.nanoTime();
-        process.stop("TERM", STOP_TIMEOUT);
-        log.info("etcd :{} stopped in {}", clientPort, Await.millisSince(t0));
-    }
-
-    /**
-     * Starts etcd again with the same port and data directory and waits until it answers {@code GET /health}.
-     *
-     * @throws IllegalStateException if it is running
-     * @throws TestkitException if it does not become healthy within 30 s
-     */
-    public void start() {
-        synchronized (lock) {
-            startLocked();
-        }
-    }
-
-    private void startLocked() {
-        long t0 = System.nanoTime();
-        process.start();
-        awaitHealthy();
-        log.info("etcd :{} started in {}", clientPort, Await.millisSince(t0));
-    }
-
+    @Override
     void awaitHealthy() {
         Await.until("etcd " + endpoint() + "/health to answer {\"health\":\"true\"}", START_TIMEOUT, () -> {
             if (!process.isAlive()) {
@@ -109,12 +46,8 @@ public final class EtcdServer {
         });
     }
 
-    ManagedProcess process() {
-        return process;
-    }
-
     @Override
-    public String toString() {
-        return "etcd " + endpoint() + (isRunning() ? " (pid " + process.pid() + ")" : " (stopped)");
+    String address() {
+        return endpoint();
     }
 }

@@ -7,8 +7,6 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The standalone ZooKeeper that serves as Patroni's DCS when a cluster is built with {@link Dcs#ZOOKEEPER}: Debian's
@@ -18,18 +16,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Thread-safe: stop and start are serialized.
  */
-public final class ZooKeeperServer {
-    private static final Logger log = LoggerFactory.getLogger(ZooKeeperServer.class);
-    private static final Duration START_TIMEOUT = Duration.ofSeconds(30);
-    private static final Duration STOP_TIMEOUT = Duration.ofSeconds(30);
-
-    private final Object lock = new Object();
-    private final ManagedProcess process;
-    private final int clientPort;
+public final class ZooKeeperServer extends DcsServer {
 
     ZooKeeperServer(ManagedProcess process, int clientPort) {
-        this.process = process;
-        this.clientPort = clientPort;
+        super("ZooKeeper", process, clientPort);
     }
 
     /**
@@ -42,51 +32,7 @@ public final class ZooKeeperServer {
         return PatroniCluster.HOST + ":" + clientPort;
     }
 
-    /**
-     * The client port on 127.0.0.1.
-     *
-     * @return the port
-     */
-    public int clientPort() {
-        return clientPort;
-    }
-
-    /**
-     * Whether the ZooKeeper process is alive.
-     *
-     * @return true if running
-     */
-    public boolean isRunning() {
-        return process.isAlive();
-    }
-
-    /** Stops ZooKeeper with SIGTERM and waits (SIGKILL after 30 s). No-op if it is not running. */
-    public void stop() {
-        synchronized (lock) {
-            if (!isRunning()) {
-                return;
-            }
-            long t0 = System.nanoTime();
-            process.stop("TERM", STOP_TIMEOUT);
-            log.info("ZooKeeper :{} stopped in {}", clientPort, Await.millisSince(t0));
-        }
-    }
-
-    /**
-     * Starts ZooKeeper again with the same port and data directory and waits until it answers {@code ruok}.
-     *
-     * @throws IllegalStateException if it is running
-     * @throws TestkitException if it does not answer within 30 s
-     */
-    public void start() {
-        synchronized (lock) {
-            long t0 = System.nanoTime();
-            process.start();
-            awaitHealthy();
-            log.info("ZooKeeper :{} started in {}", clientPort, Await.millisSince(t0));
-        }
-    }
-
+    @Override
     void awaitHealthy() {
         Await.until("ZooKeeper " + connectString() + " to answer ruok with imok", START_TIMEOUT,
                 Duration.ofMillis(100), () -> {
@@ -116,12 +62,8 @@ public final class ZooKeeperServer {
         }
     }
 
-    ManagedProcess process() {
-        return process;
-    }
-
     @Override
-    public String toString() {
-        return "ZooKeeper " + connectString() + (isRunning() ? " (pid " + process.pid() + ")" : " (stopped)");
+    String address() {
+        return connectString();
     }
 }
