@@ -270,7 +270,7 @@ public final class PgClusterDriver implements Driver {
             case DATABASE:
                 return true;
             case SCOPE:
-                return "etcd".equals(source) || "zookeeper".equals(source);
+                return PgClusterConfig.Source.needsScope(source);
             case READ:
                 return "endpoints".equals(source);
             default:

@@ -54,6 +54,21 @@ public final class PgClusterConfig {
             return defaultPort;
         }
 
+        /** Whether this source reads Patroni's keys from a DCS under {@code <namespace>/<scope>/}: it needs scope. */
+        public boolean needsScope() {
+            return this == ETCD || this == ZOOKEEPER;
+        }
+
+        /** Whether the source named {@code key} (as in URLs, any case) needs scope; false for an unknown name. */
+        public static boolean needsScope(String key) {
+            for (Source s : values()) {
+                if (s.key.equalsIgnoreCase(key)) {
+                    return s.needsScope();
+                }
+            }
+            return false;
+        }
+
         static Source of(String key) {
             for (Source s : values()) {
                 if (s.key.equals(key)) {
@@ -487,8 +502,7 @@ public final class PgClusterConfig {
                 throw PgClusterConfigException.missing(PgClusterProperty.DATABASE, "name the database to connect to");
             }
             String scope = (String) v.get(PgClusterProperty.SCOPE);
-            boolean dcs = "etcd".equals(source) || "zookeeper".equals(source);
-            if (dcs && (scope == null || scope.isBlank())) {
+            if (Source.needsScope(source) && (scope == null || scope.isBlank())) {
                 throw PgClusterConfigException.missing(PgClusterProperty.SCOPE,
                         "source " + source + " reads Patroni's keys under <namespace>/<scope>/; set scope to the "
                                 + "Patroni cluster's 'scope'");

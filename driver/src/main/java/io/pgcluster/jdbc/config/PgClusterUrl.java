@@ -104,8 +104,7 @@ public final class PgClusterUrl {
                     "The URL '" + mask(url) + "' names no database: expected " + form(source)
                             + " (or set 'database' in the Properties).");
         }
-        if ((source.equals("etcd") || source.equals("zookeeper"))
-                && isBlank(settings.get(PgClusterProperty.SCOPE.key()))) {
+        if (PgClusterConfig.Source.needsScope(source) && isBlank(settings.get(PgClusterProperty.SCOPE.key()))) {
             throw new PgClusterConfigException(PgClusterProperty.SCOPE, PgClusterProperty.SCOPE.key(),
                     "The URL '" + mask(url) + "' lacks 'scope': source " + source + " reads Patroni's keys under "
                             + "<namespace>/<scope>/, so add ?scope=<the Patroni cluster's scope>; expected "
