@@ -198,9 +198,11 @@ final class LogicalConnection implements Connection {
                 p.setHoldability(physicalHoldability);
             }
             p.close();
-        } catch (SQLException e) {
+        } catch (SQLException | RuntimeException e) {
+            // RuntimeException: HikariCP cleaning up a connection while its pool is shut down under it (a retired
+            // leader's pool aborts its connections) can fail inside; the connection is gone either way
             log.debug("pgcluster {}: could not clean a physical connection; closing it: {}", cluster.name(),
-                    e.getMessage());
+                    e.toString());
             l.pool().evict(p);
         } finally {
             sessionDirty = false;

@@ -145,7 +145,12 @@ public final class MemberPool {
 
     /** Closes a physical connection for good instead of returning it (it failed, or its session is unclean). */
     public void evict(Connection physical) {
-        hikari.evictConnection(physical);
+        try {
+            hikari.evictConnection(physical);
+        } catch (RuntimeException e) {
+            // the pool was shut down under the connection (it is retired): nothing is left to evict
+            log.debug("pgcluster {}: evicting a connection of {} failed: {}", cluster, this, e.toString());
+        }
     }
 
     /** Whether the topology took this pool out of service. */

@@ -1,6 +1,7 @@
 package io.pgcluster.jdbc.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.pgcluster.jdbc.PgClusterDataSource;
 import io.pgcluster.jdbc.TransactionMode;
@@ -11,12 +12,14 @@ import io.pgcluster.testkit.PatroniNode;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.slf4j.Logger;
@@ -98,6 +101,33 @@ class SwitchoverIT {
             }
         }
         assertThat(stored).as("every acknowledged write survived the switchover").containsAll(acknowledged);
+    }
+
+    /**
+     * A transaction open on the leader when it is switched away: its pool is shut down under it, so COMMIT reports
+     * 08006 or 08007, close() returns quietly (HikariCP's own clean-up of a connection whose pool is gone must not
+     * reach the caller), and the same logical connection runs its next transaction on the new leader.
+     */
+    @Test
+    void aTransactionOpenAcrossASwitchoverFailsPreciselyAndTheConnectionStaysUsable(PatroniCluster cluster)
+            throws Exception {
+        String table = "switchover_open_tx";
+        Tables.recreate(cluster, table);
+        try (PgClusterDataSource ds = new PgClusterDataSource(Sources.ETCD.config(cluster).build())) {
+            Connection c = ds.getConnection();
+            c.setAutoCommit(false);
+            String oldLeader = cluster.leader().name();
+            assertThat(insert(c, table, 1, cluster)).isEqualTo(oldLeader + "/primary");
+            PatroniNode newLeader = cluster.switchover();
+            Awaits.until(Duration.ofSeconds(20), "the topology naming " + newLeader.name(),
+                    () -> ds.topology().leader() != null && ds.topology().leader().name().equals(newLeader.name()));
+            assertThatThrownBy(c::commit).isInstanceOf(SQLException.class)
+                    .satisfies(e -> assertThat(Set.of("08006", "08007")).contains(((SQLException) e).getSQLState()));
+            c.rollback();
+            assertThat(insert(c, table, 2, cluster)).as("the next transaction").isEqualTo(newLeader.name() + "/primary");
+            c.commit();
+            c.close(); // returns quietly
+        }
     }
 
     private static String insert(Connection c, String table, long seq, PatroniCluster cluster)

@@ -8,12 +8,15 @@ import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Runs reader and writer threads against a cluster and records what happened: successes, failures by SQLState,
  * which server each operation ran on, and when writes succeeded (to measure outages).
  */
 final class Workload implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Workload.class);
 
     /** One operation; returns the name of the server it ran on (or anything identifying it). */
     @FunctionalInterface
@@ -70,7 +73,9 @@ final class Workload implements AutoCloseable {
                 String state = e instanceof SQLException ? ((SQLException) e).getSQLState() : e.getClass().getName();
                 String key = kind + ":" + state;
                 failures.computeIfAbsent(key, k -> new LongAdder()).increment();
-                firstFailure.putIfAbsent(key, e);
+                if (firstFailure.putIfAbsent(key, e) == null) {
+                    log.info("workload: first {} failure", key, e); // the stack, for a failure a test rejects
+                }
             }
             if (pauseMillis > 0) {
                 try {
