@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -30,7 +31,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Follows Patroni's znodes in ZooKeeper under {@code <namespace>/<scope>}: one persistent recursive watch on that
  * path (ZooKeeper 3.6 or newer), then one read of the tree, so that a leader change reaches routing as soon as
- * ZooKeeper reports it (no polling). A watch event carries no data: the znode it names is read again.
+ * ZooKeeper reports it (no polling). A watch event carries no data: the znode it names is read again. A member
+ * znode's deletion is confirmed by a second read {@value #MEMBER_GONE_CONFIRM_MILLIS} ms later, because Patroni
+ * replaces member znodes by deleting and creating them.
  *
  * <p>Connection states: on {@code Disconnected} the view keeps the last snapshot marked unreachable while the client
  * reconnects by itself (trying every server of the connect string); on {@code SyncConnected} the watch is added
@@ -47,6 +50,12 @@ import org.slf4j.LoggerFactory;
 final class ZooKeeperSource implements TopologySource {
     private static final Logger log = LoggerFactory.getLogger(ZooKeeperSource.class);
     private static final int MAX_DEPTH = 3; // <scope>/members/<name>, <scope>/optime/leader
+    /**
+     * Patroni replaces a member's znode (delete, then create) when its session or some of its data changes, as
+     * around a switchover; read one event at a time, the member would vanish from the topology for a moment, and
+     * with it the leader. A member znode's deletion is believed once the znode is still gone this long after.
+     */
+    private static final long MEMBER_GONE_CONFIRM_MILLIS = 500;
 
     private final String cluster;
     private final List<HostAndPort> servers;
@@ -65,6 +74,8 @@ final class ZooKeeperSource implements TopologySource {
     private final AtomicBoolean refreshQueued = new AtomicBoolean();
     // Confined to the topology thread:
     private final Map<String, String> keys = new HashMap<>();
+    /** Member znodes seen deleted once and to be read again before they are dropped. */
+    private final Set<String> goneOnce = new HashSet<>();
     private ClusterView view;
     private ZooKeeper zk;
     private boolean synced;
@@ -200,6 +211,7 @@ final class ZooKeeperSource implements TopologySource {
             Map<String, String> fresh = new HashMap<>();
             read(z, root, "", 0, fresh);
             keys.clear();
+            goneOnce.clear();
             keys.putAll(fresh);
             synced = true;
             publish();
@@ -261,6 +273,14 @@ final class ZooKeeperSource implements TopologySource {
                 } catch (KeeperException.NoNodeException e) {
                     value = null;
                 }
+                if (value == null && rel.startsWith("members/") && keys.containsKey(rel) && goneOnce.add(rel)) {
+                    schedule(() -> {
+                        changed.add(path);
+                        drain();
+                    }, MEMBER_GONE_CONFIRM_MILLIS);
+                    continue;
+                }
+                goneOnce.remove(rel);
                 String old = value == null ? keys.remove(rel) : keys.put(rel, value);
                 any |= !Objects.equals(old, value);
             }

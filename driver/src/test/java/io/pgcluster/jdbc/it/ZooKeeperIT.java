@@ -46,6 +46,29 @@ class ZooKeeperIT {
         new RoutingIT().readOnlyWorkRunsOnReplicasAndTheRestOnTheLeader(Sources.ZOOKEEPER, cluster);
     }
 
+    /**
+     * Patroni replaces member znodes (delete, then create) around a switchover; the topology must not show the
+     * member, and with it the leader, gone for that moment.
+     */
+    @Test
+    void noMemberFlickersOutOfTheTopologyInASwitchover(PatroniCluster cluster) throws Exception {
+        this.cluster = cluster;
+        List<String> departures = new java.util.concurrent.CopyOnWriteArrayList<>();
+        try (PgClusterDataSource ds = new PgClusterDataSource(Sources.ZOOKEEPER.config(cluster).name("zk-flicker")
+                .build())) {
+            Awaits.until(Duration.ofSeconds(10), "all members in the topology",
+                    () -> ds.topology().members().size() == cluster.nodes().size());
+            ds.addTopologyListener((previous, current) -> previous.members().stream()
+                    .filter(m -> current.member(m.name()) == null).forEach(m -> departures.add(m.name())));
+            PatroniNode newLeader = cluster.switchover();
+            Awaits.until(Duration.ofSeconds(20), "the new leader " + newLeader.name() + " running as primary",
+                    () -> ds.topology().leader() != null && ds.topology().leader().name().equals(newLeader.name())
+                            && ds.topology().members().size() == cluster.nodes().size());
+            Thread.sleep(3000); // the old leader rejoining as a replica
+            assertThat(departures).as("members that left the topology during a switchover").isEmpty();
+        }
+    }
+
     @Test
     void switchoverUnderLoad(PatroniCluster cluster) throws Exception {
         this.cluster = cluster;
