@@ -19,6 +19,7 @@ import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -35,6 +36,15 @@ import org.slf4j.LoggerFactory;
 class SwitchoverIT {
     private static final Logger log = LoggerFactory.getLogger(SwitchoverIT.class);
     private static final Set<String> DOCUMENTED = Set.of("08001", "08006", "08007");
+
+    /**
+     * Each test switches over; the next one starts on a healthy cluster (every replica streaming from the new
+     * leader), or a switchover could pick a replica that has not caught up yet, and lose what it had not received.
+     */
+    @BeforeEach
+    void healthy(PatroniCluster cluster) {
+        cluster.restoreHealthy(Duration.ofMinutes(2));
+    }
 
     @ParameterizedTest
     @EnumSource(value = Sources.class, mode = EnumSource.Mode.EXCLUDE, names = Sources.ON_ETCD)
