@@ -178,7 +178,7 @@ class PgClusterDriverTest {
         info.setProperty("dcsPassword", SECRET);
         info.setProperty("sslpassword", SECRET);
         DriverPropertyInfo[] infos = driver.getPropertyInfo(
-                "jdbc:pgcluster:etcd://e1:2379,e2:2379/orders?scope=orders&failoverTimeout=20s&sslmode=require"
+                "jdbc:pgcluster:etcd://e1:2379,e2:2379/orders?scope=orders&failoverTimeout=20s&sslmode=require&dcsTls=true"
                         + "&password=" + SECRET, info);
         Map<String, DriverPropertyInfo> byName = Arrays.stream(infos)
                 .collect(Collectors.toMap(i -> i.name, Function.identity()));
@@ -336,8 +336,8 @@ class PgClusterDriverTest {
         PgClusterConfig a = PgClusterUrl.parse(URL, credentials(SECRET)).build();
         PgClusterConfig b = PgClusterUrl.parse(URL + "&connectionTimeout=5000", credentials(SECRET)).build();
         PgClusterConfig c = PgClusterUrl.parse(URL, credentials("another-password")).build();
-        PgClusterConfig d = PgClusterUrl.parse("jdbc:pgcluster:endpoints://127.0.0.1:1/db?read=127.0.0.1:2"
-                + "&dcsPassword=x", credentials(SECRET)).build();
+        PgClusterConfig d = PgClusterUrl.parse("jdbc:pgcluster:patroni://127.0.0.1:1/db?dcsUser=u"
+                + "&dcsPassword=x&dcsTls=true", credentials(SECRET)).build();
         assertThat(new SharedKey(a)).isEqualTo(new SharedKey(b)).hasSameHashCodeAs(new SharedKey(b));
         assertThat(new SharedKey(a)).isNotEqualTo(new SharedKey(c)).isNotEqualTo(new SharedKey(d));
         assertThat(new SharedKey(a).toString()).doesNotContain(SECRET).contains("password=****");

@@ -194,6 +194,41 @@ public final class PgClusterConfig {
         return string(PgClusterProperty.DCS_PASSWORD);
     }
 
+    /** Whether the topology source is reached over TLS. */
+    public boolean dcsTls() {
+        return bool(PgClusterProperty.DCS_TLS);
+    }
+
+    /** PEM file of the CAs that sign the topology source's certificates, or {@code null} (JVM trust store). */
+    public String dcsCaFile() {
+        return string(PgClusterProperty.DCS_CA_FILE);
+    }
+
+    /** PEM client certificate for the topology source, or {@code null}. */
+    public String dcsCertFile() {
+        return string(PgClusterProperty.DCS_CERT_FILE);
+    }
+
+    /** PEM (PKCS#8) key of {@link #dcsCertFile()}, or {@code null}. */
+    public String dcsKeyFile() {
+        return string(PgClusterProperty.DCS_KEY_FILE);
+    }
+
+    /** Whether {@link #dcsPassword()} may travel without TLS. */
+    public boolean dcsPlaintextCredentials() {
+        return bool(PgClusterProperty.DCS_PLAINTEXT_CREDENTIALS);
+    }
+
+    /** The raw allow-list of member hosts (see {@link PgClusterProperty#ALLOWED_HOSTS}), or {@code null} for any. */
+    public String allowedHosts() {
+        return string(PgClusterProperty.ALLOWED_HOSTS);
+    }
+
+    /** How long a cluster shared through the JDBC driver stays open after its last connection closed. */
+    public Duration sharedIdleTimeout() {
+        return duration(PgClusterProperty.SHARED_IDLE_TIMEOUT);
+    }
+
     public Duration dcsTimeout() {
         return duration(PgClusterProperty.DCS_TIMEOUT);
     }
@@ -316,6 +351,10 @@ public final class PgClusterConfig {
 
     private int integer(PgClusterProperty p) {
         return (Integer) values.get(p);
+    }
+
+    private boolean bool(PgClusterProperty p) {
+        return (Boolean) values.get(p);
     }
 
     static String format(PgClusterProperty p, Object v) {
@@ -507,13 +546,8 @@ public final class PgClusterConfig {
                         "source " + source + " reads Patroni's keys under <namespace>/<scope>/; set scope to the "
                                 + "Patroni cluster's 'scope'");
             }
+            checkSourceSecurity(source, v);
             if ("zookeeper".equals(source)) {
-                for (PgClusterProperty p : List.of(PgClusterProperty.DCS_USER, PgClusterProperty.DCS_PASSWORD)) {
-                    if (v.get(p) != null) {
-                        throw PgClusterConfigException.conflict(p, "pgcluster property '" + p.key() + "' applies "
-                                + "only to source etcd; the zookeeper source connects without authentication.");
-                    }
-                }
                 String missing = missingZooKeeperClient(PgClusterConfig.class.getClassLoader());
                 if (missing != null) {
                     throw PgClusterConfigException.conflict(PgClusterProperty.SOURCE, missing);
@@ -557,6 +591,61 @@ public final class PgClusterConfig {
             Properties pg = new Properties();
             pg.putAll(pgjdbc);
             return new PgClusterConfig(v, pg);
+        }
+
+        /**
+         * TLS and credentials of the topology source: they apply only to sources that talk to a DCS or Patroni's
+         * REST API, the files come in the pairs TLS needs, and a password never travels in clear unless asked to.
+         */
+        private static void checkSourceSecurity(String source, Map<PgClusterProperty, Object> v) {
+            boolean sourceHasChannel = "etcd".equals(source) || "zookeeper".equals(source)
+                    || "patroni".equals(source);
+            List<PgClusterProperty> channelSettings = List.of(PgClusterProperty.DCS_USER,
+                    PgClusterProperty.DCS_PASSWORD, PgClusterProperty.DCS_CA_FILE, PgClusterProperty.DCS_CERT_FILE,
+                    PgClusterProperty.DCS_KEY_FILE);
+            boolean tls = (Boolean) v.get(PgClusterProperty.DCS_TLS);
+            if (!sourceHasChannel) {
+                for (PgClusterProperty p : channelSettings) {
+                    if (v.get(p) != null) {
+                        throw PgClusterConfigException.conflict(p, "pgcluster property '" + p.key() + "' applies "
+                                + "only to sources etcd, zookeeper and patroni; source " + source
+                                + " reads no topology from a DCS or Patroni's REST API.");
+                    }
+                }
+                if (tls) {
+                    throw PgClusterConfigException.conflict(PgClusterProperty.DCS_TLS, "pgcluster property 'dcsTls' "
+                            + "applies only to sources etcd, zookeeper and patroni; for TLS to PostgreSQL use pgjdbc's "
+                            + "sslmode.");
+                }
+                return;
+            }
+            if (!tls) {
+                for (PgClusterProperty p : List.of(PgClusterProperty.DCS_CA_FILE, PgClusterProperty.DCS_CERT_FILE,
+                        PgClusterProperty.DCS_KEY_FILE)) {
+                    if (v.get(p) != null) {
+                        throw PgClusterConfigException.conflict(p, "pgcluster property '" + p.key() + "' needs "
+                                + "dcsTls=true; set dcsTls=true to talk TLS to the " + source + " servers.");
+                    }
+                }
+            }
+            if ((v.get(PgClusterProperty.DCS_CERT_FILE) == null) != (v.get(PgClusterProperty.DCS_KEY_FILE) == null)) {
+                PgClusterProperty missing = v.get(PgClusterProperty.DCS_CERT_FILE) == null
+                        ? PgClusterProperty.DCS_CERT_FILE : PgClusterProperty.DCS_KEY_FILE;
+                throw PgClusterConfigException.missing(missing, "a client certificate needs both dcsCertFile and "
+                        + "dcsKeyFile");
+            }
+            if ((v.get(PgClusterProperty.DCS_USER) == null) != (v.get(PgClusterProperty.DCS_PASSWORD) == null)) {
+                PgClusterProperty missing = v.get(PgClusterProperty.DCS_USER) == null
+                        ? PgClusterProperty.DCS_USER : PgClusterProperty.DCS_PASSWORD;
+                throw PgClusterConfigException.missing(missing, "authentication to the " + source
+                        + " servers needs both dcsUser and dcsPassword");
+            }
+            if (v.get(PgClusterProperty.DCS_PASSWORD) != null && !tls
+                    && !(Boolean) v.get(PgClusterProperty.DCS_PLAINTEXT_CREDENTIALS)) {
+                throw PgClusterConfigException.conflict(PgClusterProperty.DCS_PASSWORD, "pgcluster property "
+                        + "'dcsPassword' would travel in clear because dcsTls is false; set dcsTls=true (with "
+                        + "dcsCaFile), or dcsPlaintextCredentials=true to accept that.");
+            }
         }
 
         /**

@@ -49,9 +49,31 @@ public enum PgClusterProperty {
     NAME("name", Type.STRING, null, Group.TOPOLOGY,
             "Name of this cluster in logs, thread names and metrics. Default: the scope, else the first server."),
     DCS_USER("dcsUser", Type.STRING, null, Group.TOPOLOGY,
-            "User for etcd authentication, if etcd requires it (source etcd only)."),
+            "User with which the topology source authenticates: an etcd user (etcd with auth enabled), a ZooKeeper "
+                    + "digest user, or a Patroni REST API basic-auth user (restapi.authentication)."),
     DCS_PASSWORD("dcsPassword", Type.SECRET, null, Group.TOPOLOGY,
-            "Password for etcd authentication (source etcd only). Never logged or shown."),
+            "Password of dcsUser. Sent only over TLS (dcsTls=true) unless dcsPlaintextCredentials=true. Never "
+                    + "logged or shown."),
+    DCS_TLS("dcsTls", Type.BOOLEAN, "false", Group.TOPOLOGY,
+            "Talk TLS to the topology source (etcd, ZooKeeper, Patroni REST API): the server's certificate is "
+                    + "verified against dcsCaFile (else the JVM's trust store) and must name the host it is "
+                    + "reached at."),
+    DCS_CA_FILE("dcsCaFile", Type.STRING, null, Group.TOPOLOGY,
+            "PEM file of the CA certificate(s) that sign the topology source's server certificates; needs "
+                    + "dcsTls=true."),
+    DCS_CERT_FILE("dcsCertFile", Type.STRING, null, Group.TOPOLOGY,
+            "PEM file of a client certificate presented to the topology source (mutual TLS); needs dcsTls=true "
+                    + "and dcsKeyFile."),
+    DCS_KEY_FILE("dcsKeyFile", Type.STRING, null, Group.TOPOLOGY,
+            "PEM file of the unencrypted PKCS#8 private key of dcsCertFile."),
+    DCS_PLAINTEXT_CREDENTIALS("dcsPlaintextCredentials", Type.BOOLEAN, "false", Group.TOPOLOGY,
+            "Allow dcsPassword to travel without TLS. Off by default: with dcsPassword set and dcsTls=false the "
+                    + "configuration is refused, so that a password never goes over the network in clear by "
+                    + "accident."),
+    ALLOWED_HOSTS("allowedHosts", Type.STRING, null, Group.TOPOLOGY,
+            "Comma-separated host names, IP addresses and CIDR blocks (10.0.0.0/8, fd00::/8) that member "
+                    + "addresses read from the DCS or Patroni's REST API must match; a member outside them is left "
+                    + "out with a WARN. Default: any well-formed address."),
     DCS_TIMEOUT("dcsTimeout", Type.DURATION, "2s", Group.TOPOLOGY,
             "Timeout of one request to the DCS or to Patroni's REST API; after it the source counts as "
                     + "unreachable and the last topology is kept.",
@@ -114,11 +136,16 @@ public enum PgClusterProperty {
             Bounds.duration(Duration.ZERO, Duration.ofDays(7))),
     KEEPALIVE_TIME("keepaliveTime", Type.DURATION, "2m", Group.POOL,
             "Idle physical connections are pinged this often (0 = never).",
+            Bounds.duration(Duration.ZERO, Duration.ofDays(1))),
+    SHARED_IDLE_TIMEOUT("sharedIdleTimeout", Type.DURATION, "5m", Group.POOL,
+            "jdbc:pgcluster: URLs (DriverManager) only: the cluster that connections with the same URL and "
+                    + "credentials share is closed, with its pools and threads, this long after its last connection "
+                    + "was closed (0 = at once).",
             Bounds.duration(Duration.ZERO, Duration.ofDays(1)));
 
     /** The kind of value a property holds, which decides how its text is parsed. */
     public enum Type {
-        STRING, SECRET, INT, DURATION, BYTES, CHOICE, ADDRESSES
+        STRING, SECRET, INT, DURATION, BYTES, CHOICE, ADDRESSES, BOOLEAN
     }
 
     /** Sections of the configuration reference. */
@@ -224,7 +251,7 @@ public enum PgClusterProperty {
      * Parses a value of this property.
      *
      * @return a {@code String} (STRING, SECRET, CHOICE, ADDRESSES), {@code Integer} (INT), {@link Duration}
-     *     (DURATION) or {@code Long} (BYTES)
+     *     (DURATION), {@code Long} (BYTES) or {@code Boolean} (BOOLEAN)
      * @throws PgClusterConfigException naming the key, the (masked) value and what would be right
      */
     public Object parse(String raw) {
@@ -276,6 +303,14 @@ public enum PgClusterProperty {
                 bounds.check(this, raw, b);
                 return b;
             }
+            case BOOLEAN:
+                if (text.equalsIgnoreCase("true")) {
+                    return Boolean.TRUE;
+                }
+                if (text.equalsIgnoreCase("false")) {
+                    return Boolean.FALSE;
+                }
+                throw invalid(raw, "expected true or false");
             default:
                 throw new AssertionError(type);
         }

@@ -100,12 +100,35 @@ class PgClusterConfigTest {
         assertThatThrownBy(() -> etcd().scope("a/b").build()).hasMessageContaining("without '/'");
         assertThatThrownBy(() -> PgClusterConfig.builder().zookeeper("z:2181").database("d").build())
                 .hasMessageContaining("source zookeeper reads Patroni's keys under <namespace>/<scope>/");
-        assertThatThrownBy(() -> PgClusterConfig.builder().zookeeper("z:2181").scope("s").database("d")
-                .set("dcsPassword", "x").build()).hasMessageContaining("'dcsPassword' applies only to source etcd");
+        assertThatThrownBy(() -> PgClusterConfig.builder().hosts("h:5432").database("d")
+                .set("dcsPassword", "x").build())
+                .hasMessageContaining("'dcsPassword' applies only to sources etcd, zookeeper and patroni");
         assertThatThrownBy(() -> PgClusterConfig.builder().zookeeper("z:2181,").scope("s").database("d").build())
                 .isInstanceOf(PgClusterConfigException.class);
         assertThatThrownBy(() -> PgClusterConfig.builder().set("source", "consul"))
                 .hasMessageContaining("expected one of etcd, zookeeper, patroni, hosts, endpoints");
+    }
+
+    @Test
+    void sourceCredentialsTravelOnlyOverTlsUnlessAskedTo() {
+        assertThatThrownBy(() -> etcd().set("dcsUser", "root").set("dcsPassword", "etcd-pw").build())
+                .isInstanceOf(PgClusterConfigException.class).hasMessageContaining("'dcsPassword' would travel in clear")
+                .hasMessageContaining("dcsPlaintextCredentials=true").hasMessageNotContaining("etcd-pw");
+        assertThat(etcd().set("dcsUser", "root").set("dcsPassword", "etcd-pw").set("dcsPlaintextCredentials", "true")
+                .build().dcsPlaintextCredentials()).isTrue();
+        PgClusterConfig tls = etcd().set("dcsUser", "root").set("dcsPassword", "etcd-pw").set("dcsTls", "TRUE")
+                .set("dcsCaFile", "/etc/ca.pem").build();
+        assertThat(tls.dcsTls()).isTrue();
+        assertThat(tls.dcsCaFile()).isEqualTo("/etc/ca.pem");
+        assertThatThrownBy(() -> etcd().set("dcsUser", "root").build()).hasMessageContaining("dcsPassword")
+                .hasMessageContaining("needs both dcsUser and dcsPassword");
+        assertThatThrownBy(() -> etcd().set("dcsCaFile", "/etc/ca.pem").build())
+                .hasMessageContaining("'dcsCaFile' needs dcsTls=true");
+        assertThatThrownBy(() -> etcd().set("dcsTls", "true").set("dcsCertFile", "/c.pem").build())
+                .hasMessageContaining("dcsKeyFile");
+        assertThatThrownBy(() -> etcd().set("dcsTls", "yes")).hasMessageContaining("expected true or false");
+        assertThatThrownBy(() -> PgClusterConfig.builder().endpoints("w:5432", "r:5433").database("d")
+                .set("dcsTls", "true").build()).hasMessageContaining("use pgjdbc's sslmode");
     }
 
     @Test
@@ -131,8 +154,8 @@ class PgClusterConfigTest {
 
     @Test
     void secretsNeverShow() {
-        PgClusterConfig c = etcd().set("dcsUser", "root").set("dcsPassword", "etcd-pw").set("sslpassword", "key-pw")
-                .build();
+        PgClusterConfig c = etcd().set("dcsUser", "root").set("dcsPassword", "etcd-pw").set("dcsTls", "true")
+                .set("sslpassword", "key-pw").build();
         assertThat(c.toString()).doesNotContain("s3cret-pw").doesNotContain("etcd-pw").doesNotContain("key-pw")
                 .contains("password=****").contains("dcsUser=root");
         assertThatThrownBy(() -> etcd().set("password", null)).hasMessageNotContaining("s3cret-pw");

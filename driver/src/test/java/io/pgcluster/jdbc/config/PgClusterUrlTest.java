@@ -235,7 +235,9 @@ class PgClusterUrlTest {
                 .hasMessageNotContaining(SECRET);
         assertThat(zkScope.property()).isEqualTo(PgClusterProperty.SCOPE);
         assertThat(failure("jdbc:pgcluster:zookeeper://z:2181/db?scope=s&dcsUser=u"))
-                .hasMessageContaining("'dcsUser' applies only to source etcd");
+                .hasMessageContaining("needs both dcsUser and dcsPassword");
+        assertThat(failure("jdbc:pgcluster:hosts://h:5432/db?dcsUser=u"))
+                .hasMessageContaining("'dcsUser' applies only to sources etcd, zookeeper and patroni");
         assertThat(failure("jdbc:pgcluster:zookeeper://z:99999/db?scope=s")).hasMessageContaining("99999");
         assertThat(failure("jdbc:pgcluster:zookeeper://z:2181?scope=s")).hasMessageContaining("names no database");
         PgClusterConfigException read = failure("jdbc:pgcluster:endpoints://w:5000/db");
