@@ -126,6 +126,8 @@ class ConfigurationDocTest {
                 return "choice";
             case ADDRESSES:
                 return "addresses";
+            case BOOLEAN:
+                return "true/false";
             default:
                 throw new AssertionError(t);
         }
