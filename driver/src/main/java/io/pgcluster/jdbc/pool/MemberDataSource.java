@@ -29,7 +29,8 @@ import org.slf4j.LoggerFactory;
  * pool's first server connection, which can be a server that has been demoted since.
  *
  * <p>Every failed attempt that says the member is unreachable is reported at once to {@code onFailure}, so that
- * routing stops sending work there without waiting for HikariCP's timeout.
+ * routing stops sending work there without waiting for HikariCP's timeout; so is a refused login (SQLState 28P01
+ * or 28000), so that the pool stops opening connections nobody asked for.
  *
  * <p>Thread-safety: safe for concurrent use.
  */
@@ -65,7 +66,7 @@ final class MemberDataSource implements DataSource {
         try {
             c = connector.connect(member.host(), member.port());
         } catch (SQLException e) {
-            if (Failures.isConnectionFailure(e)) {
+            if (Failures.isConnectionFailure(e) || MemberPool.isLoginRefused(e)) {
                 onFailure.accept(e);
             }
             throw e;

@@ -23,6 +23,12 @@ import org.slf4j.LoggerFactory;
  * topology source ends the suspicion early. The failure of one connection in use does not make the member suspect
  * (an administrator may have ended that one session); the next attempt to open a connection decides.
  *
+ * <p>When the server refuses the login (SQLState 28P01 or 28000: wrong password, no pg_hba entry, role gone), the
+ * pool stops opening connections of its own accord: HikariCP keeps {@code minIdle} connections ready and would
+ * otherwise retry the login for ever with a backoff of up to 5 s, with nobody waiting for it. Only a borrower's
+ * request tries again; the first borrow that gets a connection brings {@code minIdle} back. The member does not
+ * become suspect: a refused login says nothing about its health.
+ *
  * <p>Thread-safety: safe for concurrent use.
  */
 public final class MemberPool {
@@ -37,6 +43,9 @@ public final class MemberPool {
     private final ClusterMetrics metrics;
     private final HikariConfig hikariConfig;
     private final HikariPool hikari;
+    private final int minIdle;
+    /** The last attempt to open a connection was refused its login; guarded by this for writes. */
+    private volatile boolean loginRefused;
     private volatile long suspectUntil;
     private volatile String suspectReason;
     private volatile boolean retired;
@@ -55,7 +64,8 @@ public final class MemberPool {
         h.setDataSource(new MemberDataSource(connector, member, write, config.connectionTimeout().toMillis(),
                 this::unreachable, this::isRetired));
         h.setMaximumPoolSize(maxSize);
-        h.setMinimumIdle(config.minIdle());
+        this.minIdle = config.minIdle();
+        h.setMinimumIdle(minIdle);
         h.setConnectionTimeout(config.connectionTimeout().toMillis());
         h.setValidationTimeout(config.validationTimeout().toMillis());
         h.setIdleTimeout(config.idleTimeout().toMillis());
@@ -95,9 +105,16 @@ public final class MemberPool {
         return isSuspect(System.nanoTime()) ? suspectReason : null;
     }
 
-    /** The member refused a new connection: suspect it, close its idle connections, ask for a fresh topology. */
+    /**
+     * The member refused a new connection: suspect it, close its idle connections, ask for a fresh topology. A
+     * refused login instead stops the pool's own attempts (see the class documentation).
+     */
     void unreachable(SQLException cause) {
         if (retired) {
+            return;
+        }
+        if (isLoginRefused(cause)) {
+            loginRefused(cause);
             return;
         }
         metrics.connectFailed(this, cause.getSQLState());
@@ -111,6 +128,34 @@ public final class MemberPool {
                     cause.getMessage());
         }
         onSuspect.run();
+    }
+
+    /** Whether {@code e} is the server refusing the login: 28P01 (invalid password) or 28000 (authorization). */
+    static boolean isLoginRefused(SQLException e) {
+        String state = e.getSQLState();
+        return "28P01".equals(state) || "28000".equals(state);
+    }
+
+    /** Keeps no idle connection ready until a borrow succeeds, so that no login is tried without a borrower. */
+    private synchronized void loginRefused(SQLException cause) {
+        if (retired || loginRefused) {
+            return;
+        }
+        loginRefused = true;
+        hikariConfig.setMinimumIdle(0); // HikariCP's fill and its retry loop stop; a waiting borrower still gets tries
+        log.warn("pgcluster {}: {} refused the login; no new connection is opened until a borrower asks for one: {}",
+                cluster, this, cause.getMessage());
+    }
+
+    /** A borrow got a connection: the login works again, so keep {@code minIdle} connections ready again. */
+    private synchronized void loginWorks() {
+        if (loginRefused) {
+            loginRefused = false;
+            if (!retired) {
+                hikariConfig.setMinimumIdle(minIdle);
+            }
+            log.info("pgcluster {}: {} accepts the login again", cluster, this);
+        }
     }
 
     /** Ends a suspicion, because the topology source reported the member afresh. */
@@ -139,6 +184,9 @@ public final class MemberPool {
             // retired while we waited: the member changed role; never hand out a connection to it
             hikari.evictConnection(c);
             throw new RetiredPoolException(this);
+        }
+        if (loginRefused) {
+            loginWorks();
         }
         return c;
     }
@@ -193,7 +241,7 @@ public final class MemberPool {
      * Takes the pool out of service: no new borrow, no refill, idle connections close now, connections in use
      * close when returned. {@link #close()} shuts it down.
      */
-    void retire() {
+    synchronized void retire() {
         retired = true;
         hikariConfig.setMinimumIdle(0);
         hikari.softEvictConnections();
