@@ -61,10 +61,28 @@ import org.postgresql.PGProperty;
  *
  * <p><b>Sharing.</b> All connections whose effective settings (URL and {@code Properties}, credentials
  * included) are equal share one {@link PgClusterDataSource}: one topology watch and one set of pools, started
- * by the first {@link #connect} and kept until {@link #close(String, Properties)} or {@link #closeAll()}, so
- * that each {@code getConnection} borrows rather than opens. {@link #dataSource(String, Properties)} returns
- * that shared data source, e.g. for its topology, health or metrics; closing it stops it for every user of the
- * same URL (the next {@code connect} starts a new one). Different credentials never share.
+ * by the first {@link #connect}, so that each {@code getConnection} borrows rather than opens. Different
+ * credentials never share.
+ *
+ * <p><b>Release.</b> A shared cluster whose connections are all closed (or garbage collected) is closed, pools and
+ * threads, once it has been idle for {@code sharedIdleTimeout} (default 5 minutes; {@code 0} closes it at the
+ * first check that finds it idle); the next {@link #connect} of its settings starts a new one. The check runs on
+ * one daemon thread for the whole driver, {@code pgcluster-shared-release}, every quarter of the shortest
+ * {@code sharedIdleTimeout} but at most every 100 ms and at least every second, and only while something is
+ * shared. A connect under way keeps its cluster: it never gets a closed one. {@link #dataSource(String, Properties)}
+ * returns the shared data source, e.g. for its topology, health or metrics, or for Flyway; one handed out so is
+ * never released for idleness (its caller holds it): {@link #close(String, Properties)} or {@link #closeAll()}
+ * closes it, and so does closing it, for every user of the same settings.
+ *
+ * <p><b>Cap.</b> At most 32 clusters are shared in a JVM (system property {@code pgcluster.maxSharedClusters},
+ * 1 to 10000). Starting one more first releases the cluster idle the longest; when none is idle, {@link #connect}
+ * fails with SQLState {@code 53300} ({@link java.sql.SQLTransientException}; PostgreSQL's too_many_connections,
+ * since closing connections clears it) saying how many are open and why. Each distinct URL, setting or password
+ * needs a cluster of its own, so an application that connects with many credentials should use a
+ * {@link PgClusterDataSource} per user instead.
+ *
+ * <p>A pool whose login the server refuses (SQLState 28P01 or 28000) stops opening connections until a borrower
+ * asks for one: a wrong password costs one attempt per borrower, not a retry every few seconds for ever.
  *
  * <p><b>SQLStates of configuration errors.</b> {@link #connect} reports a bad URL or bad {@code Properties} as
  * an {@link SQLException} whose cause is the {@link PgClusterConfigException} (message with passwords masked):
@@ -88,7 +106,8 @@ public final class PgClusterDriver implements Driver {
     /** The properties that say where to connect: their problems are 08001, the others' 22023. */
     private static final Set<PgClusterProperty> LOCATING = EnumSet.of(PgClusterProperty.SOURCE,
             PgClusterProperty.SERVERS, PgClusterProperty.READ, PgClusterProperty.DATABASE, PgClusterProperty.SCOPE);
-    private static final SharedClusters SHARED = new SharedClusters();
+    private static final SharedClusters<PgClusterDataSource> SHARED = new SharedClusters<>(new SharedDataSources(),
+            SharedClusters::maxFromSystemProperty, System::nanoTime, true);
 
     static {
         try {
@@ -109,7 +128,9 @@ public final class PgClusterDriver implements Driver {
      * @param info connection properties ({@code user}, {@code password}, any pgcluster or pgjdbc property); they
      *     override the URL's parameters; may be {@code null}
      * @throws SQLException 08001 or 22023 for a bad URL or property (see the class documentation), 08001 when
-     *     following the cluster cannot start, 08003 when the shared data source was closed concurrently
+     *     following the cluster cannot start, 53300 when a new shared cluster would exceed the cap and none is
+     *     idle, 22023 when {@code -Dpgcluster.maxSharedClusters} is not a number from 1 to 10000, 08003 when the
+     *     shared data source was closed concurrently
      */
     @Override
     public Connection connect(String url, Properties info) throws SQLException {
@@ -117,16 +138,10 @@ public final class PgClusterDriver implements Driver {
             return null;
         }
         PgClusterConfig config = config(url, info);
-        for (int attempt = 1;; attempt++) {
-            PgClusterDataSource ds = shared(config);
-            try {
-                return ds.getConnection();
-            } catch (SQLException e) {
-                if (!ds.isClosed() || attempt == 3) {
-                    throw e;
-                }
-                // closed by close()/closeAll() in between: the next attempt starts a new one
-            }
+        try {
+            return SHARED.connect(config);
+        } catch (RuntimeException e) {
+            throw cannotStart(config, e);
         }
     }
 
@@ -196,12 +211,18 @@ public final class PgClusterDriver implements Driver {
 
     /**
      * The data source shared by connections of {@code url} and {@code info}, started now if there is none: for
-     * its topology, health or metrics. Closing it stops it for every connection of these settings.
+     * its topology, health or metrics. From now on it is never released for idleness; closing it, or
+     * {@link #close(String, Properties)}, stops it for every connection of these settings.
      *
      * @throws SQLException as {@link #connect}, and 08001 when {@code url} is not a {@code jdbc:pgcluster:} URL
      */
     public static PgClusterDataSource dataSource(String url, Properties info) throws SQLException {
-        return shared(config(url, info));
+        PgClusterConfig config = config(url, info);
+        try {
+            return SHARED.dataSource(config);
+        } catch (RuntimeException e) {
+            throw cannotStart(config, e);
+        }
     }
 
     /**
@@ -254,13 +275,9 @@ public final class PgClusterDriver implements Driver {
                 : new SQLNonTransientException(message, state, e);
     }
 
-    private static PgClusterDataSource shared(PgClusterConfig config) throws SQLException {
-        try {
-            return SHARED.get(config);
-        } catch (RuntimeException e) {
-            throw new SQLNonTransientConnectionException("pgcluster: cannot start following cluster '" + config.name()
-                    + "': " + e.getMessage(), SqlStates.UNABLE_TO_CONNECT, e);
-        }
+    private static SQLException cannotStart(PgClusterConfig config, RuntimeException e) {
+        return new SQLNonTransientConnectionException("pgcluster: cannot start following cluster '" + config.name()
+                + "': " + e.getMessage(), SqlStates.UNABLE_TO_CONNECT, e);
     }
 
     private static boolean isRequired(PgClusterProperty p, String source) {
@@ -275,6 +292,29 @@ public final class PgClusterDriver implements Driver {
                 return "endpoints".equals(source);
             default:
                 return false;
+        }
+    }
+
+    /** How the driver shares {@link PgClusterDataSource}s. */
+    private static final class SharedDataSources implements SharedClusters.Kind<PgClusterDataSource> {
+        @Override
+        public PgClusterDataSource open(PgClusterConfig config) {
+            return new PgClusterDataSource(config);
+        }
+
+        @Override
+        public Connection connect(PgClusterDataSource ds) throws SQLException {
+            return ds.getConnection();
+        }
+
+        @Override
+        public boolean isClosed(PgClusterDataSource ds) {
+            return ds.isClosed();
+        }
+
+        @Override
+        public void close(PgClusterDataSource ds) {
+            ds.close();
         }
     }
 }
