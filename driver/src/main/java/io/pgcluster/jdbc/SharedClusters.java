@@ -35,7 +35,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>At most {@link Limit#max()} clusters are shared (JVM-wide: {@value #MAX_PROPERTY}, default
  * {@value #DEFAULT_MAX}). A new one beyond that releases the cluster idle the longest; when none is idle the
- * connect fails with SQLState {@value #TOO_MANY_CLUSTERS} (too many connections) saying how many are open and
+ * connect fails with SQLState {@value SqlStates#TOO_MANY_CONNECTIONS} (too many connections: a limit
+ * that clears when connections close, not a connection failure that a retry loop would hammer) saying how many are open and
  * why.
  *
  * <p>Thread-safety: safe for concurrent use. One lock guards the map and every entry's bookkeeping, and every
@@ -52,8 +53,6 @@ final class SharedClusters<D> {
     static final String MAX_PROPERTY = "pgcluster.maxSharedClusters";
     static final int DEFAULT_MAX = 32;
     static final int MAX_MAX = 10_000;
-    /** PostgreSQL's too_many_connections: a resource limit that clears when connections close, not a failure. */
-    static final String TOO_MANY_CLUSTERS = "53300";
     static final String RELEASE_THREAD = "pgcluster-shared-release";
     private static final long MIN_CHECK_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
     private static final long MAX_CHECK_NANOS = TimeUnit.SECONDS.toNanos(1);
@@ -401,7 +400,7 @@ final class SharedClusters<D> {
                 + " handed out by PgClusterDriver.dataSource, " + opening + " starting). Connections whose URL, "
                 + "settings or credentials differ cannot share a cluster: close connections you no longer use, close "
                 + "shared clusters with PgClusterDriver.close(url, info), or raise -D" + MAX_PROPERTY,
-                TOO_MANY_CLUSTERS);
+                SqlStates.TOO_MANY_CONNECTIONS);
     }
 
     /** Closes the removed entry's data source once it is open; whether it was open. Outside the lock. */

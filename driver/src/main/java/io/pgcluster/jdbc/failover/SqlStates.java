@@ -18,6 +18,11 @@ public final class SqlStates {
     public static final String ACTIVE_TRANSACTION = "25001";
     /** A setting or argument has a bad value. */
     public static final String INVALID_PARAMETER = "22023";
+    /**
+     * PostgreSQL's too_many_connections: the driver would need a new shared cluster beyond its cap
+     * ({@code -Dpgcluster.maxSharedClusters}) and none is idle; closing connections clears it.
+     */
+    public static final String TOO_MANY_CONNECTIONS = "53300";
 
     private SqlStates() {
     }
