@@ -35,8 +35,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>At most {@link Limit#max()} clusters are shared (JVM-wide: {@value #MAX_PROPERTY}, default
  * {@value #DEFAULT_MAX}). A new one beyond that releases the cluster idle the longest; when none is idle the
- * connect fails with SQLState {@value SqlStates#TOO_MANY_CONNECTIONS} (too many connections: a limit
- * that clears when connections close, not a connection failure that a retry loop would hammer) saying how many are open and
+ * connect fails with SQLState {@value SqlStates#TOO_MANY_CONNECTIONS} (too many connections: a limit that clears
+ * when connections close, not a connection failure that a retry loop would hammer) saying how many are open and
  * why.
  *
  * <p>Thread-safety: safe for concurrent use. One lock guards the map and every entry's bookkeeping, and every
