@@ -64,6 +64,7 @@ public final class Router implements TopologyListener {
     private final long maxLag;
     private final long failoverTimeoutNanos;
     private final long connectionTimeoutMillis;
+    private final long connectionTimeoutNanos;
     private final AtomicInteger next = new AtomicInteger();
     private final Object tableChanged = new Object();
     private volatile RoutingTable table;
@@ -78,6 +79,7 @@ public final class Router implements TopologyListener {
         this.maxLag = config.maxReplicaLag();
         this.failoverTimeoutNanos = config.failoverTimeout().toNanos();
         this.connectionTimeoutMillis = config.connectionTimeout().toMillis();
+        this.connectionTimeoutNanos = config.connectionTimeout().toNanos();
         this.table = new RoutingTable(view.current(), null, NONE, List.of(), false);
     }
 
@@ -152,13 +154,14 @@ public final class Router implements TopologyListener {
             RoutingTable t = table;
             checkOpen(t);
             if (!t.topology().isKnown()) {
-                if (System.nanoTime() - deadline >= 0) {
+                long limit = limit(t, start, deadline);
+                if (System.nanoTime() - limit >= 0) {
                     metrics.unavailable();
                     throw new ClusterUnavailableException("pgcluster: the topology of cluster '" + view.cluster()
                             + "' is still unknown after " + millisSince(start) + " ms: "
                             + t.topology().sourceProblem(), null);
                 }
-                awaitChange(t, deadline);
+                awaitChange(t, limit);
                 continue;
             }
             Lease l = tryReplicas(t, avoid);
@@ -318,14 +321,30 @@ public final class Router implements TopologyListener {
                     continue;
                 }
             }
-            if (System.nanoTime() - deadline >= 0) {
+            long limit = limit(t, start, deadline);
+            if (System.nanoTime() - limit >= 0) {
                 metrics.leaderWait(System.nanoTime() - start, false);
                 metrics.unavailable();
                 throw noLeader(t, start, last);
             }
             waited = true;
-            awaitChange(t, deadline);
+            awaitChange(t, limit);
         }
+    }
+
+    /**
+     * How long to wait for table {@code t} to change. {@code failoverTimeout} bounds the wait for a leader that is
+     * absent or refusing; a table about to change is waited for up to {@code connectionTimeout} even when
+     * {@code failoverTimeout} is shorter: a topology not known yet (the source has not answered since the data
+     * source started), or a leader whose pool the topology thread has just retired while it publishes the next table.
+     */
+    private long limit(RoutingTable t, long start, long deadline) {
+        MemberPool leader = t.leader();
+        if (t.topology().isKnown() && (leader == null || !leader.isRetired())) {
+            return deadline;
+        }
+        long grace = start + connectionTimeoutNanos;
+        return grace - deadline > 0 ? grace : deadline;
     }
 
     /** Waits until the table changes, the leader's suspicion ends, or the deadline passes. */
