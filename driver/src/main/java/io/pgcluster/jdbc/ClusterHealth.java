@@ -13,7 +13,10 @@ import java.util.Map;
  *
  * <p>The cluster is <em>down</em> when no leader has been reachable for longer than {@code failoverTimeout}
  * (no leader in the topology, or the leader refusing connections): writes fail then. Within that window a failover
- * or switchover is in progress; the report stays up and says so in {@link #reason()}.
+ * or switchover is in progress; the report stays up and says so in {@link #reason()}. A Patroni standby cluster
+ * has no writable leader at all (its {@code standby_leader} replicates from another cluster and serves reads): it is
+ * down at once, with the reason {@code standby cluster: no writable leader ...}, and its replicas list includes the
+ * standby leader.
  *
  * <p>Thread-safety: immutable.
  *

@@ -43,6 +43,11 @@ final class HealthCheck {
         if (table.closed()) {
             up = false;
             reason = "the data source is closed";
+        } else if (!reachable && topology.standbyLeader() != null) {
+            // no failover will bring a writable leader: the whole cluster replicates from another one
+            up = false;
+            reason = "standby cluster: no writable leader (standby leader " + topology.standbyLeader().name() + " ("
+                    + topology.standbyLeader().address() + ") replicates from another cluster; reads only)";
         } else if (!reachable) {
             String what;
             if (!topology.isKnown()) {

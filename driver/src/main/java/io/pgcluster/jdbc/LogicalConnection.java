@@ -79,6 +79,13 @@ final class LogicalConnection implements Connection {
     private boolean txActive;
     /** The transaction's connection failed; every call fails until rollback. */
     private String txLost;
+    /**
+     * {@link #unwrap} handed out the bound physical connection (or something of it, such as pgjdbc's CopyManager):
+     * work done through it is invisible here, so the connection stays bound until the lease ends (close, a change of
+     * the read-only flag, a failure), is never rebound behind the caller's back, and no statement counts as the first
+     * of its transaction.
+     */
+    private boolean unwrapped;
 
     LogicalConnection(Cluster cluster) {
         this.cluster = cluster;
@@ -89,17 +96,53 @@ final class LogicalConnection implements Connection {
     /**
      * The bound physical connection, binding one first if needed. Between transactions a connection whose pool the
      * topology retired (its member is no longer the leader, or no longer a replica) is returned and another bound:
-     * one volatile read per call.
+     * one volatile read per call. Never after {@link #unwrap}: work done through the unwrapped connection could be
+     * open there, and would be rolled back silently.
      */
     Connection physical() throws SQLException {
         Lease l = lease;
         if (l != null) {
-            if (!l.pool().isRetired() || (txActive && !autoCommit)) {
-                return l.connection();
+            Connection c = l.connection();
+            if (c.isClosed()) {
+                // HikariCP closed its proxy after a broken-connection error that did not pass through recover()
+                // (creating a statement, work through unwrap()): the session is gone, and with it any transaction
+                lostSession(l);
+            } else if (!l.pool().isRetired() || (txActive && !autoCommit) || unwrapped) {
+                return c;
+            } else {
+                release();
             }
-            release();
         }
         return bind(null);
+    }
+
+    /** The bound session is gone: drops it; inside a transaction the transaction is lost (08006). */
+    private void lostSession(Lease l) throws SQLException {
+        boolean inTransaction = !autoCommit && (txActive || unwrapped);
+        MemberPool failed = drop();
+        if (inTransaction) {
+            txActive = false;
+            txLost = l.pool().member().name();
+            cluster.metrics().connectionFailed(failed, null, SqlStates.TRANSACTION_LOST);
+            checkNotLost();
+        }
+    }
+
+    /**
+     * Creating a statement on the bound physical connection failed with {@code e}. Nothing was sent for the caller:
+     * outside a transaction (or before its first statement) another connection is bound and returned; inside one
+     * the transaction is lost (08006); any other failure is thrown as it is.
+     */
+    Connection afterCreateFailed(SQLException e) throws SQLException {
+        if (!Failures.isConnectionFailure(e) || lease == null) {
+            throw e;
+        }
+        if (!autoCommit && (txActive || unwrapped)) {
+            throw lostIfConnectionFailure(e);
+        }
+        MemberPool failed = drop();
+        cluster.metrics().connectionFailed(failed, e.getSQLState(), null);
+        return bind(failed);
     }
 
     /** The bound physical connection, or {@code null}; never binds. */
@@ -206,6 +249,7 @@ final class LogicalConnection implements Connection {
             l.pool().evict(p);
         } finally {
             sessionDirty = false;
+            unwrapped = false;
             physicalTypeMap = null;
             physicalHoldability = -1;
         }
@@ -216,6 +260,7 @@ final class LogicalConnection implements Connection {
         Lease l = lease;
         lease = null;
         sessionDirty = false;
+        unwrapped = false;
         physicalTypeMap = null;
         physicalHoldability = -1;
         if (l == null) {
@@ -237,7 +282,7 @@ final class LogicalConnection implements Connection {
     /** Marks that a statement is about to run; returns whether it is the first of its transaction. */
     boolean beginExecute() throws SQLException {
         checkNotLost();
-        boolean first = !txActive;
+        boolean first = !txActive && !unwrapped;
         if (!autoCommit) {
             txActive = true;
         }
@@ -332,9 +377,24 @@ final class LogicalConnection implements Connection {
                     + member + " failed; nothing was committed", SqlStates.TRANSACTION_LOST);
         }
         Lease l = lease;
-        boolean wrote = txActive && !readOnly;
+        boolean wrote = (txActive || unwrapped) && !readOnly;
         txActive = false;
         if (l == null) {
+            return;
+        }
+        MemberPool pool = l.pool();
+        if (wrote && pool.isWrite() && pool.isRetired()) {
+            throw rolledBackBeforeCommit(l);
+        }
+        if (l.connection().isClosed()) {
+            // HikariCP closed its proxy after a broken-connection error: COMMIT cannot be sent, the server rolled back
+            drop();
+            if (wrote) {
+                cluster.metrics().connectionFailed(pool, null, SqlStates.TRANSACTION_LOST);
+                throw new SQLTransientConnectionException("pgcluster: the connection to " + pool.member().name()
+                        + " failed before COMMIT; the server rolled the transaction back, nothing was committed",
+                        SqlStates.TRANSACTION_LOST);
+            }
             return;
         }
         try {
@@ -356,9 +416,38 @@ final class LogicalConnection implements Connection {
                     + "COMMIT; whether the transaction committed is unknown: " + e.getMessage(),
                     SqlStates.OUTCOME_UNKNOWN, e);
         }
-        if (wrote) {
-            cluster.metrics().writeCommitted(l.pool());
+        if (wrote && pool.isWrite() && pool.isRetired()) {
+            // the member lost the leader key while COMMIT ran: it committed there, but a server that lost the key may
+            // be rewound, and whether the new leader has the transaction is unknown
+            drop();
+            cluster.metrics().connectionFailed(pool, null, SqlStates.OUTCOME_UNKNOWN);
+            throw new SQLNonTransientConnectionException("pgcluster: " + pool.member().name() + " lost the leader "
+                    + "key while the transaction committed; whether the new leader has it is unknown",
+                    SqlStates.OUTCOME_UNKNOWN);
         }
+        if (wrote) {
+            cluster.metrics().writeCommitted(pool);
+        }
+    }
+
+    /**
+     * COMMIT of a read-write transaction whose member lost the leader key (its write pool was retired) before COMMIT
+     * was sent: it is never sent to a server that may be rewound; the transaction is rolled back (or ends with the
+     * connection, which is evicted), so pgcluster can say that nothing was committed: 08006.
+     */
+    private SQLException rolledBackBeforeCommit(Lease l) {
+        MemberPool pool = l.pool();
+        try {
+            l.connection().rollback();
+        } catch (SQLException | RuntimeException e) {
+            // the pool was shut down under the connection: the server ends the transaction with the session
+            log.debug("pgcluster {}: rollback on {} failed: {}", cluster.name(), pool, e.toString());
+        }
+        drop();
+        cluster.metrics().connectionFailed(pool, null, SqlStates.TRANSACTION_LOST);
+        return new SQLTransientConnectionException("pgcluster: " + pool.member().name() + " lost the leader key "
+                + "before COMMIT; the transaction was rolled back there, nothing was committed; run it again on the "
+                + "new leader", SqlStates.TRANSACTION_LOST);
     }
 
     /** Rolls back; after a connection failure there is nothing left to roll back (the server did). */
@@ -372,6 +461,10 @@ final class LogicalConnection implements Connection {
         txActive = false;
         Connection p = boundPhysical();
         if (p == null) {
+            return;
+        }
+        if (p.isClosed()) {
+            drop(); // HikariCP closed its proxy after a broken-connection error: the server rolled back
             return;
         }
         try {
@@ -801,7 +894,7 @@ final class LogicalConnection implements Connection {
             return false;
         }
         Connection p = boundPhysical();
-        if (p != null && !autoCommit && txActive) {
+        if (p != null && ((!autoCommit && txActive) || unwrapped)) {
             return p.isValid(timeoutSeconds);
         }
         if (p != null && !p.isValid(timeoutSeconds)) {
@@ -850,6 +943,7 @@ final class LogicalConnection implements Connection {
             return;
         }
         closed = true;
+        unwrapped = false;
         Lease l = lease;
         lease = null;
         if (l != null) {
@@ -858,12 +952,29 @@ final class LogicalConnection implements Connection {
         }
     }
 
+    /**
+     * This connection, or what the bound physical connection unwraps to (pgjdbc's {@code PGConnection} for its
+     * CopyManager and large objects). Work done through an unwrapped object is invisible to pgcluster, so from then
+     * on the physical connection stays bound until this connection is closed, its read-only flag changes or its
+     * connection fails; inside a transaction the transaction counts as open and written. Objects obtained here
+     * belong to that physical connection: do not use them after those events.
+     */
     @Override
     public <T> T unwrap(Class<T> iface) throws SQLException {
         if (iface.isInstance(this)) {
             return iface.cast(this);
         }
-        return physical().unwrap(iface);
+        T inner = physical().unwrap(iface);
+        markUnwrapped();
+        return inner;
+    }
+
+    /** Something of the bound physical connection was handed out (see {@link #unwrap}). */
+    void markUnwrapped() {
+        unwrapped = true;
+        if (!autoCommit) {
+            txActive = true;
+        }
     }
 
     @Override

@@ -68,7 +68,14 @@ class LogicalStatement<S extends Statement> implements Statement {
         this.conn = conn;
         this.factory = factory;
         Connection p = conn.physical();
-        this.delegate = factory.create(p);
+        S d;
+        try {
+            d = factory.create(p);
+        } catch (SQLException e) {
+            p = conn.afterCreateFailed(e); // a session found broken here: bind another, or the transaction is lost
+            d = factory.create(p);
+        }
+        this.delegate = d;
         this.owner = p;
     }
 
@@ -200,7 +207,9 @@ class LogicalStatement<S extends Statement> implements Statement {
         if (iface.isInstance(this)) {
             return iface.cast(this);
         }
-        return delegate.unwrap(iface);
+        T inner = delegate.unwrap(iface);
+        conn.markUnwrapped(); // work through it is invisible here: keep the physical connection bound
+        return inner;
     }
 
     @Override

@@ -20,7 +20,8 @@ import org.slf4j.LoggerFactory;
  * {@code retryMaxAttempts} attempts, and no attempt started after {@code retryMaxDuration}.
  *
  * <p>Read-only work is always eligible; read-write work only when declared idempotent; plain read-write work
- * runs once. Retryable: connection failures (08xxx, 57P01-57P03), 40001 and 40P01.
+ * runs once. Retryable: connection failures (08xxx, 57P01-57P03), 40001 and 40P01. An interrupted caller gets the
+ * failure at once, with its interrupt flag kept: no backoff sleep and no further attempt.
  *
  * <p>Thread-safety: safe for concurrent use; one instance per data source.
  */
@@ -71,8 +72,8 @@ final class TransactionRunner {
                 }
                 return result;
             } catch (SQLException | RuntimeException e) {
-                if (System.nanoTime() - deadline >= 0) {
-                    throw e;
+                if (System.nanoTime() - deadline >= 0 || Thread.currentThread().isInterrupted()) {
+                    throw e; // an interrupted caller wants to stop: no backoff, no further attempt
                 }
                 if (ctx == null) {
                     ctx = (ro ? readOnly : idempotent).context();

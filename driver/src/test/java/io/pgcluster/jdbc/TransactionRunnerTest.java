@@ -46,4 +46,23 @@ class TransactionRunnerTest {
         }
         assertThat(attempts).hasValue(2);
     }
+
+    @Test
+    void anInterruptedCallerGetsTheFailureAtOnceWithItsInterruptKept() {
+        AtomicInteger attempts = new AtomicInteger();
+        try (PgClusterDataSource ds = dataSource("10s", "10s")) {
+            Thread.currentThread().interrupt();
+            try {
+                assertThatThrownBy(() -> ds.inTransaction(TransactionMode.READ_ONLY, c -> {
+                    attempts.incrementAndGet();
+                    throw new SQLException("could not serialize access (simulated)", "40001");
+                })).isInstanceOf(SQLException.class).extracting(e -> ((SQLException) e).getSQLState())
+                        .isEqualTo("40001");
+                assertThat(Thread.currentThread().isInterrupted()).as("interrupt flag kept").isTrue();
+            } finally {
+                Thread.interrupted();
+            }
+        }
+        assertThat(attempts).as("no further attempt").hasValue(1);
+    }
 }

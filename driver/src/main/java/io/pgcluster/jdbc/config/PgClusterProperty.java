@@ -99,7 +99,8 @@ public enum PgClusterProperty {
             Bounds.duration(Duration.ZERO, Duration.ofMinutes(10))),
     FAILOVER_TIMEOUT("failoverTimeout", Type.DURATION, "30s", Group.FAILOVER,
             "How long a write waits for a leader (during a failover or switchover) before it fails with "
-                    + "SQLState 08001.",
+                    + "SQLState 08001. 0: do not wait for an absent leader; a leader the topology names is still "
+                    + "tried, for up to connectionTimeout.",
             Bounds.duration(Duration.ZERO, Duration.ofHours(1))),
     RETRY_MAX_ATTEMPTS("retryMaxAttempts", Type.INT, "5", Group.FAILOVER,
             "Attempts (the first included) of a unit of work run through PgClusterDataSource.inTransaction when "

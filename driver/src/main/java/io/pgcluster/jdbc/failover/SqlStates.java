@@ -16,6 +16,12 @@ public final class SqlStates {
     public static final String CONNECTION_CLOSED = "08003";
     /** The read-only flag changed inside a transaction (as pgjdbc reports it). */
     public static final String ACTIVE_TRANSACTION = "25001";
+    /**
+     * The caller's thread was interrupted while pgcluster waited for a connection (a leader, a replica, a pool);
+     * nothing was sent, the interrupt flag stays set. PostgreSQL's and pgjdbc's {@code query_canceled}: the caller
+     * cancelled. Not a connection failure, not retried by {@code inTransaction}.
+     */
+    public static final String INTERRUPTED = "57014";
     /** A setting or argument has a bad value. */
     public static final String INVALID_PARAMETER = "22023";
     /**

@@ -96,6 +96,11 @@ final class MemberDataSource implements DataSource {
 
     private void awaitPrimary(Connection c) throws SQLException, InterruptedException {
         long start = System.nanoTime();
+        // a server that accepted the session and then hangs (a stopped host, a cut network) must not hold the check
+        // forever: each pg_is_in_recovery() is bounded by the promotion wait (connectionTimeout), then pgjdbc's own
+        // socketTimeout is put back
+        int socketTimeout = c.getNetworkTimeout();
+        c.setNetworkTimeout(Runnable::run, (int) Math.max(1, promotionWaitNanos / 1_000_000L));
         try (Statement s = c.createStatement()) {
             while (inRecovery(s)) {
                 if (retired.getAsBoolean()) {
@@ -110,6 +115,7 @@ final class MemberDataSource implements DataSource {
                 Thread.sleep(PROMOTION_POLL_MILLIS);
             }
         }
+        c.setNetworkTimeout(Runnable::run, socketTimeout);
         long waited = (System.nanoTime() - start) / 1_000_000L;
         if (waited > 0) {
             log.debug("pgcluster: {} ({}) accepted writes after {} ms", member.name(), member.address(), waited);

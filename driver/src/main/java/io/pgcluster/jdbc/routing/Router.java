@@ -11,6 +11,7 @@ import io.pgcluster.jdbc.pool.MemberPool;
 import io.pgcluster.jdbc.pool.Pools;
 import io.pgcluster.jdbc.topology.ClusterView;
 import io.pgcluster.jdbc.topology.Member;
+import io.pgcluster.jdbc.topology.Role;
 import io.pgcluster.jdbc.topology.Topology;
 import io.pgcluster.jdbc.topology.TopologyListener;
 import java.sql.Connection;
@@ -63,6 +64,7 @@ public final class Router implements TopologyListener {
     private final long maxLag;
     private final long failoverTimeoutNanos;
     private final long connectionTimeoutMillis;
+    private final long connectionTimeoutNanos;
     private final AtomicInteger next = new AtomicInteger();
     private final Object tableChanged = new Object();
     private volatile RoutingTable table;
@@ -77,6 +79,7 @@ public final class Router implements TopologyListener {
         this.maxLag = config.maxReplicaLag();
         this.failoverTimeoutNanos = config.failoverTimeout().toNanos();
         this.connectionTimeoutMillis = config.connectionTimeout().toMillis();
+        this.connectionTimeoutNanos = config.connectionTimeout().toNanos();
         this.table = new RoutingTable(view.current(), null, NONE, List.of(), false);
     }
 
@@ -93,12 +96,14 @@ public final class Router implements TopologyListener {
         List<String> excluded = new ArrayList<>();
         for (Member m : current.replicas()) {
             MemberPool p = state.reads().get(m.name());
+            // a standby cluster's standby leader is where its WAL comes from: nothing in this cluster is ahead of it
+            long lag = m.role() == Role.STANDBY_LEADER ? 0 : m.lagBytes();
             if (p == null) {
                 excluded.add(m.name() + " (noloadbalance)");
-            } else if (m.lagBytes() < 0) {
+            } else if (lag < 0) {
                 excluded.add(m.name() + " (lag unknown)");
-            } else if (m.lagBytes() > maxLag) {
-                excluded.add(m.name() + " (lag " + m.lagBytes() + " B > maxReplicaLag " + maxLag + " B)");
+            } else if (lag > maxLag) {
+                excluded.add(m.name() + " (lag " + lag + " B > maxReplicaLag " + maxLag + " B)");
             } else {
                 eligible.add(p);
             }
@@ -149,13 +154,14 @@ public final class Router implements TopologyListener {
             RoutingTable t = table;
             checkOpen(t);
             if (!t.topology().isKnown()) {
-                if (System.nanoTime() - deadline >= 0) {
+                long limit = limit(t, start, deadline);
+                if (System.nanoTime() - limit >= 0) {
                     metrics.unavailable();
                     throw new ClusterUnavailableException("pgcluster: the topology of cluster '" + view.cluster()
                             + "' is still unknown after " + millisSince(start) + " ms: "
                             + t.topology().sourceProblem(), null);
                 }
-                awaitChange(t, deadline);
+                awaitChange(t, limit);
                 continue;
             }
             Lease l = tryReplicas(t, avoid);
@@ -246,6 +252,8 @@ public final class Router implements TopologyListener {
      * does not wake a waiting borrower when its member refuses connections or its pool is retired, so between
      * slices the borrower looks again. {@code null} when the member refused a connection (it is then suspect), its
      * pool was retired, or the routing table changed; a timeout of a saturated pool is thrown as HikariCP reports it.
+     * An interrupted caller stops at once (SQLState {@value SqlStates#INTERRUPTED}, the interrupt flag kept): HikariCP
+     * reports an interrupted wait as a plain SQLException, which must not be taken for a slice that timed out.
      */
     private Lease tryBorrow(MemberPool p, long timeoutMillis) throws SQLException {
         RoutingTable seen = table;
@@ -257,6 +265,9 @@ public final class Router implements TopologyListener {
             } catch (MemberPool.RetiredPoolException e) {
                 return null;
             } catch (SQLException e) {
+                if (e.getCause() instanceof InterruptedException || Thread.currentThread().isInterrupted()) {
+                    throw interrupted("a connection to " + p.member().name(), e);
+                }
                 if (p.isSuspect(System.nanoTime()) || table != seen) {
                     return null;
                 }
@@ -268,8 +279,15 @@ public final class Router implements TopologyListener {
         }
     }
 
+    /**
+     * Borrows from the leader. {@code failoverTimeout} bounds the wait for a leader that is absent or refusing
+     * connections; a leader the table names is always tried once, for up to {@code connectionTimeout}, however short
+     * the rest of {@code failoverTimeout} is: {@code failoverTimeout=0} means "do not wait for a leader", not "never
+     * borrow" (and a read falling back to the leader after trying the replicas gets its attempt too).
+     */
     private Lease acquireLeader(long start, long deadline) throws SQLException {
         boolean waited = false;
+        MemberPool tried = null;
         SQLException last = null;
         while (true) {
             RoutingTable t = table;
@@ -277,9 +295,11 @@ public final class Router implements TopologyListener {
             MemberPool leader = t.leader();
             long now = System.nanoTime();
             long remaining = TimeUnit.NANOSECONDS.toMillis(deadline - now);
-            if (leader != null && !leader.isSuspect(now) && remaining > 0) {
+            if (leader != null && !leader.isSuspect(now) && (remaining > 0 || leader != tried)) {
+                long budget = leader == tried ? Math.min(connectionTimeoutMillis, remaining) : connectionTimeoutMillis;
+                tried = leader;
                 try {
-                    Lease l = tryBorrow(leader, Math.min(connectionTimeoutMillis, remaining));
+                    Lease l = tryBorrow(leader, budget);
                     if (l != null) {
                         if (waited) {
                             metrics.leaderWait(System.nanoTime() - start, true);
@@ -287,6 +307,9 @@ public final class Router implements TopologyListener {
                         return l;
                     }
                 } catch (SQLException e) {
+                    if (SqlStates.INTERRUPTED.equals(e.getSQLState())) {
+                        throw e;
+                    }
                     if (leader.totalConnections() >= config.writePoolSize() && leader.idleConnections() == 0) {
                         throw e; // saturated, not failing over: HikariCP's message says so
                     }
@@ -298,14 +321,30 @@ public final class Router implements TopologyListener {
                     continue;
                 }
             }
-            if (System.nanoTime() - deadline >= 0) {
+            long limit = limit(t, start, deadline);
+            if (System.nanoTime() - limit >= 0) {
                 metrics.leaderWait(System.nanoTime() - start, false);
                 metrics.unavailable();
                 throw noLeader(t, start, last);
             }
             waited = true;
-            awaitChange(t, deadline);
+            awaitChange(t, limit);
         }
+    }
+
+    /**
+     * How long to wait for table {@code t} to change. {@code failoverTimeout} bounds the wait for a leader that is
+     * absent or refusing; a table about to change is waited for up to {@code connectionTimeout} even when
+     * {@code failoverTimeout} is shorter: a topology not known yet (the source has not answered since the data
+     * source started), or a leader whose pool the topology thread has just retired while it publishes the next table.
+     */
+    private long limit(RoutingTable t, long start, long deadline) {
+        MemberPool leader = t.leader();
+        if (t.topology().isKnown() && (leader == null || !leader.isRetired())) {
+            return deadline;
+        }
+        long grace = start + connectionTimeoutNanos;
+        return grace - deadline > 0 ? grace : deadline;
     }
 
     /** Waits until the table changes, the leader's suspicion ends, or the deadline passes. */
@@ -322,11 +361,20 @@ public final class Router implements TopologyListener {
                     TimeUnit.NANOSECONDS.timedWait(tableChanged, wait);
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
-                    throw new SQLException("pgcluster: interrupted while waiting for a leader",
-                            SqlStates.UNABLE_TO_CONNECT, e);
+                    throw interrupted(t.topology().isKnown() ? "a leader" : "the topology", e);
                 }
             }
         }
+    }
+
+    /**
+     * The caller's thread was interrupted while waiting: the wait ends at once, nothing was sent, the interrupt flag
+     * stays set. Not a connection failure (no member is blamed) and not retried by {@code inTransaction}.
+     */
+    private SQLException interrupted(String what, Exception cause) {
+        Thread.currentThread().interrupt();
+        return new SQLException("pgcluster: interrupted while waiting for " + what + " of cluster '" + view.cluster()
+                + "'; nothing was sent", SqlStates.INTERRUPTED, cause);
     }
 
     private static void checkOpen(RoutingTable t) throws SQLException {
@@ -353,6 +401,10 @@ public final class Router implements TopologyListener {
             s.append("; the topology names ").append(leader.member().name()).append(" (")
                     .append(leader.member().address()).append(") leader, but it gave no write connection in time "
                             + "(one is handed out only once its server answers pg_is_in_recovery() = false)");
+        }
+        if (topo.standbyLeader() != null) {
+            s.append("; this is a Patroni standby cluster: its standby leader ").append(topo.standbyLeader().name())
+                    .append(" replicates from another cluster and can never take writes");
         }
         if (!topo.isKnown()) {
             s.append("; topology unknown: ").append(topo.sourceProblem());

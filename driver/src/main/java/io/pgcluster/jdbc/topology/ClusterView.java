@@ -155,7 +155,10 @@ public final class ClusterView {
         if (!t.isKnown()) {
             return "topology unknown";
         }
-        return "leader " + name(t.leader()) + ", replicas "
+        return "leader " + name(t.leader())
+                + (t.standbyLeader() == null ? "" : " (standby cluster: standby leader " + name(t.standbyLeader())
+                        + " takes reads only)")
+                + ", replicas "
                 + (t.replicas().isEmpty() ? "none" : t.replicas().stream().map(Member::toString)
                         .collect(Collectors.joining(", ")));
     }

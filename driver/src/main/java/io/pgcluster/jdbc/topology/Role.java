@@ -17,7 +17,10 @@ public enum Role {
     PRIMARY,
     /** Streams from the primary: Patroni's replica, sync_standby, quorum_standby. */
     REPLICA,
-    /** Leads a standby cluster: read-only. */
+    /**
+     * Leads a Patroni standby cluster: holds the leader key but replicates from another cluster, so it is read-only;
+     * {@link Topology} never makes it the write leader (see {@link Topology#standbyLeader()}).
+     */
     STANDBY_LEADER,
     /** Transitional (demoted, promoted, uninitialized) or not known. */
     OTHER;

@@ -33,6 +33,7 @@ public final class Topology {
     private final String cluster;
     private final boolean known;
     private final Member leader;
+    private final Member standbyLeader;
     private final List<Member> members;
     private final List<Member> replicas;
     private final Set<String> syncStandbys;
@@ -56,6 +57,14 @@ public final class Topology {
                     l = m;
                 }
             }
+        }
+        // In a Patroni standby cluster the leader key is held by a standby_leader: a server in recovery, replicating
+        // from another cluster, that can never take a write. It is routed as a replica, never as the write leader.
+        if (l != null && l.role() == Role.STANDBY_LEADER) {
+            this.standbyLeader = l;
+            l = null;
+        } else {
+            this.standbyLeader = null;
         }
         this.leader = l;
         List<Member> reps = new ArrayList<>();
@@ -93,9 +102,20 @@ public final class Topology {
         return known;
     }
 
-    /** The member holding the leader key, or {@code null} while there is none (failover in progress). */
+    /**
+     * The member holding the leader key, or {@code null} while there is none (failover in progress) and in a
+     * standby cluster (see {@link #standbyLeader()}): the member writes go to.
+     */
     public Member leader() {
         return leader;
+    }
+
+    /**
+     * In a Patroni standby cluster, the {@code standby_leader} holding the leader key: it replicates from another
+     * cluster and serves reads only (it is among the {@link #replicas()} when running); {@code null} otherwise.
+     */
+    public Member standbyLeader() {
+        return standbyLeader;
     }
 
     /** Every member, sorted by name. */
@@ -171,7 +191,8 @@ public final class Topology {
     private Builder toBuilder() {
         Builder b = new Builder(cluster);
         b.members.addAll(members);
-        b.leaderName = leader == null ? null : leader.name();
+        Member keyHolder = leader != null ? leader : standbyLeader;
+        b.leaderName = keyHolder == null ? null : keyHolder.name();
         b.syncStandbys.addAll(syncStandbys);
         b.pendingSwitchover = pendingSwitchover;
         b.paused = paused;
@@ -185,7 +206,11 @@ public final class Topology {
             return s.append(", unknown").append(sourceProblem == null ? "" : ": " + sourceProblem).append(']')
                     .toString();
         }
-        s.append(", leader=").append(leader == null ? "none" : leader.name()).append(", members=").append(members);
+        s.append(", leader=").append(leader == null ? "none" : leader.name());
+        if (standbyLeader != null) {
+            s.append(", standby cluster, standby leader=").append(standbyLeader.name());
+        }
+        s.append(", members=").append(members);
         if (!syncStandbys.isEmpty()) {
             s.append(", sync=").append(syncStandbys);
         }

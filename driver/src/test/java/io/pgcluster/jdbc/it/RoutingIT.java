@@ -116,5 +116,29 @@ class RoutingIT {
             assertThat(Sources.where(cluster, c)).as("reads still work").isEqualTo(replica.name() + "/replica");
         }
     }
-}
 
+    /**
+     * {@code failoverTimeout=0} means "do not wait for a leader that is absent", not "never borrow": with a leader
+     * named, writes (and inTransaction) run on it.
+     */
+    @Test
+    void failoverTimeoutZeroStillWritesToTheNamedLeader(PatroniCluster cluster) throws Exception {
+        String leader = cluster.leader().name();
+        Tables.recreate(cluster, "routing_zero_wait");
+        try (PgClusterDataSource ds = new PgClusterDataSource(Sources.ETCD.config(cluster)
+                .name("it-zero-wait").set("failoverTimeout", "0").build())) {
+            Awaits.until(Duration.ofSeconds(10), "a leader in the topology", () -> ds.topology().leader() != null);
+            try (Connection c = ds.getConnection(); Statement s = c.createStatement()) {
+                s.executeUpdate("INSERT INTO routing_zero_wait (id, port) VALUES (1, inet_server_port())");
+                assertThat(Sources.where(cluster, c)).isEqualTo(leader + "/primary");
+            }
+            String where = ds.inTransaction(TransactionMode.READ_WRITE, c -> {
+                try (Statement s = c.createStatement()) {
+                    s.executeUpdate("INSERT INTO routing_zero_wait (id, port) VALUES (2, inet_server_port())");
+                }
+                return Sources.where(cluster, c);
+            });
+            assertThat(where).isEqualTo(leader + "/primary");
+        }
+    }
+}

@@ -9,6 +9,7 @@ import io.pgcluster.testkit.ClusterConfig;
 import io.pgcluster.testkit.PatroniCluster;
 import io.pgcluster.testkit.PatroniClusterTest;
 import io.pgcluster.testkit.PatroniNode;
+import java.io.StringReader;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -23,6 +24,8 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.postgresql.PGConnection;
+import org.postgresql.copy.CopyManager;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -138,6 +141,86 @@ class SwitchoverIT {
             c.commit();
             c.close(); // returns quietly
         }
+    }
+
+    /**
+     * A read-write transaction whose leader lost the leader key before COMMIT: COMMIT is never sent to that member
+     * (it may be rewound); the transaction is rolled back and the failure says so with 08006, never a success.
+     */
+    @Test
+    void aCommitAfterTheLeaderLostTheKeyIsRolledBackAndSaysSo(PatroniCluster cluster) throws Exception {
+        String table = "switchover_commit_retired";
+        Tables.recreate(cluster, table);
+        try (PgClusterDataSource ds = new PgClusterDataSource(Sources.ETCD.config(cluster).build());
+                Connection c = ds.getConnection()) {
+            c.setAutoCommit(false);
+            String oldLeader = cluster.leader().name();
+            assertThat(insert(c, table, 1, cluster)).isEqualTo(oldLeader + "/primary");
+            PatroniNode newLeader = cluster.switchover();
+            awaitRouted(ds, newLeader);
+            assertThatThrownBy(c::commit).isInstanceOf(SQLException.class)
+                    .hasMessageContaining(oldLeader + " lost the leader key before COMMIT")
+                    .satisfies(e -> assertThat(((SQLException) e).getSQLState()).isEqualTo("08006"));
+            c.rollback();
+            assertThat(insert(c, table, 2, cluster)).as("the next transaction")
+                    .isEqualTo(newLeader.name() + "/primary");
+            c.commit();
+        }
+        assertThat(storedIds(cluster, table)).as("only the second transaction committed").containsExactly(2L);
+    }
+
+    /**
+     * COPY through the unwrapped pgjdbc connection, as the first work of a transaction, then a switchover: the
+     * logical connection must not rebind behind the caller's back (the copied rows would be rolled back silently
+     * while the rest of the transaction commits on the new leader). It stays on the old leader, whose session the
+     * switchover ended, so the transaction fails with 08006 and nothing of it is committed.
+     */
+    @Test
+    void aCopyThroughUnwrapIsNeverLostSilentlyAcrossASwitchover(PatroniCluster cluster) throws Exception {
+        String table = "switchover_copy";
+        Tables.recreate(cluster, table);
+        SQLException failure = null;
+        try (PgClusterDataSource ds = new PgClusterDataSource(Sources.ETCD.config(cluster).build());
+                Connection c = ds.getConnection()) {
+            c.setAutoCommit(false);
+            CopyManager copy = c.unwrap(PGConnection.class).getCopyAPI();
+            long copied = copy.copyIn("COPY " + table + " (id, port) FROM STDIN (FORMAT csv)",
+                    new StringReader("1,0\n2,0\n3,0\n"));
+            assertThat(copied).isEqualTo(3);
+            PatroniNode newLeader = cluster.switchover();
+            awaitRouted(ds, newLeader);
+            try {
+                insert(c, table, 100, cluster);
+                c.commit();
+            } catch (SQLException e) {
+                failure = e;
+                c.rollback();
+            }
+        }
+        Set<Long> stored = storedIds(cluster, table);
+        // before: the INSERT rebound to the new leader and the commit succeeded there, without the copied rows
+        assertThat((Throwable) failure)
+                .as("the transaction stays on the old leader and cannot commit; stored: %s", stored).isNotNull();
+        assertThat(failure.getSQLState()).as("%s", failure).isEqualTo("08006");
+        assertThat(stored).as("nothing of the transaction committed").isEmpty();
+    }
+
+    /** Until the router (not only the view) routes to {@code newLeader}: the old write pool is retired by then. */
+    private static void awaitRouted(PgClusterDataSource ds, PatroniNode newLeader) throws Exception {
+        Awaits.until(Duration.ofSeconds(20), "routing to " + newLeader.name(),
+                () -> ds.health().leader() != null && ds.health().leader().name().equals(newLeader.name()));
+    }
+
+    private static Set<Long> storedIds(PatroniCluster cluster, String table) throws Exception {
+        Set<Long> stored = new HashSet<>();
+        try (Connection c = Tables.direct(cluster, cluster.leader());
+                Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery("SELECT id FROM " + table)) {
+            while (rs.next()) {
+                stored.add(rs.getLong(1));
+            }
+        }
+        return stored;
     }
 
     private static String insert(Connection c, String table, long seq, PatroniCluster cluster)

@@ -42,8 +42,12 @@ class RouterTest {
     }
 
     private void setUp(String fallback) {
+        setUp(fallback, "300ms");
+    }
+
+    private void setUp(String fallback, String failoverTimeout) {
         PgClusterConfig config = PgClusterConfig.builder().etcd("127.0.0.1:2379").scope("demo").database("app")
-                .user("app").password("pw").set("minIdle", "0").set("failoverTimeout", "300ms")
+                .user("app").password("pw").set("minIdle", "0").set("failoverTimeout", failoverTimeout)
                 .set("maxReplicaLag", "1MB").set("readFallback", fallback).set("connectionTimeout", "2s")
                 .set("suspectTimeout", "10s").build();
         executor = Executors.newSingleThreadScheduledExecutor();
@@ -60,7 +64,11 @@ class RouterTest {
     }
 
     private Member member(String name, Role role, long lag, Map<String, String> tags) {
-        return new Member(name, "127.0.0.1", closedPort, role, "running", 1, 100, lag, tags, null);
+        return member(name, role, lag, tags, closedPort);
+    }
+
+    private Member member(String name, Role role, long lag, Map<String, String> tags, int port) {
+        return new Member(name, "127.0.0.1", port, role, "running", 1, 100, lag, tags, null);
     }
 
     @Test
@@ -150,7 +158,128 @@ class RouterTest {
 
     @Test
     void unknownTopologyMakesReadsWaitThenFail() {
+        // failoverTimeout 300 ms, connectionTimeout 2 s: the first answer of the source is waited for up to the longer
         assertThatThrownBy(() -> router.acquire(true, null))
-                .hasMessageContaining("topology of cluster 'demo' is still unknown after 300 ms");
+                .hasMessageMatching("(?s)pgcluster: the topology of cluster 'demo' is still unknown after 2\\d{3} ms.*");
+    }
+
+    @Test
+    void failoverTimeoutZeroStillTriesANamedLeader() {
+        tearDown();
+        setUp("leader", "0");
+        view.publish(Topology.builder("demo").member(member("pg1", Role.PRIMARY, 0, Map.of())).leader("pg1").build());
+
+        // 0 means "do not wait for a leader that is absent", not "never borrow": the leader is tried (and refuses)
+        assertThatThrownBy(() -> router.acquire(false, null))
+                .hasMessageContaining("pg1 refused connections: ")
+                .satisfies(e -> assertThat(((SQLException) e).getSQLState()).isEqualTo("08001"));
+        assertThat(router.table().leader().isSuspect(System.nanoTime())).as("a connection was tried").isTrue();
+    }
+
+    @Test
+    void failoverTimeoutZeroStillLetsReadsFallBackToTheLeader() {
+        tearDown();
+        setUp("leader", "0");
+        view.publish(Topology.builder("demo").member(member("pg1", Role.PRIMARY, 0, Map.of())).leader("pg1").build());
+
+        assertThatThrownBy(() -> router.acquire(true, null)).hasMessageContaining("pg1 refused connections: ");
+        assertThat(router.table().leader().isSuspect(System.nanoTime())).as("the leader was tried").isTrue();
+    }
+
+    @Test
+    void anInterruptedWriterStopsAtOnceAndKeepsItsInterrupt() throws Exception {
+        tearDown();
+        setUp("leader", "3s");
+        try (ServerSocket silent = new ServerSocket(0)) { // accepts TCP, never answers: the pool waits to connect
+            int port = silent.getLocalPort();
+            view.publish(Topology.builder("demo").member(member("pg1", Role.PRIMARY, 0, Map.of(), port))
+                    .leader("pg1").build());
+            Thread.currentThread().interrupt();
+            try {
+                assertThatThrownBy(() -> router.acquire(false, null)).isInstanceOf(SQLException.class)
+                        .hasMessageContaining("interrupted while waiting for a connection to pg1 of cluster 'demo'")
+                        .satisfies(e -> assertThat(((SQLException) e).getSQLState()).isEqualTo("57014"));
+                assertThat(Thread.currentThread().isInterrupted()).as("interrupt flag kept").isTrue();
+            } finally {
+                Thread.interrupted();
+            }
+            assertThat(router.table().leader().isSuspect(System.nanoTime())).as("the member is not blamed").isFalse();
+        }
+    }
+
+    @Test
+    void anInterruptedReaderStopsAtOnceAndKeepsItsInterrupt() throws Exception {
+        tearDown();
+        setUp("fail", "3s");
+        try (ServerSocket silent = new ServerSocket(0)) {
+            view.publish(Topology.builder("demo").member(member("pg1", Role.PRIMARY, 0, Map.of()))
+                    .member(member("pg2", Role.REPLICA, 0, Map.of(), silent.getLocalPort())).leader("pg1").build());
+            Thread.currentThread().interrupt();
+            try {
+                assertThatThrownBy(() -> router.acquire(true, null))
+                        .hasMessageContaining("interrupted while waiting for a connection to pg2")
+                        .satisfies(e -> assertThat(((SQLException) e).getSQLState()).isEqualTo("57014"));
+                assertThat(Thread.currentThread().isInterrupted()).as("interrupt flag kept").isTrue();
+            } finally {
+                Thread.interrupted();
+            }
+        }
+    }
+
+    @Test
+    void anInterruptedWaitForAnAbsentLeaderSaysSo() {
+        view.publish(Topology.builder("demo").member(member("pg2", Role.REPLICA, 0, Map.of())).build());
+        Thread.currentThread().interrupt();
+        try {
+            assertThatThrownBy(() -> router.acquire(false, null))
+                    .hasMessageContaining("interrupted while waiting for a leader of cluster 'demo'")
+                    .satisfies(e -> assertThat(((SQLException) e).getSQLState()).isEqualTo("57014"));
+            assertThat(Thread.currentThread().isInterrupted()).as("interrupt flag kept").isTrue();
+        } finally {
+            Thread.interrupted();
+        }
+    }
+
+    @Test
+    void aStandbyLeaderIsRoutedAsAReplicaNeverAsTheWriteLeader() {
+        // a Patroni standby cluster: the leader key is held by a standby_leader, whose REST record carries no lag
+        view.publish(Topology.builder("demo")
+                .member(new Member("pg1", "127.0.0.1", closedPort, Role.STANDBY_LEADER, "running", 1, 100, -1, Map.of(),
+                        null))
+                .member(member("pg2", Role.REPLICA, 0, Map.of())).leader("pg1").build());
+
+        RoutingTable t = router.table();
+        assertThat(t.topology().leader()).isNull();
+        assertThat(t.topology().standbyLeader().name()).isEqualTo("pg1");
+        assertThat(t.leader()).as("no write pool").isNull();
+        assertThat(pools.state().write()).isNull();
+        assertThat(Arrays.stream(t.readers()).map(p -> p.member().name())).containsExactly("pg1", "pg2");
+        assertThatThrownBy(() -> router.acquire(false, null))
+                .hasMessageContaining("this is a Patroni standby cluster: its standby leader pg1 replicates from "
+                        + "another cluster and can never take writes")
+                .satisfies(e -> assertThat(((SQLException) e).getSQLState()).isEqualTo("08001"));
+    }
+
+    @Test
+    void failoverTimeoutZeroStillWaitsForTheFirstTopology() throws Exception {
+        tearDown();
+        setUp("leader", "0");
+        // the source answers a moment after the data source started (connectionTimeout is 2 s here)
+        Thread publisher = new Thread(() -> {
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                return;
+            }
+            view.publish(Topology.builder("demo").member(member("pg1", Role.PRIMARY, 0, Map.of())).leader("pg1")
+                    .build());
+        });
+        publisher.start();
+        try {
+            assertThatThrownBy(() -> router.acquire(false, null)).as("waited for the topology, then tried pg1")
+                    .hasMessageContaining("pg1 refused connections: ");
+        } finally {
+            publisher.join();
+        }
     }
 }
