@@ -111,7 +111,12 @@ final class EtcdSource implements TopologySource {
                 .connectTimeout(timeout)
                 .keepaliveTime(Duration.ofSeconds(10))
                 .keepaliveTimeout(timeout)
-                .keepaliveWithoutCalls(true);
+                .keepaliveWithoutCalls(true)
+                // fail a call while the channel cannot connect (refused, TLS handshake failed) instead of holding it
+                // until our deadline, and end jetcd's own retries within it: the failure's reason then reaches the
+                // operator instead of "no answer"; the source retries by itself (check())
+                .waitForReady(false)
+                .retryMaxDuration(timeout);
         if (security.tls()) {
             b.sslContext(sslContext(security));
         }
@@ -356,7 +361,9 @@ final class EtcdSource implements TopologySource {
         }
         String all = chain.toString();
         String first = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-        if (all.contains("authentication failed")) {
+        if (all.contains("authentication failed")
+                || security.user() != null && all.contains("user name is empty")) {
+            // the second is etcd's answer to a call without a token: with a user configured, its login failed
             return "etcd refused user '" + security.user() + "' (authentication failed, invalid user ID or "
                     + "password): check dcsUser and dcsPassword";
         }
