@@ -12,7 +12,7 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 # Debian's server packages, and the binaries that prove they are installed.
-PACKAGES=(postgresql-15 postgresql-client-15 patroni python3-etcd python3-psycopg2
+PACKAGES=(postgresql-15 postgresql-client-15 patroni python3-etcd python3-psycopg2 python3-idna
           etcd-server etcd-client pgbouncer haproxy
           zookeeper python3-kazoo)   # ZooKeeper as Patroni's DCS (the rig's Dcs.ZOOKEEPER clusters)
 missing=()

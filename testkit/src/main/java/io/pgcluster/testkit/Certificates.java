@@ -80,13 +80,23 @@ public final class Certificates {
             throw new IllegalArgumentException("a server certificate needs at least one DNS name or IP address");
         }
         String cn = !dnsNames.isEmpty() ? dnsNames.get(0) : ips.get(0);
-        return issue(name, cn, "subjectAltName=" + String.join(",", san) + "\n"
+        return issue(name, "/CN=" + cn, "subjectAltName=" + String.join(",", san) + "\n"
                 + "extendedKeyUsage=serverAuth,clientAuth\nkeyUsage=critical,digitalSignature,keyEncipherment\n");
     }
 
     /** A client certificate whose common name is {@code commonName} (etcd maps it to a user name). */
     public Issued client(String commonName) {
-        return issue("client-" + commonName, commonName,
+        return issue("client-" + commonName, "/CN=" + commonName,
+                "extendedKeyUsage=clientAuth\nkeyUsage=critical,digitalSignature,keyEncipherment\n");
+    }
+
+    /**
+     * A client certificate without a common name (subject {@code O=<name>}): etcd 3.4 with {@code --client-cert-auth}
+     * refuses every request to its JSON gateway (which Patroni's etcd3 client uses) from a certificate whose CN is
+     * set, because it would not map that CN to a user there.
+     */
+    public Issued clientWithoutCommonName(String name) {
+        return issue("client-" + name, "/O=" + name,
                 "extendedKeyUsage=clientAuth\nkeyUsage=critical,digitalSignature,keyEncipherment\n");
     }
 
@@ -96,7 +106,7 @@ public final class Certificates {
         return this;
     }
 
-    private Issued issue(String fileName, String commonName, String extensions) {
+    private Issued issue(String fileName, String subject, String extensions) {
         Path key = dir.resolve(fileName + ".key");
         Path csr = dir.resolve(fileName + ".csr");
         Path cert = dir.resolve(fileName + ".crt");
@@ -107,7 +117,7 @@ public final class Certificates {
             throw new TestkitException("Cannot write " + ext + ": " + e, e);
         }
         openssl(List.of("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-                "-keyout", key.toString(), "-out", csr.toString(), "-subj", "/CN=" + commonName));
+                "-keyout", key.toString(), "-out", csr.toString(), "-subj", subject));
         openssl(List.of("x509", "-req", "-in", csr.toString(), "-CA", caCert.toString(), "-CAkey", caKey.toString(),
                 "-CAcreateserial", "-out", cert.toString(), "-days", "2", "-extfile", ext.toString()));
         restrict(key);

@@ -104,4 +104,19 @@ public @interface ClusterConfig {
      * @return default {@link Dcs#ETCD}
      */
     Dcs dcs() default Dcs.ETCD;
+
+    /**
+     * Whether etcd serves TLS only, with client certificates required (see {@code EtcdServer#caFile()}).
+     *
+     * @return default false
+     */
+    boolean etcdTls() default false;
+
+    /**
+     * Whether etcd's authentication is enabled, with users for Patroni and for clients (see
+     * {@code EtcdServer#clientUser()}).
+     *
+     * @return default false
+     */
+    boolean etcdAuth() default false;
 }

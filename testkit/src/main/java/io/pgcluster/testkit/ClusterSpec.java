@@ -21,6 +21,8 @@ final class ClusterSpec {
     final long replicaMaxLagBytes;
     final int startTimeoutSeconds;
     final Dcs dcs;
+    final boolean etcdTls; // etcd serves https with client certificates (see EtcdSecurity)
+    final boolean etcdAuth; // etcd's authentication enabled, with users for Patroni and clients
 
     ClusterSpec(int nodes, String scope, String namespace, int ttl, int loopWait, int retryTimeout, boolean haProxy,
             HaProxyChecks haProxyChecks, boolean pgBouncer, boolean faultProxies, boolean synchronousMode,
@@ -63,12 +65,42 @@ final class ClusterSpec {
         this.replicaMaxLagBytes = replicaMaxLagBytes;
         this.startTimeoutSeconds = startTimeoutSeconds;
         this.dcs = Objects.requireNonNull(dcs, "dcs");
+        this.etcdTls = false;
+        this.etcdAuth = false;
+    }
+
+    private ClusterSpec(ClusterSpec s, boolean etcdTls, boolean etcdAuth) {
+        if ((etcdTls || etcdAuth) && s.dcs != Dcs.ETCD) {
+            throw new IllegalArgumentException("etcdTls and etcdAuth need dcs ETCD but dcs is " + s.dcs);
+        }
+        this.nodes = s.nodes;
+        this.scope = s.scope;
+        this.namespace = s.namespace;
+        this.ttl = s.ttl;
+        this.loopWait = s.loopWait;
+        this.retryTimeout = s.retryTimeout;
+        this.haProxy = s.haProxy;
+        this.haProxyChecks = s.haProxyChecks;
+        this.pgBouncer = s.pgBouncer;
+        this.faultProxies = s.faultProxies;
+        this.synchronousMode = s.synchronousMode;
+        this.replicaMaxLagBytes = s.replicaMaxLagBytes;
+        this.startTimeoutSeconds = s.startTimeoutSeconds;
+        this.dcs = s.dcs;
+        this.etcdTls = etcdTls;
+        this.etcdAuth = etcdAuth;
+    }
+
+    /** This spec with etcd's TLS and authentication as given. */
+    ClusterSpec withEtcdSecurity(boolean tls, boolean auth) {
+        return new ClusterSpec(this, tls, auth);
     }
 
     static ClusterSpec of(ClusterConfig c) {
         return new ClusterSpec(c.nodes(), c.scope(), PatroniCluster.DEFAULT_NAMESPACE, c.ttl(), c.loopWait(),
                 c.retryTimeout(), c.haProxy(), c.haProxyChecks(), c.pgBouncer(), c.faultProxies(), c.synchronousMode(),
-                PatroniCluster.DEFAULT_REPLICA_MAX_LAG, PatroniCluster.DEFAULT_START_TIMEOUT_SECONDS, c.dcs());
+                PatroniCluster.DEFAULT_REPLICA_MAX_LAG, PatroniCluster.DEFAULT_START_TIMEOUT_SECONDS, c.dcs())
+                .withEtcdSecurity(c.etcdTls(), c.etcdAuth());
     }
 
     @Override
@@ -81,19 +113,19 @@ final class ClusterSpec {
                 && haProxy == s.haProxy && pgBouncer == s.pgBouncer && faultProxies == s.faultProxies
                 && synchronousMode == s.synchronousMode && replicaMaxLagBytes == s.replicaMaxLagBytes
                 && startTimeoutSeconds == s.startTimeoutSeconds && scope.equals(s.scope) && namespace.equals(s.namespace)
-                && haProxyChecks == s.haProxyChecks && dcs == s.dcs;
+                && haProxyChecks == s.haProxyChecks && dcs == s.dcs && etcdTls == s.etcdTls && etcdAuth == s.etcdAuth;
     }
 
     @Override
     public int hashCode() {
         return Objects.hash(nodes, scope, namespace, ttl, loopWait, retryTimeout, haProxy, haProxyChecks, pgBouncer,
-                faultProxies, synchronousMode, replicaMaxLagBytes, startTimeoutSeconds, dcs);
+                faultProxies, synchronousMode, replicaMaxLagBytes, startTimeoutSeconds, dcs, etcdTls, etcdAuth);
     }
 
     @Override
     public String toString() {
         return String.format("%d node(s), scope %s, %s, ttl/loop_wait/retry_timeout %d/%d/%d%s%s%s%s", nodes, scope,
-                dcs == Dcs.ZOOKEEPER ? "ZooKeeper" : "etcd", ttl, loopWait, retryTimeout, haProxy ? ", HAProxy (" + haProxyChecks.serverOptions() + ")" : "",
+                dcs == Dcs.ZOOKEEPER ? "ZooKeeper" : "etcd" + (etcdTls ? " (TLS)" : "") + (etcdAuth ? " (auth)" : ""), ttl, loopWait, retryTimeout, haProxy ? ", HAProxy (" + haProxyChecks.serverOptions() + ")" : "",
                 pgBouncer ? ", PgBouncer" : "", faultProxies ? ", fault proxies" : "",
                 synchronousMode ? ", synchronous_mode" : "");
     }

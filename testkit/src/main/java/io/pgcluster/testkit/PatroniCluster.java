@@ -125,6 +125,8 @@ public final class PatroniCluster implements AutoCloseable {
         private boolean faultProxies;
         private boolean synchronousMode;
         private Dcs dcs = Dcs.ETCD;
+        private boolean etcdTls;
+        private boolean etcdAuth;
         private long replicaMaxLagBytes = DEFAULT_REPLICA_MAX_LAG;
         private Duration startTimeout = Duration.ofSeconds(DEFAULT_START_TIMEOUT_SECONDS);
         private Path baseDir;
@@ -262,6 +264,32 @@ public final class PatroniCluster implements AutoCloseable {
         }
 
         /**
+         * etcd serves {@code https://} only and requires client certificates, from a CA made at start (Patroni is
+         * given its own certificate); clients find the files at {@link EtcdServer#caFile()} and
+         * {@link EtcdServer#clientCertificate()}. Default false.
+         *
+         * @param b whether etcd uses TLS
+         * @return this builder
+         */
+        public Builder etcdTls(boolean b) {
+            this.etcdTls = b;
+            return this;
+        }
+
+        /**
+         * Enables etcd's authentication before Patroni starts: users {@code root}, {@code patroni} (read-write on the
+         * cluster's prefix, used by Patroni) and {@link EtcdServer#clientUser()} (read) with random passwords. Without
+         * {@link #etcdTls(boolean)} the passwords travel in clear (loopback only). Default false.
+         *
+         * @param b whether etcd requires authentication
+         * @return this builder
+         */
+        public Builder etcdAuth(boolean b) {
+            this.etcdAuth = b;
+            return this;
+        }
+
+        /**
          * The folder for all state (configs, logs, data); it must be empty or absent, and is deleted on close. Default: a
          * new folder {@code pgcluster-testkit-*} in {@code java.io.tmpdir} (or {@code -Dpgcluster.testkit.tmpDir}).
          *
@@ -286,7 +314,8 @@ public final class PatroniCluster implements AutoCloseable {
 
         ClusterSpec spec() {
             return new ClusterSpec(nodes, scope, namespace, ttl, loopWait, retryTimeout, haProxy, haProxyChecks, pgBouncer,
-                    faultProxies, synchronousMode, replicaMaxLagBytes, (int) Math.max(1, startTimeout.toSeconds()), dcs);
+                    faultProxies, synchronousMode, replicaMaxLagBytes, (int) Math.max(1, startTimeout.toSeconds()), dcs)
+                    .withEtcdSecurity(etcdTls, etcdAuth);
         }
 
         /**
@@ -369,6 +398,7 @@ public final class PatroniCluster implements AutoCloseable {
         int etcdPeerPort = ports[next++]; // unused with ZooKeeper
         Path home = mkdir(baseDir.resolve("home"));
         List<FaultProxy> proxiesSoFar = new ArrayList<>();
+        EtcdSecurity etcdSecurity = null; // with etcdTls/etcdAuth
         try {
             if (zk) {
                 Path zkDir = mkdir(baseDir.resolve("zookeeper"));
@@ -382,10 +412,13 @@ public final class PatroniCluster implements AutoCloseable {
                 this.etcd = null;
             } else {
                 Path etcdDir = mkdir(baseDir.resolve("etcd"));
+                etcdSecurity = EtcdSecurity.of(spec, baseDir.resolve("tls"));
                 ManagedProcess etcdProcess = new ManagedProcess("etcd",
-                        Configs.etcdCommand(etcdBinary, spec.scope, etcdDir.resolve("data"), dcsClientPort, etcdPeerPort),
+                        Configs.etcdCommand(etcdBinary, spec.scope, etcdDir.resolve("data"), dcsClientPort, etcdPeerPort,
+                                etcdSecurity),
                         etcdDir, etcdDir.resolve("etcd.log"), home, runAs, h -> registry.record(h, "etcd"));
-                this.etcd = new EtcdServer(etcdProcess, dcsClientPort, rest);
+                this.etcd = new EtcdServer(etcdProcess, dcsClientPort, rest, etcdSecurity,
+                        etcdBinary.resolveSibling("etcdctl"));
                 this.zooKeeper = null;
             }
             this.dcsProxy = spec.faultProxies ? FaultProxy.start(HOST, dcsClientPort) : null;
@@ -409,7 +442,7 @@ public final class PatroniCluster implements AutoCloseable {
                 Path dataDir = nodeDir.resolve("data");
                 Path yml = nodeDir.resolve("patroni.yml");
                 write(yml, Configs.patroniYaml(spec, name, pgPort, connectPort, restPort, dcsClientPort, dataDir,
-                        nodeDir.resolve("pgpass"), pgBinDir, secrets));
+                        nodeDir.resolve("pgpass"), pgBinDir, secrets, etcdSecurity));
                 ManagedProcess p = new ManagedProcess(name, List.of(python.toString(), patroniScript.toString(),
                         yml.toString()), nodeDir, nodeDir.resolve("patroni.log"), home, runAs, h -> registry.record(h, name));
                 PatroniNode node = new PatroniNode(this, name, pgPort, connectPort, restPort, dataDir, p);
@@ -492,6 +525,9 @@ public final class PatroniCluster implements AutoCloseable {
         dcsProcess().start();
         if (etcd != null) {
             etcd.awaitHealthy();
+            if (spec.etcdAuth) {
+                etcd.enableAuth(spec.namespace.replaceAll("/*$", "/"));
+            }
         } else {
             zooKeeper.awaitHealthy();
         }
@@ -813,7 +849,7 @@ public final class PatroniCluster implements AutoCloseable {
      */
     public String etcdClientEndpoint() {
         requireDcs(Dcs.ETCD);
-        return dcsProxy != null ? "http://" + HOST + ":" + dcsProxy.port() : etcd.endpoint();
+        return dcsProxy != null ? etcd.scheme() + HOST + ":" + dcsProxy.port() : etcd.endpoint();
     }
 
     /**

@@ -1,5 +1,7 @@
 package io.pgcluster.jdbc.config;
 
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -65,6 +67,34 @@ final class Addresses {
             }
         }
         return new HostAndPort(host, p);
+    }
+
+    /**
+     * Checks that every address can be the authority of an {@code http(s)://} URI, as a client that takes URIs (the
+     * etcd client) needs: a host name of letters, digits, '-' and '.', or an IP literal. The list syntax accepts more
+     * ('_' and an IPv6 zone after '%'), which such a client would only refuse later, with an exception naming no
+     * setting.
+     *
+     * @param client what takes the URIs, for the message (e.g. "the etcd client")
+     */
+    static void requireUriAuthorities(PgClusterProperty property, String whole, List<HostAndPort> addresses,
+            String client) {
+        for (HostAndPort a : addresses) {
+            if (!isUriAuthority(a)) {
+                throw property.invalid(whole, "'" + a + "' cannot be used by " + client + ", which needs a host "
+                        + "name of letters, digits, '-' and '.' (no '_' or '%') or an IP address, such as "
+                        + "etcd-1.example.com:2379 or [fd00::1]:2379");
+            }
+        }
+    }
+
+    private static boolean isUriAuthority(HostAndPort a) {
+        try {
+            URI uri = new URI("http://" + a + "/").parseServerAuthority();
+            return uri.getHost() != null && uri.getPort() == a.port();
+        } catch (URISyntaxException e) {
+            return false;
+        }
     }
 
     private static boolean validHost(String host) {

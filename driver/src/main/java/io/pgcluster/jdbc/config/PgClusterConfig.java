@@ -118,8 +118,11 @@ public final class PgClusterConfig {
         this.values = Collections.unmodifiableMap(new EnumMap<>(values));
         this.pgjdbcProperties = pgjdbc;
         this.source = Source.of((String) values.get(PgClusterProperty.SOURCE));
-        this.servers = Addresses.parse(PgClusterProperty.SERVERS, (String) values.get(PgClusterProperty.SERVERS),
-                source.defaultPort());
+        String rawServers = (String) values.get(PgClusterProperty.SERVERS);
+        this.servers = Addresses.parse(PgClusterProperty.SERVERS, rawServers, source.defaultPort());
+        if (source == Source.ETCD) {
+            Addresses.requireUriAuthorities(PgClusterProperty.SERVERS, rawServers, servers, "the etcd client");
+        }
         String read = (String) values.get(PgClusterProperty.READ);
         this.readEndpoint = read == null ? null : Addresses.parse(PgClusterProperty.READ, read, 5432).get(0);
     }

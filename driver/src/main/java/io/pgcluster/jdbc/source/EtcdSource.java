@@ -13,8 +13,13 @@ import io.etcd.jetcd.watch.WatchEvent;
 import io.etcd.jetcd.watch.WatchResponse;
 import io.pgcluster.jdbc.config.HostAndPort;
 import io.pgcluster.jdbc.topology.ClusterView;
+import io.grpc.netty.GrpcSslContexts;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import java.io.File;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -24,6 +29,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import javax.net.ssl.SSLException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -46,6 +52,7 @@ final class EtcdSource implements TopologySource {
 
     private final String cluster;
     private final List<HostAndPort> endpoints;
+    private final Security security;
     private final String prefix;
     private final ByteSequence prefixBytes;
     private final ByteSequence leaderKey;
@@ -56,19 +63,40 @@ final class EtcdSource implements TopologySource {
     private final PatroniParser parser;
     private final AtomicBoolean refreshQueued = new AtomicBoolean();
     // Confined to the topology thread:
-    private final Map<String, String> keys = new HashMap<>();
+    private final EtcdKeys keys = new EtcdKeys();
     private ClusterView view;
-    private long revision;
     private boolean watching;
     private boolean reachable = true;
     private int failedChecks;
     private Watch.Watcher watcher;
     private volatile boolean closed;
 
-    EtcdSource(String cluster, List<HostAndPort> endpoints, String namespace, String scope, String user,
-            String password, Duration timeout, Duration interval, ScheduledExecutorService executor) {
+    /**
+     * How the source reaches etcd: TLS (with the CA file, else the JVM's trust store, and an optional client
+     * certificate) and etcd user credentials. {@link #toString()} never shows the password.
+     *
+     * @param tls whether to use {@code https://} endpoints
+     * @param caFile PEM CA certificates, or {@code null}
+     * @param certFile PEM client certificate, or {@code null}
+     * @param keyFile PEM PKCS#8 key of {@code certFile}, or {@code null}
+     * @param user etcd user, or {@code null}
+     * @param password password of {@code user}, or {@code null}
+     */
+    record Security(boolean tls, String caFile, String certFile, String keyFile, String user, String password) {
+        static final Security NONE = new Security(false, null, null, null, null, null);
+
+        @Override
+        public String toString() {
+            return (tls ? "tls" + (certFile != null ? " with client certificate" : "") : "plaintext")
+                    + (user != null ? ", user " + user : "");
+        }
+    }
+
+    EtcdSource(String cluster, List<HostAndPort> endpoints, String namespace, String scope, Security security,
+            Duration timeout, Duration interval, ScheduledExecutorService executor) {
         this.cluster = cluster;
         this.endpoints = endpoints;
+        this.security = security;
         String ns = namespace.endsWith("/") ? namespace : namespace + "/";
         this.prefix = ns + scope + "/";
         this.prefixBytes = bytes(prefix);
@@ -77,17 +105,75 @@ final class EtcdSource implements TopologySource {
         this.intervalMillis = interval.toMillis();
         this.executor = executor;
         this.parser = new PatroniParser(cluster);
+        String scheme = security.tls() ? "https://" : "http://";
         ClientBuilder b = Client.builder()
-                .endpoints(endpoints.stream().map(e -> "http://" + e).toArray(String[]::new))
+                .endpoints(endpoints.stream().map(e -> scheme + e).toArray(String[]::new))
                 .connectTimeout(timeout)
                 .keepaliveTime(Duration.ofSeconds(10))
                 .keepaliveTimeout(timeout)
-                .keepaliveWithoutCalls(true);
-        if (user != null) {
-            b.user(bytes(user));
-            b.password(bytes(password == null ? "" : password));
+                .keepaliveWithoutCalls(true)
+                // fail a call while the channel cannot connect (refused, TLS handshake failed) instead of holding it
+                // until our deadline, and end jetcd's own retries within it: the failure's reason then reaches the
+                // operator instead of "no answer"; the source retries by itself (check())
+                .waitForReady(false)
+                .retryMaxDuration(timeout);
+        if (security.tls()) {
+            b.sslContext(sslContext(security));
+        }
+        if (security.user() != null) {
+            b.user(bytes(security.user()));
+            b.password(bytes(security.password() == null ? "" : security.password()));
         }
         this.client = b.build();
+    }
+
+    /**
+     * gRPC's client TLS context: the server's certificate verified against {@code dcsCaFile} (else the JVM's trust
+     * store), the client certificate presented when configured.
+     *
+     * @throws IllegalArgumentException naming the setting whose file cannot be used
+     */
+    static SslContext sslContext(Security s) {
+        SslContextBuilder b = GrpcSslContexts.forClient();
+        if (s.caFile() != null) {
+            try {
+                b.trustManager(readable("dcsCaFile", s.caFile()));
+            } catch (IllegalArgumentException e) {
+                throw fileProblem("dcsCaFile", s.caFile(), "PEM CA certificates", e);
+            }
+        }
+        if (s.certFile() != null) {
+            File cert = readable("dcsCertFile", s.certFile());
+            File key = readable("dcsKeyFile", s.keyFile());
+            try {
+                b.keyManager(cert, key);
+            } catch (IllegalArgumentException e) {
+                throw fileProblem("dcsCertFile", s.certFile() + "' and dcsKeyFile '" + s.keyFile(),
+                        "a PEM certificate and its unencrypted PKCS#8 key", e);
+            }
+        }
+        try {
+            return b.build();
+        } catch (SSLException | RuntimeException e) {
+            throw new IllegalArgumentException("pgcluster: cannot set up TLS to etcd from dcsCaFile/dcsCertFile/"
+                    + "dcsKeyFile: " + e.getMessage(), e);
+        }
+    }
+
+    private static File readable(String key, String path) {
+        File f = new File(path);
+        if (!f.isFile() || !f.canRead()) {
+            throw new IllegalArgumentException("pgcluster property '" + key + "': cannot read the file '" + path
+                    + "' (" + (f.exists() ? "not a readable file" : "it does not exist") + ").");
+        }
+        return f;
+    }
+
+    private static IllegalArgumentException fileProblem(String key, String path, String expected,
+            IllegalArgumentException e) {
+        // the cause's message says what the parser found; it never contains the key material itself
+        return new IllegalArgumentException("pgcluster property '" + key + "': '" + path + "' does not hold "
+                + expected + ": " + e.getMessage(), e);
     }
 
     @Override
@@ -116,10 +202,10 @@ final class EtcdSource implements TopologySource {
         }
         try {
             GetResponse r = get();
-            if (r.getHeader().getRevision() > revision || !watching) {
+            if (r.getHeader().getRevision() > keys.revision() || !watching) {
                 replace(r);
             }
-            startWatch(revision + 1);
+            startWatch(keys.revision() + 1);
             reachable = true;
             failedChecks = 0;
         } catch (Exception e) {
@@ -134,7 +220,7 @@ final class EtcdSource implements TopologySource {
         }
         try {
             GetResponse r = get();
-            if (r.getHeader().getRevision() > revision) {
+            if (r.getHeader().getRevision() > keys.revision()) {
                 replace(r);
             }
         } catch (Exception e) {
@@ -152,11 +238,11 @@ final class EtcdSource implements TopologySource {
     }
 
     private void replace(GetResponse r) {
-        keys.clear();
+        Map<String, String> read = new HashMap<>();
         for (KeyValue kv : r.getKvs()) {
-            keys.put(relative(kv), kv.getValue().toString(StandardCharsets.UTF_8));
+            read.put(relative(kv), kv.getValue().toString(StandardCharsets.UTF_8));
         }
-        revision = r.getHeader().getRevision();
+        keys.replace(r.getHeader().getRevision(), read);
         publish();
     }
 
@@ -165,10 +251,17 @@ final class EtcdSource implements TopologySource {
         if (closed) {
             return;
         }
-        WatchOption option = WatchOption.builder().isPrefix(true).withRevision(fromRevision).build();
-        watcher = client.getWatchClient().watch(prefixBytes, option,
+        watcher = client.getWatchClient().watch(prefixBytes, watchOption(fromRevision),
                 Watch.listener(r -> submit(() -> apply(r)), t -> submit(() -> watchFailed(t))));
         watching = true;
+    }
+
+    /**
+     * A prefix watch from {@code fromRevision} that etcd cancels when the member serving it loses its leader: without
+     * requireLeader, a member cut off from the others keeps the watch open and silent while the cluster moves on.
+     */
+    static WatchOption watchOption(long fromRevision) {
+        return WatchOption.builder().isPrefix(true).withRevision(fromRevision).withRequireLeader(true).build();
     }
 
     private void stopWatch() {
@@ -184,21 +277,17 @@ final class EtcdSource implements TopologySource {
         if (closed) {
             return;
         }
-        boolean changed = false;
+        List<EtcdKeys.Event> events = new ArrayList<>(response.getEvents().size());
         for (WatchEvent e : response.getEvents()) {
             KeyValue kv = e.getKeyValue();
-            if (kv.getModRevision() <= revision) {
-                continue; // already applied, by a read or an earlier delivery after a reconnect
-            }
-            String key = relative(kv);
             if (e.getEventType() == WatchEvent.EventType.DELETE) {
-                changed |= keys.remove(key) != null;
+                events.add(EtcdKeys.Event.delete(relative(kv), kv.getModRevision()));
             } else if (e.getEventType() == WatchEvent.EventType.PUT) {
-                keys.put(key, kv.getValue().toString(StandardCharsets.UTF_8));
-                changed = true;
+                events.add(EtcdKeys.Event.put(relative(kv), kv.getValue().toString(StandardCharsets.UTF_8),
+                        kv.getModRevision()));
             }
-            revision = Math.max(revision, kv.getModRevision());
         }
+        boolean changed = keys.apply(events);
         if (changed || !reachable) {
             reachable = true;
             publish();
@@ -230,7 +319,8 @@ final class EtcdSource implements TopologySource {
             client.getKVClient().get(leaderKey, GetOption.builder().withCountOnly(true).build())
                     .get(timeoutMillis, TimeUnit.MILLISECONDS);
             if (!reachable || !watching) {
-                log.info("pgcluster {}: etcd answers; resuming the watch from revision {}", cluster, revision + 1);
+                log.info("pgcluster {}: etcd answers; resuming the watch from revision {}", cluster,
+                        keys.revision() + 1);
                 sync();
             }
         } catch (InterruptedException e) {
@@ -254,13 +344,59 @@ final class EtcdSource implements TopologySource {
         }
         reachable = false;
         failedChecks++;
-        String why = e instanceof TimeoutException ? "no answer within " + timeoutMillis + " ms"
-                : e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-        view.sourceUnreachable("etcd " + endpoints + ": " + why);
+        view.sourceUnreachable("etcd " + endpoints + ": " + explain(e));
+    }
+
+    /**
+     * What went wrong, in the operator's terms: a refused login or permission names the settings to fix, a TLS
+     * mismatch names dcsTls. jetcd's and gRPC's messages never carry the password.
+     */
+    String explain(Throwable e) {
+        if (e instanceof TimeoutException) {
+            return "no answer within " + timeoutMillis + " ms";
+        }
+        StringBuilder chain = new StringBuilder();
+        for (Throwable t = e; t != null && chain.length() < 2000; t = t.getCause() == t ? null : t.getCause()) {
+            chain.append(t.getClass().getSimpleName()).append(": ").append(t.getMessage()).append(" / ");
+        }
+        String all = chain.toString();
+        String first = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+        if (all.contains("authentication failed")
+                || security.user() != null && all.contains("user name is empty")) {
+            // the second is etcd's answer to a call without a token: with a user configured, its login failed
+            return "etcd refused user '" + security.user() + "' (authentication failed, invalid user ID or "
+                    + "password): check dcsUser and dcsPassword";
+        }
+        if (all.contains("user name is empty")) {
+            return "etcd has authentication enabled and no user was given: set dcsUser and dcsPassword (or, with "
+                    + "dcsTls, a client certificate whose common name is an etcd user)";
+        }
+        if (all.contains("permission denied")) {
+            return "etcd denied " + (security.user() != null ? "user '" + security.user() + "'"
+                    : "the client certificate's user") + " reading " + prefix + ": grant its role read permission "
+                    + "on that prefix (etcdctl role grant-permission ROLE --prefix=true read " + prefix + ")";
+        }
+        if (security.tls() && (all.contains("SSL") || all.contains("TLS") || all.contains("certificate"))) {
+            return "TLS with etcd failed (" + first + "): check that etcd serves TLS on " + endpoints
+                    + ", that dcsCaFile holds the CA that signed its certificate (which must name the host "
+                    + "connected to), and, if etcd requires client certificates, dcsCertFile and dcsKeyFile";
+        }
+        if (!security.tls() && plaintextRefused(all)) {
+            return "etcd closed the connection (" + first + "); if it serves TLS (https), set dcsTls=true and "
+                    + "dcsCaFile";
+        }
+        return first;
+    }
+
+    /** How a TLS-only etcd answers a plaintext HTTP/2 client: it drops the connection during the preface. */
+    private static boolean plaintextRefused(String chain) {
+        return chain.contains("Network closed for unknown reason") || chain.contains("Connection reset")
+                || chain.contains("first received frame was not SETTINGS") || chain.contains("HTTP/1.")
+                || chain.contains("Client sent an HTTP request to an HTTPS server");
     }
 
     private void publish() {
-        view.publish(parser.fromDcs(keys));
+        view.publish(parser.fromDcs(keys.keys()));
     }
 
     private boolean submit(Runnable task) {
@@ -278,7 +414,8 @@ final class EtcdSource implements TopologySource {
 
     @Override
     public String describe() {
-        return "etcd " + endpoints + " " + prefix;
+        return "etcd " + endpoints + " " + prefix + (security.tls() || security.user() != null
+                ? " (" + security + ")" : "");
     }
 
     /**

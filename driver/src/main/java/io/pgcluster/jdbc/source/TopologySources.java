@@ -21,8 +21,10 @@ public final class TopologySources {
         String name = config.name();
         switch (config.source()) {
             case ETCD:
-                return new EtcdSource(name, config.servers(), config.namespace(), config.scope(), config.dcsUser(),
-                        config.dcsPassword(), config.dcsTimeout(), config.pollInterval(), executor);
+                return new EtcdSource(name, config.servers(), config.namespace(), config.scope(),
+                        new EtcdSource.Security(config.dcsTls(), config.dcsCaFile(), config.dcsCertFile(),
+                                config.dcsKeyFile(), config.dcsUser(), config.dcsPassword()),
+                        config.dcsTimeout(), config.pollInterval(), executor);
             case ZOOKEEPER:
                 return new ZooKeeperSource(name, config.servers(), config.namespace(), config.scope(),
                         config.dcsTimeout(), config.pollInterval(), executor);
