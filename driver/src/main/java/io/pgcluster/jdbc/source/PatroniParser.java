@@ -37,6 +37,8 @@ final class PatroniParser {
     private static final Logger log = LoggerFactory.getLogger(PatroniParser.class);
     /** Most members one snapshot takes; Patroni clusters have a few, and each member costs pools and threads. */
     static final int MAX_MEMBERS = 256;
+    /** Most bad keys remembered as already reported. */
+    private static final int MAX_REPORTED = 1024;
     private static final Pattern USERINFO = Pattern.compile("(?i)([a-z][a-z0-9+.-]*://)[^\\s\"]*@");
     private static final Pattern SECRET_FIELD = Pattern.compile(
             "(?i)(\"[^\"]*(?:password|passwd|secret|token)[^\"]*\"\\s*:\\s*)(\"(?:[^\"\\\\]|\\\\.)*\"?|[^,}\\s]*)");
@@ -270,15 +272,25 @@ final class PatroniParser {
             reported.remove(key);
             return m;
         } catch (IllegalArgumentException e) {
-            warnOnce(key, value, e.getMessage());
+            // not the value itself: cut anywhere, a conn_url's password has no '@' after it left to recognise it by
+            warnOnce(key, value, e.getMessage(), "(" + value.length() + " characters, not shown)");
             return null;
         }
     }
 
     private void warnOnce(String key, String value, String why) {
-        if (!value.equals(reported.put(key, value))) {
+        warnOnce(key, value, why, abbreviate(mask(value)));
+    }
+
+    /** WARNs about {@code key} once per distinct {@code value}; {@code shown} is what the WARN may show of it. */
+    private void warnOnce(String key, String value, String why, String shown) {
+        if (reported.size() >= MAX_REPORTED) {
+            reported.clear(); // keys come and go (members renamed, a flooded DCS): repeat a WARN rather than grow
+        }
+        String fingerprint = value.length() + ":" + value.hashCode(); // not the value: it may be megabytes
+        if (!fingerprint.equals(reported.put(key, fingerprint))) {
             log.warn("pgcluster {}: skipping Patroni record '{}' that cannot be used ({}): {}", cluster,
-                    abbreviate(mask(key)), abbreviate(mask(why)), abbreviate(mask(value)));
+                    abbreviate(mask(key)), abbreviate(mask(why)), shown);
         }
     }
 
