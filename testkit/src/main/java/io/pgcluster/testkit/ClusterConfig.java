@@ -104,4 +104,12 @@ public @interface ClusterConfig {
      * @return default {@link Dcs#ETCD}
      */
     Dcs dcs() default Dcs.ETCD;
+
+    /**
+     * Whether PostgreSQL runs with {@code ssl=on}, each node with a certificate for 127.0.0.1 and localhost from a
+     * throw-away CA ({@link PatroniCluster#postgresCaFile()}).
+     *
+     * @return default false
+     */
+    boolean postgresTls() default false;
 }

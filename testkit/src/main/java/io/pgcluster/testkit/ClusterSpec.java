@@ -21,10 +21,19 @@ final class ClusterSpec {
     final long replicaMaxLagBytes;
     final int startTimeoutSeconds;
     final Dcs dcs;
+    /** PostgreSQL with ssl=on and a certificate per node from a throw-away CA (SAN 127.0.0.1 and localhost). */
+    final boolean postgresTls;
 
     ClusterSpec(int nodes, String scope, String namespace, int ttl, int loopWait, int retryTimeout, boolean haProxy,
             HaProxyChecks haProxyChecks, boolean pgBouncer, boolean faultProxies, boolean synchronousMode,
             long replicaMaxLagBytes, int startTimeoutSeconds, Dcs dcs) {
+        this(nodes, scope, namespace, ttl, loopWait, retryTimeout, haProxy, haProxyChecks, pgBouncer, faultProxies,
+                synchronousMode, replicaMaxLagBytes, startTimeoutSeconds, dcs, false);
+    }
+
+    ClusterSpec(int nodes, String scope, String namespace, int ttl, int loopWait, int retryTimeout, boolean haProxy,
+            HaProxyChecks haProxyChecks, boolean pgBouncer, boolean faultProxies, boolean synchronousMode,
+            long replicaMaxLagBytes, int startTimeoutSeconds, Dcs dcs, boolean postgresTls) {
         if (nodes < 1 || nodes > 9) {
             throw new IllegalArgumentException("nodes must be 1..9 but was " + nodes);
         }
@@ -63,12 +72,14 @@ final class ClusterSpec {
         this.replicaMaxLagBytes = replicaMaxLagBytes;
         this.startTimeoutSeconds = startTimeoutSeconds;
         this.dcs = Objects.requireNonNull(dcs, "dcs");
+        this.postgresTls = postgresTls;
     }
 
     static ClusterSpec of(ClusterConfig c) {
         return new ClusterSpec(c.nodes(), c.scope(), PatroniCluster.DEFAULT_NAMESPACE, c.ttl(), c.loopWait(),
                 c.retryTimeout(), c.haProxy(), c.haProxyChecks(), c.pgBouncer(), c.faultProxies(), c.synchronousMode(),
-                PatroniCluster.DEFAULT_REPLICA_MAX_LAG, PatroniCluster.DEFAULT_START_TIMEOUT_SECONDS, c.dcs());
+                PatroniCluster.DEFAULT_REPLICA_MAX_LAG, PatroniCluster.DEFAULT_START_TIMEOUT_SECONDS, c.dcs(),
+                c.postgresTls());
     }
 
     @Override
@@ -81,20 +92,20 @@ final class ClusterSpec {
                 && haProxy == s.haProxy && pgBouncer == s.pgBouncer && faultProxies == s.faultProxies
                 && synchronousMode == s.synchronousMode && replicaMaxLagBytes == s.replicaMaxLagBytes
                 && startTimeoutSeconds == s.startTimeoutSeconds && scope.equals(s.scope) && namespace.equals(s.namespace)
-                && haProxyChecks == s.haProxyChecks && dcs == s.dcs;
+                && haProxyChecks == s.haProxyChecks && dcs == s.dcs && postgresTls == s.postgresTls;
     }
 
     @Override
     public int hashCode() {
         return Objects.hash(nodes, scope, namespace, ttl, loopWait, retryTimeout, haProxy, haProxyChecks, pgBouncer,
-                faultProxies, synchronousMode, replicaMaxLagBytes, startTimeoutSeconds, dcs);
+                faultProxies, synchronousMode, replicaMaxLagBytes, startTimeoutSeconds, dcs, postgresTls);
     }
 
     @Override
     public String toString() {
-        return String.format("%d node(s), scope %s, %s, ttl/loop_wait/retry_timeout %d/%d/%d%s%s%s%s", nodes, scope,
+        return String.format("%d node(s), scope %s, %s, ttl/loop_wait/retry_timeout %d/%d/%d%s%s%s%s%s", nodes, scope,
                 dcs == Dcs.ZOOKEEPER ? "ZooKeeper" : "etcd", ttl, loopWait, retryTimeout, haProxy ? ", HAProxy (" + haProxyChecks.serverOptions() + ")" : "",
                 pgBouncer ? ", PgBouncer" : "", faultProxies ? ", fault proxies" : "",
-                synchronousMode ? ", synchronous_mode" : "");
+                synchronousMode ? ", synchronous_mode" : "", postgresTls ? ", PostgreSQL TLS" : "");
     }
 }
