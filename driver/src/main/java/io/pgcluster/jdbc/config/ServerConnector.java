@@ -18,7 +18,8 @@ import java.util.Properties;
  * {@code Driver.parseURL} lets URL parameters override properties and, in this URL form, takes host and port from
  * the properties; with no parameters in the URL nothing can override the configured {@code sslmode},
  * {@code channelBinding} or any other setting. The host must also pass {@link ServerAddress#checkHost} (one name
- * or IP literal: a comma would make pgjdbc try a second host).
+ * or IP literal: a comma would make pgjdbc try a second host), and be on {@code allowedHosts} when one is set (the
+ * topology source leaves such members out already; this is the last line before a socket is opened).
  *
  * <p>It calls pgjdbc's {@code org.postgresql.Driver} directly (not {@code DriverManager}), so that it cannot
  * loop back into pgcluster's own driver and does not scan registered drivers per connection. The password
@@ -31,6 +32,7 @@ public final class ServerConnector {
 
     private final String url;
     private final Properties properties;
+    private final AllowedHosts allowed;
 
     public ServerConnector(PgClusterConfig config) {
         this.url = "jdbc:postgresql:" + URLEncoder.encode(config.database(), StandardCharsets.UTF_8);
@@ -51,11 +53,13 @@ public final class ServerConnector {
         p.putIfAbsent("connectTimeout", seconds);
         p.putIfAbsent("loginTimeout", seconds);
         this.properties = p;
+        this.allowed = config.allowedHostList();
     }
 
-    private ServerConnector(String url, Properties properties) {
+    private ServerConnector(String url, Properties properties, AllowedHosts allowed) {
         this.url = url;
         this.properties = properties;
+        this.allowed = allowed;
     }
 
     /** A connector whose connections give up connecting and reading after {@code timeout} (for probes). */
@@ -66,7 +70,7 @@ public final class ServerConnector {
         p.setProperty("connectTimeout", seconds);
         p.setProperty("loginTimeout", seconds);
         p.setProperty("socketTimeout", seconds);
-        return new ServerConnector(url, p);
+        return new ServerConnector(url, p, allowed);
     }
 
     /**
@@ -82,6 +86,10 @@ public final class ServerConnector {
         if (problem != null) {
             throw new SQLException("pgcluster: refusing to connect to a malformed server address ("
                     + problem + ")", "08001");
+        }
+        if (!allowed.permits(host)) {
+            throw new SQLException("pgcluster: refusing to connect to " + host + ": not in allowedHosts ("
+                    + allowed + ")", "08001");
         }
         Properties p = new Properties();
         p.putAll(properties);

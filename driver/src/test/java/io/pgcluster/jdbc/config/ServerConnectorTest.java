@@ -55,4 +55,20 @@ class ServerConnectorTest {
             assertThat(fake.startups).isEmpty();
         }
     }
+
+    @Test
+    void noSocketIsOpenedToAHostOutsideAllowedHosts() throws Exception {
+        try (FakePostgres fake = new FakePostgres()) {
+            ServerConnector connector = new ServerConnector(config().set("sslmode", "disable")
+                    .set("allowedHosts", "10.0.0.0/8,db.example.com").build());
+
+            assertThatThrownBy(() -> connector.connect("127.0.0.1", fake.port())).isInstanceOf(SQLException.class)
+                    .hasMessageContaining("not in allowedHosts");
+            assertThatThrownBy(() -> connector.withTimeouts(java.time.Duration.ofSeconds(1))
+                    .connect("127.0.0.1", fake.port())).hasMessageContaining("not in allowedHosts");
+
+            assertThat(fake.startups).isEmpty();
+            assertThat(fake.encryptionRequests).isEmpty();
+        }
+    }
 }
