@@ -13,6 +13,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.SQLFeatureNotSupportedException;
 import java.sql.Statement;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import java.util.logging.Logger;
@@ -48,6 +49,7 @@ final class MemberDataSource implements DataSource {
     private final long promotionWaitNanos;
     private final Consumer<SQLException> onFailure;
     private final BooleanSupplier retired;
+    private final AtomicBoolean untrustedReported = new AtomicBoolean();
 
     /**
      * @param promotionWaitMillis how long a new write connection waits for its server to leave recovery; also the
@@ -120,6 +122,9 @@ final class MemberDataSource implements DataSource {
                 + "sslrootcert and names the address Patroni publishes for it (connect_address), or the sslmode",
                 SqlStates.SERVER_NOT_TRUSTED);
         s.addSuppressed(e);
+        if (untrustedReported.compareAndSet(false, true)) {
+            log.warn("{} (SQLState {}; reported once per pool)", s.getMessage(), s.getSQLState());
+        }
         return s;
     }
 
