@@ -117,6 +117,9 @@ final class MemberDataSource implements DataSource {
         if (what == null) {
             return null;
         }
+        if (what.endsWith(".")) {
+            what = what.substring(0, what.length() - 1);
+        }
         SQLException s = new SQLException("pgcluster: member " + member.name() + " (" + member.address()
                 + ") failed TLS verification: " + what + ". Check that its certificate is signed by the CA in "
                 + "sslrootcert and names the address Patroni publishes for it (connect_address), or the sslmode",
