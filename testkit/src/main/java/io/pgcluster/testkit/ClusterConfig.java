@@ -119,4 +119,12 @@ public @interface ClusterConfig {
      * @return default false
      */
     boolean etcdAuth() default false;
+
+    /**
+     * Whether PostgreSQL runs with {@code ssl=on}, each node with a certificate for 127.0.0.1 and localhost from a
+     * throw-away CA ({@link PatroniCluster#postgresCaFile()}).
+     *
+     * @return default false
+     */
+    boolean postgresTls() default false;
 }

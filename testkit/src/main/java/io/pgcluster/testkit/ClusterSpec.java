@@ -21,12 +21,21 @@ final class ClusterSpec {
     final long replicaMaxLagBytes;
     final int startTimeoutSeconds;
     final Dcs dcs;
+    /** PostgreSQL with ssl=on and a certificate per node from a throw-away CA (SAN 127.0.0.1 and localhost). */
+    final boolean postgresTls;
     final boolean etcdTls; // etcd serves https with client certificates (see EtcdSecurity)
     final boolean etcdAuth; // etcd's authentication enabled, with users for Patroni and clients
 
     ClusterSpec(int nodes, String scope, String namespace, int ttl, int loopWait, int retryTimeout, boolean haProxy,
             HaProxyChecks haProxyChecks, boolean pgBouncer, boolean faultProxies, boolean synchronousMode,
             long replicaMaxLagBytes, int startTimeoutSeconds, Dcs dcs) {
+        this(nodes, scope, namespace, ttl, loopWait, retryTimeout, haProxy, haProxyChecks, pgBouncer, faultProxies,
+                synchronousMode, replicaMaxLagBytes, startTimeoutSeconds, dcs, false);
+    }
+
+    ClusterSpec(int nodes, String scope, String namespace, int ttl, int loopWait, int retryTimeout, boolean haProxy,
+            HaProxyChecks haProxyChecks, boolean pgBouncer, boolean faultProxies, boolean synchronousMode,
+            long replicaMaxLagBytes, int startTimeoutSeconds, Dcs dcs, boolean postgresTls) {
         if (nodes < 1 || nodes > 9) {
             throw new IllegalArgumentException("nodes must be 1..9 but was " + nodes);
         }
@@ -65,6 +74,7 @@ final class ClusterSpec {
         this.replicaMaxLagBytes = replicaMaxLagBytes;
         this.startTimeoutSeconds = startTimeoutSeconds;
         this.dcs = Objects.requireNonNull(dcs, "dcs");
+        this.postgresTls = postgresTls;
         this.etcdTls = false;
         this.etcdAuth = false;
     }
@@ -87,6 +97,7 @@ final class ClusterSpec {
         this.replicaMaxLagBytes = s.replicaMaxLagBytes;
         this.startTimeoutSeconds = s.startTimeoutSeconds;
         this.dcs = s.dcs;
+        this.postgresTls = s.postgresTls;
         this.etcdTls = etcdTls;
         this.etcdAuth = etcdAuth;
     }
@@ -99,8 +110,8 @@ final class ClusterSpec {
     static ClusterSpec of(ClusterConfig c) {
         return new ClusterSpec(c.nodes(), c.scope(), PatroniCluster.DEFAULT_NAMESPACE, c.ttl(), c.loopWait(),
                 c.retryTimeout(), c.haProxy(), c.haProxyChecks(), c.pgBouncer(), c.faultProxies(), c.synchronousMode(),
-                PatroniCluster.DEFAULT_REPLICA_MAX_LAG, PatroniCluster.DEFAULT_START_TIMEOUT_SECONDS, c.dcs())
-                .withEtcdSecurity(c.etcdTls(), c.etcdAuth());
+                PatroniCluster.DEFAULT_REPLICA_MAX_LAG, PatroniCluster.DEFAULT_START_TIMEOUT_SECONDS, c.dcs(),
+                c.postgresTls()).withEtcdSecurity(c.etcdTls(), c.etcdAuth());
     }
 
     @Override
@@ -113,20 +124,22 @@ final class ClusterSpec {
                 && haProxy == s.haProxy && pgBouncer == s.pgBouncer && faultProxies == s.faultProxies
                 && synchronousMode == s.synchronousMode && replicaMaxLagBytes == s.replicaMaxLagBytes
                 && startTimeoutSeconds == s.startTimeoutSeconds && scope.equals(s.scope) && namespace.equals(s.namespace)
-                && haProxyChecks == s.haProxyChecks && dcs == s.dcs && etcdTls == s.etcdTls && etcdAuth == s.etcdAuth;
+                && haProxyChecks == s.haProxyChecks && dcs == s.dcs && postgresTls == s.postgresTls
+                && etcdTls == s.etcdTls && etcdAuth == s.etcdAuth;
     }
 
     @Override
     public int hashCode() {
         return Objects.hash(nodes, scope, namespace, ttl, loopWait, retryTimeout, haProxy, haProxyChecks, pgBouncer,
-                faultProxies, synchronousMode, replicaMaxLagBytes, startTimeoutSeconds, dcs, etcdTls, etcdAuth);
+                faultProxies, synchronousMode, replicaMaxLagBytes, startTimeoutSeconds, dcs, postgresTls, etcdTls,
+                etcdAuth);
     }
 
     @Override
     public String toString() {
-        return String.format("%d node(s), scope %s, %s, ttl/loop_wait/retry_timeout %d/%d/%d%s%s%s%s", nodes, scope,
+        return String.format("%d node(s), scope %s, %s, ttl/loop_wait/retry_timeout %d/%d/%d%s%s%s%s%s", nodes, scope,
                 dcs == Dcs.ZOOKEEPER ? "ZooKeeper" : "etcd" + (etcdTls ? " (TLS)" : "") + (etcdAuth ? " (auth)" : ""), ttl, loopWait, retryTimeout, haProxy ? ", HAProxy (" + haProxyChecks.serverOptions() + ")" : "",
                 pgBouncer ? ", PgBouncer" : "", faultProxies ? ", fault proxies" : "",
-                synchronousMode ? ", synchronous_mode" : "");
+                synchronousMode ? ", synchronous_mode" : "", postgresTls ? ", PostgreSQL TLS" : "");
     }
 }

@@ -81,6 +81,7 @@ public final class PatroniCluster implements AutoCloseable {
     private final Map<PatroniNode, FaultProxy> nodeProxies;
     private final HaProxy haProxy;
     private final PgBouncerPair pgBouncers;
+    private final Certificates postgresCa; // null without PostgreSQL TLS
     private final List<LagHandle> lags = new CopyOnWriteArrayList<>();
     private final ReentrantLock control = new ReentrantLock();
     private final AtomicBoolean closed = new AtomicBoolean();
@@ -127,6 +128,7 @@ public final class PatroniCluster implements AutoCloseable {
         private Dcs dcs = Dcs.ETCD;
         private boolean etcdTls;
         private boolean etcdAuth;
+        private boolean postgresTls;
         private long replicaMaxLagBytes = DEFAULT_REPLICA_MAX_LAG;
         private Duration startTimeout = Duration.ofSeconds(DEFAULT_START_TIMEOUT_SECONDS);
         private Path baseDir;
@@ -290,6 +292,19 @@ public final class PatroniCluster implements AutoCloseable {
         }
 
         /**
+         * PostgreSQL with {@code ssl=on}: a throw-away CA ({@link PatroniCluster#postgresCaFile()}) signs one server
+         * certificate per node for 127.0.0.1 and localhost; default off. Plain connections still work (pg_hba does
+         * not demand TLS), so the rig's own tooling is unchanged.
+         *
+         * @param b whether to enable TLS
+         * @return this builder
+         */
+        public Builder postgresTls(boolean b) {
+            this.postgresTls = b;
+            return this;
+        }
+
+        /**
          * The folder for all state (configs, logs, data); it must be empty or absent, and is deleted on close. Default: a
          * new folder {@code pgcluster-testkit-*} in {@code java.io.tmpdir} (or {@code -Dpgcluster.testkit.tmpDir}).
          *
@@ -314,8 +329,8 @@ public final class PatroniCluster implements AutoCloseable {
 
         ClusterSpec spec() {
             return new ClusterSpec(nodes, scope, namespace, ttl, loopWait, retryTimeout, haProxy, haProxyChecks, pgBouncer,
-                    faultProxies, synchronousMode, replicaMaxLagBytes, (int) Math.max(1, startTimeout.toSeconds()), dcs)
-                    .withEtcdSecurity(etcdTls, etcdAuth);
+                    faultProxies, synchronousMode, replicaMaxLagBytes, (int) Math.max(1, startTimeout.toSeconds()), dcs,
+                    postgresTls).withEtcdSecurity(etcdTls, etcdAuth);
         }
 
         /**
@@ -397,6 +412,7 @@ public final class PatroniCluster implements AutoCloseable {
         int dcsClientPort = ports[next++];
         int etcdPeerPort = ports[next++]; // unused with ZooKeeper
         Path home = mkdir(baseDir.resolve("home"));
+        this.postgresCa = spec.postgresTls ? Certificates.create(baseDir.resolve("pg-tls")) : null;
         List<FaultProxy> proxiesSoFar = new ArrayList<>();
         EtcdSecurity etcdSecurity = null; // with etcdTls/etcdAuth
         try {
@@ -442,7 +458,8 @@ public final class PatroniCluster implements AutoCloseable {
                 Path dataDir = nodeDir.resolve("data");
                 Path yml = nodeDir.resolve("patroni.yml");
                 write(yml, Configs.patroniYaml(spec, name, pgPort, connectPort, restPort, dcsClientPort, dataDir,
-                        nodeDir.resolve("pgpass"), pgBinDir, secrets, etcdSecurity));
+                        nodeDir.resolve("pgpass"), pgBinDir, secrets, etcdSecurity,
+                        postgresCa == null ? null : postgresCa.server(name, List.of("localhost"), List.of(HOST))));
                 ManagedProcess p = new ManagedProcess(name, List.of(python.toString(), patroniScript.toString(),
                         yml.toString()), nodeDir, nodeDir.resolve("patroni.log"), home, runAs, h -> registry.record(h, name));
                 PatroniNode node = new PatroniNode(this, name, pgPort, connectPort, restPort, dataDir, p);
@@ -623,6 +640,54 @@ public final class PatroniCluster implements AutoCloseable {
      */
     public String database() {
         return Secrets.APP_DATABASE;
+    }
+
+    /**
+     * The CA certificate (PEM) that signs the nodes' PostgreSQL server certificates: pgjdbc's {@code sslrootcert}.
+     *
+     * @return the CA file
+     * @throws IllegalStateException if the cluster was built without {@code postgresTls(true)}
+     */
+    public Path postgresCaFile() {
+        return requirePostgresTls().caFile();
+    }
+
+    /**
+     * Replaces every node's PostgreSQL server certificate with one for exactly these names and addresses, and
+     * reloads PostgreSQL (it reads its certificate again on SIGHUP; sessions already open keep theirs). For tests
+     * of what clients do when a certificate does not name the address they connect to; call it again with
+     * {@code List.of("localhost"), List.of("127.0.0.1")} to restore the default.
+     *
+     * @param dnsNames DNS names of the subject alternative name
+     * @param ips IP addresses of the subject alternative name
+     * @throws IllegalStateException if the cluster was built without {@code postgresTls(true)}
+     */
+    public void reissuePostgresCertificates(List<String> dnsNames, List<String> ips) {
+        Certificates ca = requirePostgresTls();
+        control.lock();
+        try {
+            for (PatroniNode n : nodes) {
+                ca.server(n.name(), dnsNames, ips);
+            }
+            ca.handTo(runAs);
+            for (PatroniNode n : nodes) {
+                try (Connection c = connectSuperuser(n); Statement s = c.createStatement()) {
+                    s.execute("SELECT pg_reload_conf()");
+                } catch (SQLException e) {
+                    throw new TestkitException("Cannot reload PostgreSQL on " + n.name() + ": " + e.getMessage(), e);
+                }
+            }
+        } finally {
+            control.unlock();
+        }
+    }
+
+    private Certificates requirePostgresTls() {
+        if (postgresCa == null) {
+            throw new IllegalStateException("This cluster runs PostgreSQL without TLS: build it with "
+                    + "postgresTls(true) (or @ClusterConfig(postgresTls = true))");
+        }
+        return postgresCa;
     }
 
     /**

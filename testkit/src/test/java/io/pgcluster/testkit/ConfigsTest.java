@@ -27,7 +27,18 @@ class ConfigsTest {
                 "password: '" + secrets.superuserPassword + "'",
                 "    - host replication replicator 127.0.0.1/32 scram-sha-256\n",
                 "    - host all all 127.0.0.1/32 scram-sha-256\n");
-        assertThat(y).doesNotContain("trust");
+        assertThat(y).doesNotContain("trust").doesNotContain("ssl");
+    }
+
+    @Test
+    void postgresTlsTurnsSslOnWithTheNodesCertificate() {
+        String y = Configs.patroniYaml(spec(HaProxyChecks.TIGHT, false), "pg1", 5441, 5441, 8008, 2379,
+                Path.of("/d"), Path.of("/p"), Path.of("/b"), new Secrets(), null,
+                new Certificates.Issued(Path.of("/t/pg1.crt"), Path.of("/t/pg1.key")));
+        assertThat(y).contains("  parameters:\n", "    password_encryption: scram-sha-256\n", "    ssl: 'on'\n",
+                "    ssl_cert_file: '/t/pg1.crt'\n", "    ssl_key_file: '/t/pg1.key'\n",
+                "    - host all all 127.0.0.1/32 scram-sha-256\n");
+        assertThat(y).doesNotContain("null");
     }
 
     @Test

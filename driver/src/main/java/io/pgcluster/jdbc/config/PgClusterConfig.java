@@ -227,6 +227,11 @@ public final class PgClusterConfig {
         return string(PgClusterProperty.ALLOWED_HOSTS);
     }
 
+    /** The parsed allow-list of member hosts; {@link AllowedHosts#ANY} when none is configured. */
+    public AllowedHosts allowedHostList() {
+        return AllowedHosts.parse(allowedHosts());
+    }
+
     /** How long a cluster shared through the JDBC driver stays open after its last connection closed. */
     public Duration sharedIdleTimeout() {
         return duration(PgClusterProperty.SHARED_IDLE_TIMEOUT);
@@ -550,6 +555,7 @@ public final class PgClusterConfig {
                                 + "Patroni cluster's 'scope'");
             }
             checkSourceSecurity(source, v);
+            checkAllowedHosts(source, (String) v.get(PgClusterProperty.ALLOWED_HOSTS));
             if ("zookeeper".equals(source)) {
                 String missing = missingZooKeeperClient(PgClusterConfig.class.getClassLoader());
                 if (missing != null) {
@@ -594,6 +600,16 @@ public final class PgClusterConfig {
             Properties pg = new Properties();
             pg.putAll(pgjdbc);
             return new PgClusterConfig(v, pg);
+        }
+
+        /** The member allow-list parses, and applies only to sources whose members come from Patroni's data. */
+        private static void checkAllowedHosts(String source, String allowedHosts) {
+            AllowedHosts.parse(allowedHosts);
+            if (allowedHosts != null && !Source.needsScope(source) && !"patroni".equals(source)) {
+                throw PgClusterConfigException.conflict(PgClusterProperty.ALLOWED_HOSTS, "pgcluster property "
+                        + "'allowedHosts' applies only to sources etcd, zookeeper and patroni, whose member addresses "
+                        + "come from Patroni's data; source " + source + " uses the configured addresses.");
+            }
         }
 
         /**

@@ -11,6 +11,16 @@ import java.util.Properties;
  * Opens physical pgjdbc connections to one server of the cluster with the configured database, credentials and
  * pass-through pgjdbc properties.
  *
+ * <p>The server's host and port come from topology data (a DCS, Patroni's REST API), which pgcluster does not
+ * trust to be well-formed. So they never become part of a URL: pgjdbc gets the fixed URL
+ * {@code jdbc:postgresql:<database>} (no {@code //}, no parameters; the database, from the configuration, is
+ * URL-encoded) and the host and port as the properties {@code PGHOST} and {@code PGPORT}. pgjdbc's
+ * {@code Driver.parseURL} lets URL parameters override properties and, in this URL form, takes host and port from
+ * the properties; with no parameters in the URL nothing can override the configured {@code sslmode},
+ * {@code channelBinding} or any other setting. The host must also pass {@link ServerAddress#checkHost} (one name
+ * or IP literal: a comma would make pgjdbc try a second host), and be on {@code allowedHosts} when one is set (the
+ * topology source leaves such members out already; this is the last line before a socket is opened).
+ *
  * <p>It calls pgjdbc's {@code org.postgresql.Driver} directly (not {@code DriverManager}), so that it cannot
  * loop back into pgcluster's own driver and does not scan registered drivers per connection. The password
  * lives only inside the {@code Properties} handed to pgjdbc.
@@ -20,11 +30,12 @@ import java.util.Properties;
 public final class ServerConnector {
     private static final org.postgresql.Driver PGJDBC = new org.postgresql.Driver();
 
-    private final String encodedDatabase;
+    private final String url;
     private final Properties properties;
+    private final AllowedHosts allowed;
 
     public ServerConnector(PgClusterConfig config) {
-        this.encodedDatabase = URLEncoder.encode(config.database(), StandardCharsets.UTF_8);
+        this.url = "jdbc:postgresql:" + URLEncoder.encode(config.database(), StandardCharsets.UTF_8);
         Properties p = config.pgjdbcProperties();
         if (config.user() != null) {
             p.setProperty("user", config.user());
@@ -42,11 +53,13 @@ public final class ServerConnector {
         p.putIfAbsent("connectTimeout", seconds);
         p.putIfAbsent("loginTimeout", seconds);
         this.properties = p;
+        this.allowed = config.allowedHostList();
     }
 
-    private ServerConnector(String encodedDatabase, Properties properties) {
-        this.encodedDatabase = encodedDatabase;
+    private ServerConnector(String url, Properties properties, AllowedHosts allowed) {
+        this.url = url;
         this.properties = properties;
+        this.allowed = allowed;
     }
 
     /** A connector whose connections give up connecting and reading after {@code timeout} (for probes). */
@@ -57,19 +70,32 @@ public final class ServerConnector {
         p.setProperty("connectTimeout", seconds);
         p.setProperty("loginTimeout", seconds);
         p.setProperty("socketTimeout", seconds);
-        return new ServerConnector(encodedDatabase, p);
+        return new ServerConnector(url, p, allowed);
     }
 
-    /** The pgjdbc URL of one server, without credentials. */
-    public String url(String host, int port) {
-        String h = host.indexOf(':') >= 0 ? "[" + host + "]" : host;
-        return "jdbc:postgresql://" + h + ":" + port + "/" + encodedDatabase;
-    }
-
-    /** Opens a new physical connection to {@code host:port}. */
+    /**
+     * Opens a new physical connection to {@code host:port}.
+     *
+     * @throws SQLException 08001 without trying when the host or port is malformed; else as pgjdbc reports it
+     */
     public Connection connect(String host, int port) throws SQLException {
-        String url = url(host, port);
-        Connection c = PGJDBC.connect(url, properties);
+        String problem = ServerAddress.checkHost(host);
+        if (problem == null) {
+            problem = ServerAddress.checkPort(port);
+        }
+        if (problem != null) {
+            throw new SQLException("pgcluster: refusing to connect to a malformed server address ("
+                    + problem + ")", "08001");
+        }
+        if (!allowed.permits(host)) {
+            throw new SQLException("pgcluster: refusing to connect to " + host + ": not in allowedHosts ("
+                    + allowed + ")", "08001");
+        }
+        Properties p = new Properties();
+        p.putAll(properties);
+        p.setProperty("PGHOST", ServerAddress.unbracket(host));
+        p.setProperty("PGPORT", Integer.toString(port));
+        Connection c = PGJDBC.connect(url, p);
         if (c == null) {
             throw new SQLException("pgjdbc did not accept the URL " + url, "08001");
         }

@@ -22,6 +22,12 @@ public final class SqlStates {
      * cancelled. Not a connection failure, not retried by {@code inTransaction}.
      */
     public static final String INTERRUPTED = "57014";
+    /**
+     * The member's server could not be trusted: its TLS certificate did not verify (unknown CA, expired) or does
+     * not name the address the topology gave for it (sslmode=verify-full). Not a connection failure: waiting for
+     * another leader or trying again does not help.
+     */
+    public static final String SERVER_NOT_TRUSTED = "28000";
     /** A setting or argument has a bad value. */
     public static final String INVALID_PARAMETER = "22023";
     /**

@@ -2,16 +2,22 @@ package io.pgcluster.jdbc.pool;
 
 import io.pgcluster.jdbc.config.ServerConnector;
 import io.pgcluster.jdbc.failover.Failures;
+import io.pgcluster.jdbc.failover.SqlStates;
 import io.pgcluster.jdbc.topology.Member;
 import java.io.PrintWriter;
+import java.security.cert.CertPathBuilderException;
+import java.security.cert.CertPathValidatorException;
+import java.security.cert.CertificateException;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.SQLFeatureNotSupportedException;
 import java.sql.Statement;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import java.util.logging.Logger;
+import javax.net.ssl.SSLPeerUnverifiedException;
 import javax.sql.DataSource;
 import org.slf4j.LoggerFactory;
 
@@ -44,6 +50,7 @@ final class MemberDataSource implements DataSource {
     private final long promotionWaitNanos;
     private final Consumer<SQLException> onFailure;
     private final BooleanSupplier retired;
+    private final AtomicBoolean untrustedReported = new AtomicBoolean();
 
     /**
      * @param promotionWaitMillis how long a new write connection waits for its server to leave recovery; also the
@@ -66,6 +73,10 @@ final class MemberDataSource implements DataSource {
         try {
             c = connector.connect(member.host(), member.port());
         } catch (SQLException e) {
+            SQLException untrusted = untrusted(e);
+            if (untrusted != null) {
+                throw untrusted;
+            }
             if (Failures.isConnectionFailure(e) || MemberPool.isLoginRefused(e)) {
                 onFailure.accept(e);
             }
@@ -92,6 +103,51 @@ final class MemberDataSource implements DataSource {
             }
         }
         return c;
+    }
+
+    /**
+     * A TLS verification failure as its own error ({@link SqlStates#SERVER_NOT_TRUSTED}), or {@code null} for any
+     * other failure. pgjdbc reports a certificate that does not verify or does not name the host as a connection
+     * failure (08006), which would make routing wait for another leader until failoverTimeout and then say only
+     * "no leader"; but no amount of waiting fixes a certificate, so the borrower should hear it at once. The
+     * original exception is kept as a suppressed one, not as the cause: its cause chain holds an I/O exception,
+     * which would classify it as a connection failure again.
+     */
+    SQLException untrusted(SQLException e) {
+        String what = tlsVerificationProblem(e);
+        if (what == null) {
+            return null;
+        }
+        if (what.endsWith(".")) {
+            what = what.substring(0, what.length() - 1);
+        }
+        SQLException s = new SQLException("pgcluster: member " + member.name() + " (" + member.address()
+                + ") failed TLS verification: " + what + ". Check that its certificate is signed by the CA in "
+                + "sslrootcert and names the address Patroni publishes for it (connect_address), or the sslmode",
+                SqlStates.SERVER_NOT_TRUSTED);
+        s.addSuppressed(e);
+        if (untrustedReported.compareAndSet(false, true)) {
+            log.warn("{} (SQLState {}; reported once per pool)", s.getMessage(), s.getSQLState());
+        }
+        return s;
+    }
+
+    /** What in {@code e}'s cause chain says the server's certificate was refused, or {@code null}. */
+    static String tlsVerificationProblem(SQLException e) {
+        int depth = 0;
+        for (Throwable t = e; t != null && depth < 20; t = t.getCause(), depth++) {
+            if (t instanceof SSLPeerUnverifiedException || t instanceof CertificateException
+                    || t instanceof CertPathValidatorException || t instanceof CertPathBuilderException) {
+                return t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
+            }
+            // pgjdbc's host-name check (MakeSSL.verifyPeerName) throws 08006 with no cause; its message is the
+            // only sign. In a translated locale the message differs and the failure stays a connection failure.
+            String m = t.getMessage();
+            if (t instanceof SQLException && m != null && m.contains("could not be verified by hostnameverifier")) {
+                return m;
+            }
+        }
+        return null;
     }
 
     private void awaitPrimary(Connection c) throws SQLException, InterruptedException {

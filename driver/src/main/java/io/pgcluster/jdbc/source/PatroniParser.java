@@ -1,13 +1,17 @@
 package io.pgcluster.jdbc.source;
 
+import io.pgcluster.jdbc.config.AllowedHosts;
+import io.pgcluster.jdbc.config.ServerAddress;
 import io.pgcluster.jdbc.topology.Member;
 import io.pgcluster.jdbc.topology.Role;
 import io.pgcluster.jdbc.topology.Topology;
 import java.net.URI;
+import java.net.URISyntaxException;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -20,16 +24,40 @@ import org.slf4j.LoggerFactory;
  * left out of the snapshot with one WARN naming its key (repeated only when its value changes); it never breaks
  * the snapshot.
  *
+ * <p>Member addresses are data from outside: a host must be one well-formed DNS name, IPv4 or IPv6 address (see
+ * {@link ServerAddress}) and the port 1..65535, else the member is left out with that WARN; with an allow-list
+ * ({@code allowedHosts}) a member whose host is not on it is left out the same way. A snapshot takes at most
+ * {@value #MAX_MEMBERS} members (a Patroni cluster has a handful); more are left out with one WARN, so that a
+ * flooded DCS cannot make every pool in the application open connections to hundreds of servers. Logged values
+ * have any {@code user:password@} and {@code "password": ...} masked.
+ *
  * <p>Thread-safety: not thread-safe (remembers which bad values it already reported); one per source.
  */
 final class PatroniParser {
     private static final Logger log = LoggerFactory.getLogger(PatroniParser.class);
+    /** Most members one snapshot takes; Patroni clusters have a few, and each member costs pools and threads. */
+    static final int MAX_MEMBERS = 256;
+    /** Most bad keys remembered as already reported. */
+    private static final int MAX_REPORTED = 1024;
+    private static final Pattern USERINFO = Pattern.compile("(?i)([a-z][a-z0-9+.-]*://)[^\\s\"]*@");
+    private static final Pattern SECRET_FIELD = Pattern.compile(
+            "(?i)(\"[^\"]*(?:password|passwd|secret|token)[^\"]*\"\\s*:\\s*)(\"(?:[^\"\\\\]|\\\\.)*\"?|[^,}\\s]*)");
+    private static final Pattern SECRET_PARAM = Pattern.compile("(?i)((?:password|passwd|secret|token)[^=&\\s\"]*=)[^&\\s\"]*");
 
     private final String cluster;
+    private final AllowedHosts allowed;
     private final Map<String, String> reported = new HashMap<>();
+    private boolean capReported;
 
+    /** A parser that takes any well-formed member address. */
     PatroniParser(String cluster) {
+        this(cluster, AllowedHosts.ANY);
+    }
+
+    /** A parser that takes only members whose host is on {@code allowed}. */
+    PatroniParser(String cluster, AllowedHosts allowed) {
         this.cluster = cluster;
+        this.allowed = allowed;
     }
 
     /**
@@ -43,15 +71,20 @@ final class PatroniParser {
         b.leader(leader);
         long optime = optime(keys);
         Map<String, Map<String, Object>> records = new LinkedHashMap<>();
+        int seen = 0;
         for (Map.Entry<String, String> e : keys.entrySet()) {
             String k = e.getKey();
             if (k.startsWith("members/") && k.length() > "members/".length()) {
+                if (++seen > MAX_MEMBERS) {
+                    continue; // counted for the WARN, not parsed
+                }
                 Map<String, Object> rec = object(k, e.getValue());
                 if (rec != null) {
                     records.put(k.substring("members/".length()), rec);
                 }
             }
         }
+        reportCap(seen);
         if (optime < 0 && leader != null && records.containsKey(leader)) {
             optime = asLong(records.get(leader).get("xlog_location"));
         }
@@ -91,14 +124,16 @@ final class PatroniParser {
         if (!(members instanceof List)) {
             throw new IllegalArgumentException("GET /cluster answered without a 'members' list");
         }
-        for (Object o : (List<Object>) members) {
+        List<Object> list = (List<Object>) members;
+        reportCap(list.size());
+        for (Object o : list.subList(0, Math.min(list.size(), MAX_MEMBERS))) {
             if (!(o instanceof Map)) {
                 continue;
             }
             Map<String, Object> rec = (Map<String, Object>) o;
             String name = str(rec.get("name"));
             if (name == null) {
-                warnOnce("/cluster member", String.valueOf(rec), "no name");
+                warnOnce("/cluster member", address(rec), "no name");
                 continue;
             }
             String role = str(rec.get("role"));
@@ -139,27 +174,47 @@ final class PatroniParser {
         try {
             if (rec.get("host") instanceof String) {
                 host = (String) rec.get("host");
-                port = rec.get("port") instanceof Number ? ((Number) rec.get("port")).intValue() : 5432;
+                Object p = rec.get("port");
+                if (p != null && !(p instanceof Long)) {
+                    throw new IllegalArgumentException("port is not an integer");
+                }
+                long lp = p == null ? 5432 : (Long) p;
+                String problem = ServerAddress.checkPort(lp);
+                if (problem != null) {
+                    throw new IllegalArgumentException(problem);
+                }
+                port = (int) lp;
             } else {
                 String connUrl = str(rec.get("conn_url"));
                 if (connUrl == null) {
                     throw new IllegalArgumentException("no conn_url");
                 }
-                URI uri = URI.create(connUrl);
+                URI uri;
+                try {
+                    uri = new URI(connUrl);
+                } catch (URISyntaxException e) {
+                    throw new IllegalArgumentException("conn_url is not a URI");
+                }
                 host = uri.getHost();
-                port = uri.getPort() < 0 ? 5432 : uri.getPort();
                 if (host == null) {
                     throw new IllegalArgumentException("no host in conn_url");
                 }
-                if (host.startsWith("[") && host.endsWith("]")) {
-                    host = host.substring(1, host.length() - 1);
+                port = uri.getPort() < 0 ? 5432 : uri.getPort();
+                String problem = ServerAddress.checkPort(port);
+                if (problem != null) {
+                    throw new IllegalArgumentException(problem);
                 }
             }
-            if (port < 1 || port > 65535) {
-                throw new IllegalArgumentException("port " + port + " out of range");
+            String problem = ServerAddress.checkHost(host);
+            if (problem != null) {
+                throw new IllegalArgumentException("host: " + problem);
+            }
+            host = ServerAddress.unbracket(host);
+            if (!allowed.permits(host)) {
+                throw new IllegalArgumentException("host " + host + " is not in allowedHosts (" + allowed + ")");
             }
         } catch (IllegalArgumentException e) {
-            warnOnce(key, String.valueOf(rec), e.getMessage());
+            warnOnce(key, address(rec), e.getMessage());
             return null;
         }
         reported.remove(key);
@@ -180,6 +235,12 @@ final class PatroniParser {
         Role role = Role.fromPatroni(str(rec.get("role")));
         return new Member(name, host, port, role, str(rec.get("state")), asLong(rec.get("timeline")), wal, lag, tags,
                 str(rec.get("api_url")));
+    }
+
+    /** What a member record says about its address, for a WARN (masked there): not the whole record. */
+    private static String address(Map<String, Object> rec) {
+        return rec.get("host") != null ? "host=" + rec.get("host") + ", port=" + rec.get("port")
+                : "conn_url=" + rec.get("conn_url");
     }
 
     private long optime(Map<String, String> keys) {
@@ -211,20 +272,67 @@ final class PatroniParser {
             reported.remove(key);
             return m;
         } catch (IllegalArgumentException e) {
-            warnOnce(key, value, e.getMessage());
+            // not the value itself: cut anywhere, a conn_url's password has no '@' after it left to recognise it by
+            warnOnce(key, value, e.getMessage(), "(" + value.length() + " characters, not shown)");
             return null;
         }
     }
 
     private void warnOnce(String key, String value, String why) {
-        if (!value.equals(reported.put(key, value))) {
-            log.warn("pgcluster {}: skipping Patroni record '{}' that cannot be parsed ({}): {}", cluster, key, why,
-                    abbreviate(value));
+        warnOnce(key, value, why, abbreviate(mask(value)));
+    }
+
+    /** WARNs about {@code key} once per distinct {@code value}; {@code shown} is what the WARN may show of it. */
+    private void warnOnce(String key, String value, String why, String shown) {
+        if (reported.size() >= MAX_REPORTED) {
+            reported.clear(); // keys come and go (members renamed, a flooded DCS): repeat a WARN rather than grow
+        }
+        String fingerprint = value.length() + ":" + value.hashCode(); // not the value: it may be megabytes
+        if (!fingerprint.equals(reported.put(key, fingerprint))) {
+            log.warn("pgcluster {}: skipping Patroni record '{}' that cannot be used ({}): {}", cluster,
+                    abbreviate(mask(key)), abbreviate(mask(why)), shown);
         }
     }
 
+    /** One WARN when a snapshot has more members than it takes; again only after it was back within bounds. */
+    private void reportCap(int members) {
+        if (members <= MAX_MEMBERS) {
+            capReported = false;
+        } else if (!capReported) {
+            capReported = true;
+            log.warn("pgcluster {}: Patroni reports {} members; only the first {} are used (a Patroni cluster has a "
+                    + "few: check what writes into the DCS)", cluster, members, MAX_MEMBERS);
+        }
+    }
+
+    /**
+     * {@code text} with anything that looks like a secret replaced by {@code ****}: the userinfo of a URL
+     * ({@code postgres://user:pw@host}), the value of a JSON field or URL parameter whose name contains
+     * password, passwd, secret or token.
+     */
+    static String mask(String text) {
+        if (text == null) {
+            return null;
+        }
+        String t = USERINFO.matcher(text).replaceAll("$1****@");
+        t = SECRET_FIELD.matcher(t).replaceAll("$1\"****\"");
+        return SECRET_PARAM.matcher(t).replaceAll("$1****");
+    }
+
     private static String abbreviate(String v) {
-        return v.length() > 300 ? v.substring(0, 300) + "..." : v;
+        // cut by code points, and replace control characters, so that a record cannot forge log lines
+        StringBuilder b = new StringBuilder(Math.min(v.length(), 310));
+        int i = 0;
+        for (int n = 0; i < v.length() && n < 300; n++) {
+            int cp = v.codePointAt(i);
+            i += Character.charCount(cp);
+            if (Character.isISOControl(cp)) {
+                b.append(String.format("\\u%04x", cp));
+            } else {
+                b.appendCodePoint(cp);
+            }
+        }
+        return i < v.length() ? b.append("...").toString() : b.toString();
     }
 
     private static long asLong(Object o) {

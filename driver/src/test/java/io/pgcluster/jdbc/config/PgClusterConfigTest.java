@@ -189,4 +189,17 @@ class PgClusterConfigTest {
                 .contains("Source zookeeper needs Apache ZooKeeper's client")
                 .contains("org.apache.zookeeper:zookeeper");
     }
+
+    @Test
+    void allowedHostsIsCheckedAtBuildAndOnlyForPatroniSources() {
+        assertThat(etcd().set("allowedHosts", "10.0.0.0/8, db.example.com").build().allowedHostList()
+                .permits("10.1.1.1")).isTrue();
+        assertThat(etcd().build().allowedHostList().allowsAny()).isTrue();
+        assertThatThrownBy(() -> etcd().set("allowedHosts", "10.0.0.0/8,10.0.0.0/40").build())
+                .isInstanceOf(PgClusterConfigException.class).hasMessageContaining("allowedHosts")
+                .hasMessageContaining("'10.0.0.0/40'");
+        assertThatThrownBy(() -> PgClusterConfig.builder().hosts("10.0.0.1:5432").database("d")
+                .set("allowedHosts", "10.0.0.0/8").build()).hasMessageContaining("allowedHosts")
+                .hasMessageContaining("source hosts");
+    }
 }

@@ -3,6 +3,7 @@ package io.pgcluster.jdbc.source;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.pgcluster.jdbc.config.AllowedHosts;
 import io.pgcluster.jdbc.topology.Member;
 import io.pgcluster.jdbc.topology.Role;
 import io.pgcluster.jdbc.topology.Topology;
@@ -154,5 +155,110 @@ class PatroniParserTest {
         assertThat(PatroniParser.lsn("0/0")).isZero();
         assertThat(PatroniParser.lsn("garbage")).isEqualTo(-1);
         assertThat(PatroniParser.lsn(null)).isEqualTo(-1);
+    }
+
+    @Test
+    void aRestHostCarryingUrlSyntaxIsRefusedWithOneWarnNamingTheMember() throws Exception {
+        String body = "{\"members\":[{\"name\":\"a\",\"role\":\"leader\",\"state\":\"running\","
+                + "\"host\":\"evil.example/orders?sslmode=disable&sslfactory=org.postgresql.ssl.NonValidatingFactory"
+                + "&x=\",\"port\":5432},{\"name\":\"b\",\"role\":\"replica\",\"state\":\"running\","
+                + "\"host\":\"10.0.0.2\",\"port\":5432}]}";
+        Topology[] t = new Topology[1];
+        String log = CapturedLog.during(() -> {
+            t[0] = parser.fromRest(body);
+            parser.fromRest(body);
+        });
+
+        assertThat(t[0].members()).extracting(Member::name).containsExactly("b");
+        assertThat(t[0].leader()).as("the refused member cannot be the leader").isNull();
+        assertThat(log.lines().filter(l -> l.contains("WARN"))).singleElement().asString()
+                .contains("'/cluster member a'").contains("not allowed in a host name");
+    }
+
+    @Test
+    void dcsMembersWithMalformedAddressesAreLeftOut() {
+        Map<String, String> keys = new HashMap<>();
+        keys.put("leader", "ok");
+        keys.put("members/ok", "{\"conn_url\":\"postgres://[fd00::1]:5432/postgres\",\"role\":\"master\","
+                + "\"state\":\"running\"}");
+        keys.put("members/port", "{\"conn_url\":\"postgres://10.0.0.2:70000/postgres\",\"role\":\"replica\"}");
+        keys.put("members/v4", "{\"conn_url\":\"postgres://300.1.1.1:5432/postgres\",\"role\":\"replica\"}");
+        keys.put("members/comma", "{\"host\":\"a,b\",\"port\":5432,\"role\":\"replica\"}");
+        keys.put("members/restport", "{\"host\":\"h\",\"port\":\"5432&sslmode=disable\",\"role\":\"replica\"}");
+        keys.put("members/v6", "{\"host\":\"[fd00::zz]\",\"port\":5432,\"role\":\"replica\"}");
+
+        Topology t = parser.fromDcs(keys);
+
+        assertThat(t.members()).extracting(Member::name).containsExactly("ok");
+        assertThat(t.leader().host()).isEqualTo("fd00::1");
+    }
+
+    @Test
+    void membersOutsideTheAllowListAreLeftOutWithAWarnNamingTheKey() throws Exception {
+        PatroniParser strict = new PatroniParser("demo", AllowedHosts.parse("10.0.0.0/24, db.example.com, fd00::/16"));
+        Map<String, String> keys = new HashMap<>();
+        keys.put("leader", "in");
+        keys.put("members/in", "{\"conn_url\":\"postgres://10.0.0.7:5432/postgres\",\"role\":\"master\"}");
+        keys.put("members/name", "{\"conn_url\":\"postgres://DB.example.com.:5432/postgres\",\"role\":\"replica\"}");
+        keys.put("members/v6", "{\"conn_url\":\"postgres://[fd00:1::9]:5432/postgres\",\"role\":\"replica\"}");
+        keys.put("members/out", "{\"conn_url\":\"postgres://10.0.1.7:5432/postgres\",\"role\":\"replica\"}");
+        keys.put("members/other", "{\"conn_url\":\"postgres://attacker.example:5432/postgres\",\"role\":\"replica\"}");
+        Topology[] t = new Topology[1];
+
+        String log = CapturedLog.during(() -> t[0] = strict.fromDcs(keys));
+
+        assertThat(t[0].members()).extracting(Member::name).containsExactlyInAnyOrder("in", "name", "v6");
+        assertThat(log).contains("'members/out'").contains("'members/other'").contains("allowedHosts");
+        assertThat(log.lines().filter(l -> l.contains("WARN")).count()).isEqualTo(2);
+    }
+
+    @Test
+    void aSnapshotTakesAtMostMaxMembersAndWarnsOnce() throws Exception {
+        Map<String, String> keys = new HashMap<>();
+        for (int i = 0; i < PatroniParser.MAX_MEMBERS * 40; i++) {
+            keys.put("members/m" + i, "{\"conn_url\":\"postgres://10.0." + (i / 250) % 250 + "." + i % 250
+                    + ":5432/postgres\",\"role\":\"replica\",\"state\":\"running\"}");
+        }
+        Topology[] t = new Topology[2];
+
+        String log = CapturedLog.during(() -> {
+            t[0] = parser.fromDcs(keys);
+            t[1] = parser.fromDcs(keys);
+        });
+
+        assertThat(t[0].members()).hasSize(PatroniParser.MAX_MEMBERS);
+        assertThat(t[1].members()).hasSize(PatroniParser.MAX_MEMBERS);
+        assertThat(log.lines().filter(l -> l.contains("WARN"))).singleElement().asString()
+                .contains(Integer.toString(PatroniParser.MAX_MEMBERS * 40)).contains("only the first 256");
+
+        StringBuilder body = new StringBuilder("{\"members\":[");
+        for (int i = 0; i < 1000; i++) {
+            body.append(i == 0 ? "" : ",").append("{\"name\":\"r").append(i)
+                    .append("\",\"host\":\"h").append(i).append("\",\"role\":\"replica\",\"state\":\"running\"}");
+        }
+        assertThat(parser.fromRest(body.append("]}").toString()).members()).hasSize(PatroniParser.MAX_MEMBERS);
+    }
+
+    @Test
+    void warnsMaskPasswords() throws Exception {
+        Map<String, String> keys = new HashMap<>();
+        keys.put("members/a", "{\"conn_url\":\"postgres://app:Hunter2-secret@bad host:5432/postgres\"}");
+        keys.put("members/b", "{\"conn_url\":\"postgres://app:Hunter2-secret@10.0.0.1:99999/postgres\"}");
+        keys.put("members/c", "{\"password\": \"Hunter2 secret\", \"conn_url\": ");
+        keys.put("members/d", "{\"host\":\"x/y?password=Hunter2-secret\",\"port\":1}");
+
+        String log = CapturedLog.during(() -> parser.fromDcs(keys));
+
+        assertThat(log).contains("'members/a'").contains("'members/b'").contains("'members/c'")
+                .contains("'members/d'").doesNotContain("Hunter2").contains("****");
+    }
+
+    @Test
+    void maskCoversUserinfoAndSecretFields() {
+        assertThat(PatroniParser.mask("conn_url=postgres://u:p%40ss/w@h:5432/db, x=1"))
+                .isEqualTo("conn_url=postgres://****@h:5432/db, x=1");
+        assertThat(PatroniParser.mask("{\"db_password\" : \"a \\\" b\", \"k\": 1}"))
+                .isEqualTo("{\"db_password\" : \"****\", \"k\": 1}");
+        assertThat(PatroniParser.mask("x?sslpassword=abc&y=1")).isEqualTo("x?sslpassword=****&y=1");
     }
 }
