@@ -37,6 +37,16 @@ public final class Failures {
     }
 
     /**
+     * Whether a server refused a new session for a reason that waiting or another member does not fix: the login or
+     * the TLS check failed (SQLState class 28) or the database does not exist (3D000). A pool that records such a
+     * refusal as its last connection failure has no connection to give until the configuration changes.
+     */
+    public static boolean isRefusal(SQLException e) {
+        String state = e.getSQLState();
+        return !isConnectionFailure(e) && state != null && (state.startsWith("28") || state.equals("3D000"));
+    }
+
+    /**
      * Whether a transaction that failed with {@code e} may succeed when run again from the start: a connection
      * failure (the next attempt goes to the current leader or another replica), a serialization failure (40001)
      * or a deadlock (40P01). Not pgcluster's own give-up ({@link ClusterUnavailableException}: it already waited

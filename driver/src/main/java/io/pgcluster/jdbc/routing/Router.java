@@ -268,6 +268,9 @@ public final class Router implements TopologyListener {
                 if (e.getCause() instanceof InterruptedException || Thread.currentThread().isInterrupted()) {
                     throw interrupted("a connection to " + p.member().name(), e);
                 }
+                if (e.getCause() instanceof SQLException && Failures.isRefusal((SQLException) e.getCause())) {
+                    throw refused(p, (SQLException) e.getCause(), e);
+                }
                 if (p.isSuspect(System.nanoTime()) || table != seen) {
                     return null;
                 }
@@ -375,6 +378,19 @@ public final class Router implements TopologyListener {
         Thread.currentThread().interrupt();
         return new SQLException("pgcluster: interrupted while waiting for " + what + " of cluster '" + view.cluster()
                 + "'; nothing was sent", SqlStates.INTERRUPTED, cause);
+    }
+
+    /**
+     * The member's server refused the pool's last login (a wrong password, a certificate that does not verify, a
+     * missing database): said at once, with the server's SQLState, rather than after waiting {@code failoverTimeout}
+     * for a leader that would refuse just the same.
+     */
+    private SQLException refused(MemberPool p, SQLException refusal, SQLException timeout) {
+        SQLException s = new SQLException("pgcluster: member " + p.member().name() + " (" + p.member().address()
+                + ") of cluster '" + view.cluster() + "' refused the connection: " + refusal.getMessage(),
+                refusal.getSQLState(), refusal);
+        s.addSuppressed(timeout);
+        return s;
     }
 
     private static void checkOpen(RoutingTable t) throws SQLException {

@@ -34,6 +34,18 @@ class FailuresTest {
     }
 
     @Test
+    void refusalsAreLoginTlsAndMissingDatabaseNotConnectionFailures() {
+        assertThat(Failures.isRefusal(new SQLException("password authentication failed", "28P01"))).isTrue();
+        assertThat(Failures.isRefusal(new SQLException("certificate does not name the host", "28000"))).isTrue();
+        assertThat(Failures.isRefusal(new SQLException("database \"x\" does not exist", "3D000"))).isTrue();
+        assertThat(Failures.isRefusal(new SQLException("too many clients", "53300"))).isFalse();
+        assertThat(Failures.isRefusal(new SQLException("refused", "08001"))).isFalse();
+        assertThat(Failures.isRefusal(new SQLException("no state"))).isFalse();
+        assertThat(Failures.isRefusal(new SQLException("28 but broken", "28P01", new SocketException("reset"))))
+                .isFalse();
+    }
+
+    @Test
     void retryable() {
         assertThat(Failures.isRetryable(new SQLException("serialization", "40001"))).isTrue();
         assertThat(Failures.isRetryable(new SQLException("deadlock", "40P01"))).isTrue();

@@ -57,6 +57,28 @@ class DriverIT {
         }
     }
 
+    /**
+     * A wrong password is the server's answer, not a failover: the caller hears 28P01 from the member that refused,
+     * before {@code failoverTimeout} (60 s here) and although Patroni republishes the topology meanwhile. Before, the
+     * borrow started over at every topology change and ended as "no leader" after the whole failoverTimeout.
+     */
+    @Test
+    void aWrongPasswordIsReportedAtOnceWithTheServersSqlState(PatroniCluster cluster) {
+        String url = url(Sources.ETCD, cluster).replace("failoverTimeout=40s", "failoverTimeout=60s");
+        for (boolean readOnly : new boolean[] {false, true}) {
+            SQLException e = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(Duration.ofSeconds(30),
+                    () -> org.junit.jupiter.api.Assertions.assertThrows(SQLException.class, () -> {
+                        try (Connection c = DriverManager.getConnection(url, cluster.user(), "not-the-password")) {
+                            c.setReadOnly(readOnly);
+                            c.createStatement().execute("SELECT 1");
+                        }
+                    }));
+            assertThat(e.getSQLState()).as("read-only %s: %s", readOnly, e).isEqualTo("28P01");
+            assertThat(e.getMessage()).contains("refused the connection").contains("password authentication failed")
+                    .doesNotContain("not-the-password");
+        }
+    }
+
     @Test
     void driverManagerRoutesAndFollowsASwitchover(PatroniCluster cluster) throws Exception {
         String url = url(Sources.ETCD, cluster);
