@@ -21,10 +21,23 @@ final class ClusterSpec {
     final long replicaMaxLagBytes;
     final int startTimeoutSeconds;
     final Dcs dcs;
+    /** ZooKeeper listens with TLS only (secure client port); Patroni uses a client certificate. */
+    final boolean zooKeeperTls;
+    /** A ZooKeeper digest user that may read Patroni's znodes, which nobody else may; both null without. */
+    final String zooKeeperUser;
+    final String zooKeeperPassword;
 
     ClusterSpec(int nodes, String scope, String namespace, int ttl, int loopWait, int retryTimeout, boolean haProxy,
             HaProxyChecks haProxyChecks, boolean pgBouncer, boolean faultProxies, boolean synchronousMode,
             long replicaMaxLagBytes, int startTimeoutSeconds, Dcs dcs) {
+        this(nodes, scope, namespace, ttl, loopWait, retryTimeout, haProxy, haProxyChecks, pgBouncer, faultProxies,
+                synchronousMode, replicaMaxLagBytes, startTimeoutSeconds, dcs, false, null, null);
+    }
+
+    ClusterSpec(int nodes, String scope, String namespace, int ttl, int loopWait, int retryTimeout, boolean haProxy,
+            HaProxyChecks haProxyChecks, boolean pgBouncer, boolean faultProxies, boolean synchronousMode,
+            long replicaMaxLagBytes, int startTimeoutSeconds, Dcs dcs, boolean zooKeeperTls, String zooKeeperUser,
+            String zooKeeperPassword) {
         if (nodes < 1 || nodes > 9) {
             throw new IllegalArgumentException("nodes must be 1..9 but was " + nodes);
         }
@@ -63,6 +76,22 @@ final class ClusterSpec {
         this.replicaMaxLagBytes = replicaMaxLagBytes;
         this.startTimeoutSeconds = startTimeoutSeconds;
         this.dcs = Objects.requireNonNull(dcs, "dcs");
+        if ((zooKeeperTls || zooKeeperUser != null) && dcs != Dcs.ZOOKEEPER) {
+            throw new IllegalArgumentException("zooKeeperTls and zooKeeperAuth need dcs(Dcs.ZOOKEEPER)");
+        }
+        if (zooKeeperUser != null && (zooKeeperUser.isEmpty() || zooKeeperUser.contains(":")
+                || zooKeeperPassword == null || zooKeeperPassword.isEmpty())) {
+            throw new IllegalArgumentException("zooKeeperAuth needs a user without ':' and a non-empty password");
+        }
+        if (zooKeeperUser != null && !zooKeeperTls) {
+            // Patroni (3.0.2, and its master as of 2026) cannot log in with a digest user: its set_acls writes x509
+            // ACLs only, so Patroni's znodes can be closed to others only when Patroni has a client certificate.
+            throw new IllegalArgumentException("zooKeeperAuth needs zooKeeperTls(true): Patroni protects its znodes "
+                    + "only with x509 ACLs (set_acls), i.e. with a TLS client certificate");
+        }
+        this.zooKeeperTls = zooKeeperTls;
+        this.zooKeeperUser = zooKeeperUser;
+        this.zooKeeperPassword = zooKeeperPassword;
     }
 
     static ClusterSpec of(ClusterConfig c) {
@@ -81,19 +110,23 @@ final class ClusterSpec {
                 && haProxy == s.haProxy && pgBouncer == s.pgBouncer && faultProxies == s.faultProxies
                 && synchronousMode == s.synchronousMode && replicaMaxLagBytes == s.replicaMaxLagBytes
                 && startTimeoutSeconds == s.startTimeoutSeconds && scope.equals(s.scope) && namespace.equals(s.namespace)
-                && haProxyChecks == s.haProxyChecks && dcs == s.dcs;
+                && haProxyChecks == s.haProxyChecks && dcs == s.dcs && zooKeeperTls == s.zooKeeperTls
+                && Objects.equals(zooKeeperUser, s.zooKeeperUser)
+                && Objects.equals(zooKeeperPassword, s.zooKeeperPassword);
     }
 
     @Override
     public int hashCode() {
         return Objects.hash(nodes, scope, namespace, ttl, loopWait, retryTimeout, haProxy, haProxyChecks, pgBouncer,
-                faultProxies, synchronousMode, replicaMaxLagBytes, startTimeoutSeconds, dcs);
+                faultProxies, synchronousMode, replicaMaxLagBytes, startTimeoutSeconds, dcs, zooKeeperTls, zooKeeperUser,
+                zooKeeperPassword);
     }
 
     @Override
     public String toString() {
         return String.format("%d node(s), scope %s, %s, ttl/loop_wait/retry_timeout %d/%d/%d%s%s%s%s", nodes, scope,
-                dcs == Dcs.ZOOKEEPER ? "ZooKeeper" : "etcd", ttl, loopWait, retryTimeout, haProxy ? ", HAProxy (" + haProxyChecks.serverOptions() + ")" : "",
+                dcs == Dcs.ZOOKEEPER ? "ZooKeeper" + (zooKeeperTls ? " (TLS" + (zooKeeperUser != null ? ", digest user "
+                        + zooKeeperUser + ")" : ")") : "") : "etcd", ttl, loopWait, retryTimeout, haProxy ? ", HAProxy (" + haProxyChecks.serverOptions() + ")" : "",
                 pgBouncer ? ", PgBouncer" : "", faultProxies ? ", fault proxies" : "",
                 synchronousMode ? ", synchronous_mode" : "");
     }
