@@ -34,6 +34,7 @@ final class ZooKeeperTls implements AutoCloseable {
     private final ClientX509Util x509 = new ClientX509Util();
     private Path keyStore; // the PEM key store given to ZooKeeper; a temporary file if tempKeyStore
     private boolean tempKeyStore;
+    private String jvmTrustStore; // the JVM's trust store handed to ZooKeeper when dcsCaFile is not set
 
     /**
      * @param caFile PEM CA file, or {@code null} for the JVM's trust store
@@ -83,13 +84,17 @@ final class ZooKeeperTls implements AutoCloseable {
         } else {
             // Without a trust store of its own, ZooKeeper falls back to the JDK's trust manager, which does not check
             // host names; so it is handed the JVM's trust store as a file (JKS and PKCS12 load either way).
+            // ZooKeeper checks the store's integrity, so it needs the password: the JDK's own stores have the
+            // well-known "changeit"; a store named by javax.net.ssl.trustStore needs javax.net.ssl.trustStorePassword.
             String jvm = System.getProperty("javax.net.ssl.trustStore");
             Path home = Path.of(System.getProperty("java.home"), "lib", "security");
-            Path store = jvm != null && !jvm.isEmpty() && !"NONE".equals(jvm) ? Path.of(jvm)
+            boolean custom = jvm != null && !jvm.isEmpty() && !"NONE".equals(jvm);
+            Path store = custom ? Path.of(jvm)
                     : Files.exists(home.resolve("jssecacerts")) ? home.resolve("jssecacerts") : home.resolve("cacerts");
-            config.setProperty(x509.getSslTruststoreLocationProperty(), store.toString());
+            jvmTrustStore = store.toString();
+            config.setProperty(x509.getSslTruststoreLocationProperty(), jvmTrustStore);
             config.setProperty(x509.getSslTruststoreTypeProperty(), "JKS");
-            String password = System.getProperty("javax.net.ssl.trustStorePassword");
+            String password = System.getProperty("javax.net.ssl.trustStorePassword", custom ? null : "changeit");
             if (password != null) {
                 config.setProperty(x509.getSslTruststorePasswdProperty(), password);
             }
@@ -167,7 +172,8 @@ final class ZooKeeperTls implements AutoCloseable {
     }
 
     private String settings() {
-        return "dcsCaFile=" + caFile + (certFile != null ? ", dcsCertFile=" + certFile + ", dcsKeyFile=" + keyFile : "");
+        return (caFile != null ? "dcsCaFile=" + caFile : "dcsCaFile not set: the JVM's trust store " + jvmTrustStore)
+                + (certFile != null ? ", dcsCertFile=" + certFile + ", dcsKeyFile=" + keyFile : "");
     }
 
     /** The chain of messages, which tell what failed (a file, a certificate check) more than the outer one. */

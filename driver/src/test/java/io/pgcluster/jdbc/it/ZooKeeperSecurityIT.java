@@ -16,6 +16,8 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -24,8 +26,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The zookeeper source against a ZooKeeper 3.8 that speaks TLS only and whose znodes Patroni closes with ACLs (one
- * rig: 2 nodes, {@code zooKeeperTls(true)}, {@code zooKeeperAuth(user, password)}): the source follows the cluster
- * with digest auth over TLS (routing and a switchover), or with a client certificate the ACLs name; missing or wrong
+ * rig: 2 nodes, {@code zooKeeperTls(true)}, {@code zooKeeperAuth(user, password)}; the driver reaches ZooKeeper
+ * through a fault proxy): the source follows the cluster with digest auth over TLS (routing and a switchover, and
+ * again after its session expired), or with a client certificate the ACLs name; missing or wrong
  * credentials and an untrusted server certificate end in a clear error that names the setting, never in an empty
  * topology or a hang.
  */
@@ -39,7 +42,7 @@ class ZooKeeperSecurityIT {
     @BeforeAll
     static void start() throws Exception {
         cluster = PatroniCluster.builder().nodes(2).dcs(Dcs.ZOOKEEPER).zooKeeperTls(true)
-                .zooKeeperAuth(USER, PASSWORD).start();
+                .zooKeeperAuth(USER, PASSWORD).withFaultProxies(true).start();
         otherCaDir = Files.createTempDirectory("pgcluster-zk-other-ca-");
     }
 
@@ -97,6 +100,39 @@ class ZooKeeperSecurityIT {
                 }
             });
             assertThat(ds.topology().sourceReachable()).isTrue();
+        }
+    }
+
+    /**
+     * The driver loses ZooKeeper for longer than its session timeout (3 x dcsTimeout = 6 s): the session expires,
+     * and the new client must log in again, or every read would end in NoAuth.
+     */
+    @Test
+    void aNewSessionAfterExpiryLogsInAgain() throws Exception {
+        List<String> problems = new CopyOnWriteArrayList<>();
+        try (PgClusterDataSource ds = new PgClusterDataSource(tls("zk-expiry").set("dcsUser", USER)
+                .set("dcsPassword", PASSWORD).build())) {
+            ds.addTopologyListener((previous, current) -> {
+                if (current.sourceProblem() != null) {
+                    problems.add(current.sourceProblem());
+                }
+            });
+            String leader = cluster.leader().name();
+            Awaits.until(Duration.ofSeconds(15), "the first topology", () -> leaderIs(ds.topology(), leader));
+            cluster.zooKeeperFaultProxy().blackhole();
+            try {
+                Awaits.until(Duration.ofSeconds(20), "the source flagged unreachable",
+                        () -> !ds.topology().sourceReachable());
+                Thread.sleep(8000); // past the 6 s session timeout: the server expires the session
+            } finally {
+                cluster.zooKeeperFaultProxy().pass();
+            }
+            Awaits.until(Duration.ofSeconds(30), "the topology confirmed again after the expiry",
+                    () -> ds.topology().sourceReachable() && leaderIs(ds.topology(), cluster.leader().name()));
+            assertThat(problems).as("problems reported").anyMatch(p -> p.contains("session expired"))
+                    .noneMatch(p -> p.contains("NoAuth"));
+            String write = ds.inTransaction(TransactionMode.READ_WRITE, c -> Sources.where(cluster, c));
+            assertThat(write).isEqualTo(cluster.leader().name() + "/primary");
         }
     }
 
