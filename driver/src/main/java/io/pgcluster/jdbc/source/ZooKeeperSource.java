@@ -406,6 +406,11 @@ final class ZooKeeperSource implements TopologySource {
     /** ZooKeeper refused a read for want of rights: say which credentials were used, never the password. */
     private String noAuth(KeeperException e) {
         String path = e.getPath() != null ? e.getPath() : root;
+        if (user == null && tls != null && tls.hasClientCertificate()) {
+            return "not allowed to read " + path + " (NoAuth): the znodes' ACL does not grant READ to the subject of "
+                    + "the client certificate (dcsCertFile); name it in the ACL, or set dcsUser and dcsPassword to a "
+                    + "ZooKeeper digest user the ACL grants READ";
+        }
         if (user == null) {
             return "not allowed to read " + path + " (NoAuth): the znodes' ACL admits only authenticated clients; "
                     + "set dcsUser and dcsPassword to a ZooKeeper digest user the ACL grants READ"

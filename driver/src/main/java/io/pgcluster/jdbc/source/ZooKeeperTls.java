@@ -32,7 +32,7 @@ final class ZooKeeperTls implements AutoCloseable {
     private final String certFile;
     private final String keyFile;
     private final ClientX509Util x509 = new ClientX509Util();
-    private Path keyStore; // the PEM key store given to ZooKeeper; a temporary file if tempKeyStore
+    private Path keyStore; // the temporary file joining dcsCertFile and dcsKeyFile, once written
     private boolean tempKeyStore;
     private String jvmTrustStore; // the JVM's trust store handed to ZooKeeper when dcsCaFile is not set
 
@@ -141,31 +141,37 @@ final class ZooKeeperTls implements AutoCloseable {
         }
     }
 
+    /** Whether a client certificate is presented ({@code dcsCertFile}). */
+    boolean hasClientCertificate() {
+        return certFile != null;
+    }
+
+    /**
+     * The PEM key store for ZooKeeper: {@code dcsCertFile} itself when it is also {@code dcsKeyFile}, else a
+     * temporary file joining both, written again at each (re)connection so that renewed files are picked up.
+     */
     private Path keyStore() {
-        if (keyStore != null) {
-            return keyStore;
-        }
         Path cert = Path.of(certFile);
         Path key = Path.of(keyFile);
         if (cert.toAbsolutePath().normalize().equals(key.toAbsolutePath().normalize())) {
-            keyStore = cert;
-            return keyStore;
+            return cert;
         }
-        Path tmp = null;
+        Path tmp = keyStore;
         try {
             String pem = Files.readString(cert) + "\n" + Files.readString(key) + "\n";
-            try {
-                tmp = Files.createTempFile("pgcluster-zookeeper-", ".pem",
-                        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-            } catch (UnsupportedOperationException e) {
-                tmp = Files.createTempFile("pgcluster-zookeeper-", ".pem"); // not POSIX: the temp folder's rights
+            if (tmp == null) {
+                try {
+                    tmp = Files.createTempFile("pgcluster-zookeeper-", ".pem",
+                            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+                } catch (UnsupportedOperationException e) {
+                    tmp = Files.createTempFile("pgcluster-zookeeper-", ".pem"); // not POSIX: the temp folder's rights
+                }
+                keyStore = tmp;
+                tempKeyStore = true;
             }
             Files.writeString(tmp, pem);
-            keyStore = tmp;
-            tempKeyStore = true;
-            return keyStore;
+            return tmp;
         } catch (IOException e) {
-            deleteQuietly(tmp);
             throw new IllegalStateException("cannot read dcsCertFile " + certFile + " and dcsKeyFile " + keyFile
                     + " into one PEM key store for ZooKeeper: " + e, e);
         }
