@@ -25,17 +25,39 @@ final class ClusterSpec {
     final boolean postgresTls;
     final boolean etcdTls; // etcd serves https with client certificates (see EtcdSecurity)
     final boolean etcdAuth; // etcd's authentication enabled, with users for Patroni and clients
+    /** ZooKeeper listens with TLS only (secure client port); Patroni uses a client certificate. */
+    final boolean zooKeeperTls;
+    /** A ZooKeeper digest user that may read Patroni's znodes, which nobody else may; both null without. */
+    final String zooKeeperUser;
+    final String zooKeeperPassword;
 
     ClusterSpec(int nodes, String scope, String namespace, int ttl, int loopWait, int retryTimeout, boolean haProxy,
             HaProxyChecks haProxyChecks, boolean pgBouncer, boolean faultProxies, boolean synchronousMode,
             long replicaMaxLagBytes, int startTimeoutSeconds, Dcs dcs) {
         this(nodes, scope, namespace, ttl, loopWait, retryTimeout, haProxy, haProxyChecks, pgBouncer, faultProxies,
-                synchronousMode, replicaMaxLagBytes, startTimeoutSeconds, dcs, false);
+                synchronousMode, replicaMaxLagBytes, startTimeoutSeconds, dcs, false, false, null, null);
     }
 
     ClusterSpec(int nodes, String scope, String namespace, int ttl, int loopWait, int retryTimeout, boolean haProxy,
             HaProxyChecks haProxyChecks, boolean pgBouncer, boolean faultProxies, boolean synchronousMode,
             long replicaMaxLagBytes, int startTimeoutSeconds, Dcs dcs, boolean postgresTls) {
+        this(nodes, scope, namespace, ttl, loopWait, retryTimeout, haProxy, haProxyChecks, pgBouncer, faultProxies,
+                synchronousMode, replicaMaxLagBytes, startTimeoutSeconds, dcs, postgresTls, false, null, null);
+    }
+
+    ClusterSpec(int nodes, String scope, String namespace, int ttl, int loopWait, int retryTimeout, boolean haProxy,
+            HaProxyChecks haProxyChecks, boolean pgBouncer, boolean faultProxies, boolean synchronousMode,
+            long replicaMaxLagBytes, int startTimeoutSeconds, Dcs dcs, boolean zooKeeperTls, String zooKeeperUser,
+            String zooKeeperPassword) {
+        this(nodes, scope, namespace, ttl, loopWait, retryTimeout, haProxy, haProxyChecks, pgBouncer, faultProxies,
+                synchronousMode, replicaMaxLagBytes, startTimeoutSeconds, dcs, false, zooKeeperTls, zooKeeperUser,
+                zooKeeperPassword);
+    }
+
+    ClusterSpec(int nodes, String scope, String namespace, int ttl, int loopWait, int retryTimeout, boolean haProxy,
+            HaProxyChecks haProxyChecks, boolean pgBouncer, boolean faultProxies, boolean synchronousMode,
+            long replicaMaxLagBytes, int startTimeoutSeconds, Dcs dcs, boolean postgresTls, boolean zooKeeperTls,
+            String zooKeeperUser, String zooKeeperPassword) {
         if (nodes < 1 || nodes > 9) {
             throw new IllegalArgumentException("nodes must be 1..9 but was " + nodes);
         }
@@ -74,6 +96,22 @@ final class ClusterSpec {
         this.replicaMaxLagBytes = replicaMaxLagBytes;
         this.startTimeoutSeconds = startTimeoutSeconds;
         this.dcs = Objects.requireNonNull(dcs, "dcs");
+        if ((zooKeeperTls || zooKeeperUser != null) && dcs != Dcs.ZOOKEEPER) {
+            throw new IllegalArgumentException("zooKeeperTls and zooKeeperAuth need dcs(Dcs.ZOOKEEPER)");
+        }
+        if (zooKeeperUser != null && (zooKeeperUser.isEmpty() || zooKeeperUser.contains(":")
+                || zooKeeperPassword == null || zooKeeperPassword.isEmpty())) {
+            throw new IllegalArgumentException("zooKeeperAuth needs a user without ':' and a non-empty password");
+        }
+        if (zooKeeperUser != null && !zooKeeperTls) {
+            // Patroni (3.0.2, and its master as of 2026) cannot log in with a digest user: its set_acls writes x509
+            // ACLs only, so Patroni's znodes can be closed to others only when Patroni has a client certificate.
+            throw new IllegalArgumentException("zooKeeperAuth needs zooKeeperTls(true): Patroni protects its znodes "
+                    + "only with x509 ACLs (set_acls), i.e. with a TLS client certificate");
+        }
+        this.zooKeeperTls = zooKeeperTls;
+        this.zooKeeperUser = zooKeeperUser;
+        this.zooKeeperPassword = zooKeeperPassword;
         this.postgresTls = postgresTls;
         this.etcdTls = false;
         this.etcdAuth = false;
@@ -98,6 +136,9 @@ final class ClusterSpec {
         this.startTimeoutSeconds = s.startTimeoutSeconds;
         this.dcs = s.dcs;
         this.postgresTls = s.postgresTls;
+        this.zooKeeperTls = s.zooKeeperTls;
+        this.zooKeeperUser = s.zooKeeperUser;
+        this.zooKeeperPassword = s.zooKeeperPassword;
         this.etcdTls = etcdTls;
         this.etcdAuth = etcdAuth;
     }
@@ -124,21 +165,24 @@ final class ClusterSpec {
                 && haProxy == s.haProxy && pgBouncer == s.pgBouncer && faultProxies == s.faultProxies
                 && synchronousMode == s.synchronousMode && replicaMaxLagBytes == s.replicaMaxLagBytes
                 && startTimeoutSeconds == s.startTimeoutSeconds && scope.equals(s.scope) && namespace.equals(s.namespace)
-                && haProxyChecks == s.haProxyChecks && dcs == s.dcs && postgresTls == s.postgresTls
+                && haProxyChecks == s.haProxyChecks && dcs == s.dcs && zooKeeperTls == s.zooKeeperTls
+                && Objects.equals(zooKeeperUser, s.zooKeeperUser)
+                && Objects.equals(zooKeeperPassword, s.zooKeeperPassword) && postgresTls == s.postgresTls
                 && etcdTls == s.etcdTls && etcdAuth == s.etcdAuth;
     }
 
     @Override
     public int hashCode() {
         return Objects.hash(nodes, scope, namespace, ttl, loopWait, retryTimeout, haProxy, haProxyChecks, pgBouncer,
-                faultProxies, synchronousMode, replicaMaxLagBytes, startTimeoutSeconds, dcs, postgresTls, etcdTls,
-                etcdAuth);
+                faultProxies, synchronousMode, replicaMaxLagBytes, startTimeoutSeconds, dcs, zooKeeperTls, zooKeeperUser,
+                zooKeeperPassword, postgresTls, etcdTls, etcdAuth);
     }
 
     @Override
     public String toString() {
         return String.format("%d node(s), scope %s, %s, ttl/loop_wait/retry_timeout %d/%d/%d%s%s%s%s%s", nodes, scope,
-                dcs == Dcs.ZOOKEEPER ? "ZooKeeper" : "etcd" + (etcdTls ? " (TLS)" : "") + (etcdAuth ? " (auth)" : ""), ttl, loopWait, retryTimeout, haProxy ? ", HAProxy (" + haProxyChecks.serverOptions() + ")" : "",
+                dcs == Dcs.ZOOKEEPER ? "ZooKeeper" + (zooKeeperTls ? " (TLS" + (zooKeeperUser != null ? ", digest user "
+                        + zooKeeperUser + ")" : ")") : "") : "etcd" + (etcdTls ? " (TLS)" : "") + (etcdAuth ? " (auth)" : ""), ttl, loopWait, retryTimeout, haProxy ? ", HAProxy (" + haProxyChecks.serverOptions() + ")" : "",
                 pgBouncer ? ", PgBouncer" : "", faultProxies ? ", fault proxies" : "",
                 synchronousMode ? ", synchronous_mode" : "", postgresTls ? ", PostgreSQL TLS" : "");
     }

@@ -77,6 +77,8 @@ public final class PatroniCluster implements AutoCloseable {
     private final EtcdServer etcd; // null with Dcs.ZOOKEEPER
     private final ZooKeeperServer zooKeeper; // null with Dcs.ETCD
     private final FaultProxy dcsProxy; // in front of etcd or ZooKeeper, for clients; null without fault proxies
+    private final Certificates zooKeeperCa; // null unless zooKeeperTls
+    private final Certificates.Issued zooKeeperReader; // null unless zooKeeperAuth
     private final List<PatroniNode> nodes;
     private final Map<PatroniNode, FaultProxy> nodeProxies;
     private final HaProxy haProxy;
@@ -129,6 +131,9 @@ public final class PatroniCluster implements AutoCloseable {
         private boolean etcdTls;
         private boolean etcdAuth;
         private boolean postgresTls;
+        private boolean zooKeeperTls;
+        private String zooKeeperUser;
+        private String zooKeeperPassword;
         private long replicaMaxLagBytes = DEFAULT_REPLICA_MAX_LAG;
         private Duration startTimeout = Duration.ofSeconds(DEFAULT_START_TIMEOUT_SECONDS);
         private Path baseDir;
@@ -279,6 +284,18 @@ public final class PatroniCluster implements AutoCloseable {
         }
 
         /**
+         * ZooKeeper (with {@link Dcs#ZOOKEEPER}) speaks TLS only, with a certificate from a CA made for the cluster
+         * ({@link PatroniCluster#zooKeeperCaFile()}); Patroni presents a client certificate. Default false.
+         *
+         * @param b whether ZooKeeper's client port speaks TLS
+         * @return this builder
+         */
+        public Builder zooKeeperTls(boolean b) {
+            this.zooKeeperTls = b;
+            return this;
+        }
+
+        /**
          * Enables etcd's authentication before Patroni starts: users {@code root}, {@code patroni} (read-write on the
          * cluster's prefix, used by Patroni) and {@link EtcdServer#clientUser()} (read) with random passwords. Without
          * {@link #etcdTls(boolean)} the passwords travel in clear (loopback only). Default false.
@@ -301,6 +318,22 @@ public final class PatroniCluster implements AutoCloseable {
          */
         public Builder postgresTls(boolean b) {
             this.postgresTls = b;
+            return this;
+        }
+
+        /**
+         * Closes Patroni's znodes to everyone but Patroni (its client certificate) and readers: this ZooKeeper digest
+         * user, and the certificate {@link PatroniCluster#zooKeeperReaderCertificate()}. Needs
+         * {@link #zooKeeperTls(boolean)}: Patroni 3.0.2 cannot log in with a digest user and writes x509 ACLs only
+         * ({@code set_acls}), so the digest user reads as ZooKeeper's super user ({@code superDigest}).
+         *
+         * @param user the digest user
+         * @param password its password
+         * @return this builder
+         */
+        public Builder zooKeeperAuth(String user, String password) {
+            this.zooKeeperUser = user;
+            this.zooKeeperPassword = password;
             return this;
         }
 
@@ -330,7 +363,7 @@ public final class PatroniCluster implements AutoCloseable {
         ClusterSpec spec() {
             return new ClusterSpec(nodes, scope, namespace, ttl, loopWait, retryTimeout, haProxy, haProxyChecks, pgBouncer,
                     faultProxies, synchronousMode, replicaMaxLagBytes, (int) Math.max(1, startTimeout.toSeconds()), dcs,
-                    postgresTls).withEtcdSecurity(etcdTls, etcdAuth);
+                    postgresTls, zooKeeperTls, zooKeeperUser, zooKeeperPassword).withEtcdSecurity(etcdTls, etcdAuth);
         }
 
         /**
@@ -415,16 +448,32 @@ public final class PatroniCluster implements AutoCloseable {
         this.postgresCa = spec.postgresTls ? Certificates.create(baseDir.resolve("pg-tls")) : null;
         List<FaultProxy> proxiesSoFar = new ArrayList<>();
         EtcdSecurity etcdSecurity = null; // with etcdTls/etcdAuth
+        Configs.ZooKeeperTlsFiles zkTls = null;
         try {
             if (zk) {
                 Path zkDir = mkdir(baseDir.resolve("zookeeper"));
                 Path zkData = mkdir(zkDir.resolve("data"));
                 Path zooCfg = zkDir.resolve("zoo.cfg");
-                write(zooCfg, Configs.zooCfg(zkData, dcsClientPort));
+                if (spec.zooKeeperTls) {
+                    Certificates ca = Certificates.create(zkDir.resolve("tls"));
+                    Certificates.Issued server = ca.server("zookeeper", List.of("localhost"), List.of(HOST));
+                    Certificates.Issued patroni = ca.client("patroni");
+                    Path serverPem = zkDir.resolve("tls").resolve("zookeeper.pem"); // ZooKeeper: cert + key, one file
+                    write(serverPem, Files.readString(server.cert()) + Files.readString(server.key()));
+                    Files.setPosixFilePermissions(serverPem, PosixFilePermissions.fromString("rw-------"));
+                    this.zooKeeperCa = ca;
+                    this.zooKeeperReader = spec.zooKeeperUser != null ? ca.client("pgcluster-reader") : null;
+                    zkTls = new Configs.ZooKeeperTlsFiles(ca.caFile(), serverPem, patroni.cert(), patroni.key(),
+                            "CN=patroni", "CN=pgcluster-reader");
+                } else {
+                    this.zooKeeperCa = null;
+                    this.zooKeeperReader = null;
+                }
+                write(zooCfg, Configs.zooCfg(zkData, dcsClientPort, zkTls, spec.zooKeeperUser, spec.zooKeeperPassword));
                 ManagedProcess zkProcess = new ManagedProcess("zookeeper",
-                        Configs.zooKeeperCommand(java, zooKeeperJar, zooCfg), zkDir, zkDir.resolve("zookeeper.log"),
-                        home, runAs, h -> registry.record(h, "zookeeper"));
-                this.zooKeeper = new ZooKeeperServer(zkProcess, dcsClientPort);
+                        Configs.zooKeeperCommand(java, zooKeeperJar, zooCfg, spec.zooKeeperTls), zkDir,
+                        zkDir.resolve("zookeeper.log"), home, runAs, h -> registry.record(h, "zookeeper"));
+                this.zooKeeper = new ZooKeeperServer(zkProcess, dcsClientPort, zkTls == null ? null : zkTls.ca());
                 this.etcd = null;
             } else {
                 Path etcdDir = mkdir(baseDir.resolve("etcd"));
@@ -436,6 +485,8 @@ public final class PatroniCluster implements AutoCloseable {
                 this.etcd = new EtcdServer(etcdProcess, dcsClientPort, rest, etcdSecurity,
                         etcdBinary.resolveSibling("etcdctl"));
                 this.zooKeeper = null;
+                this.zooKeeperCa = null;
+                this.zooKeeperReader = null;
             }
             this.dcsProxy = spec.faultProxies ? FaultProxy.start(HOST, dcsClientPort) : null;
             if (dcsProxy != null) {
@@ -458,7 +509,7 @@ public final class PatroniCluster implements AutoCloseable {
                 Path dataDir = nodeDir.resolve("data");
                 Path yml = nodeDir.resolve("patroni.yml");
                 write(yml, Configs.patroniYaml(spec, name, pgPort, connectPort, restPort, dcsClientPort, dataDir,
-                        nodeDir.resolve("pgpass"), pgBinDir, secrets, etcdSecurity,
+                        nodeDir.resolve("pgpass"), pgBinDir, secrets, etcdSecurity, zkTls,
                         postgresCa == null ? null : postgresCa.server(name, List.of("localhost"), List.of(HOST))));
                 ManagedProcess p = new ManagedProcess(name, List.of(python.toString(), patroniScript.toString(),
                         yml.toString()), nodeDir, nodeDir.resolve("patroni.log"), home, runAs, h -> registry.record(h, name));
@@ -927,6 +978,36 @@ public final class PatroniCluster implements AutoCloseable {
     public String zooKeeperClientAddress() {
         requireDcs(Dcs.ZOOKEEPER);
         return dcsProxy != null ? HOST + ":" + dcsProxy.port() : zooKeeper.connectString();
+    }
+
+    /**
+     * The CA that signed ZooKeeper's certificate, for clients' trust ({@code dcsCaFile}); with
+     * {@link Builder#zooKeeperTls(boolean)} only.
+     *
+     * @return the CA certificate (PEM)
+     * @throws IllegalStateException if ZooKeeper does not speak TLS
+     */
+    public Path zooKeeperCaFile() {
+        requireDcs(Dcs.ZOOKEEPER);
+        if (zooKeeperCa == null) {
+            throw new IllegalStateException("this cluster's ZooKeeper does not speak TLS: build it with zooKeeperTls(true)");
+        }
+        return zooKeeperCa.caFile();
+    }
+
+    /**
+     * A client certificate (subject {@code CN=pgcluster-reader}) that Patroni's znode ACLs let read; with
+     * {@link Builder#zooKeeperAuth(String, String)} only.
+     *
+     * @return the certificate and its key (PEM)
+     * @throws IllegalStateException without zooKeeperAuth
+     */
+    public Certificates.Issued zooKeeperReaderCertificate() {
+        requireDcs(Dcs.ZOOKEEPER);
+        if (zooKeeperReader == null) {
+            throw new IllegalStateException("this cluster's ZooKeeper has no ACLs: build it with zooKeeperAuth(...)");
+        }
+        return zooKeeperReader;
     }
 
     /**

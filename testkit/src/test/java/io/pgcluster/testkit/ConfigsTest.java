@@ -1,6 +1,7 @@
 package io.pgcluster.testkit;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Path;
 import java.util.List;
@@ -33,7 +34,7 @@ class ConfigsTest {
     @Test
     void postgresTlsTurnsSslOnWithTheNodesCertificate() {
         String y = Configs.patroniYaml(spec(HaProxyChecks.TIGHT, false), "pg1", 5441, 5441, 8008, 2379,
-                Path.of("/d"), Path.of("/p"), Path.of("/b"), new Secrets(), null,
+                Path.of("/d"), Path.of("/p"), Path.of("/b"), new Secrets(), null, null,
                 new Certificates.Issued(Path.of("/t/pg1.crt"), Path.of("/t/pg1.key")));
         assertThat(y).contains("  parameters:\n", "    password_encryption: scram-sha-256\n", "    ssl: 'on'\n",
                 "    ssl_cert_file: '/t/pg1.crt'\n", "    ssl_key_file: '/t/pg1.key'\n",
@@ -101,5 +102,52 @@ class ConfigsTest {
                 Path.of("/x/zoo.cfg"))).startsWith("/usr/bin/java").endsWith("-cp",
                 "/usr/share/java/zookeeper.jar:/usr/share/java/slf4j-simple.jar",
                 "org.apache.zookeeper.server.ZooKeeperServerMain", "/x/zoo.cfg");
+    }
+
+    @Test
+    void zooKeeperWithTlsAndAuthSpeaksTlsOnlyAndClosesPatronisZnodes() {
+        ClusterSpec spec = new ClusterSpec(2, "demo", "/service", 10, 2, 4, false, HaProxyChecks.TIGHT, false, false,
+                false, 1048576, 120, Dcs.ZOOKEEPER, true, "reader", "s3cret");
+        Configs.ZooKeeperTlsFiles files = new Configs.ZooKeeperTlsFiles(Path.of("/t/ca.crt"), Path.of("/t/zk.pem"),
+                Path.of("/t/patroni.crt"), Path.of("/t/patroni.key"), "CN=patroni", "CN=pgcluster-reader");
+        String y = Configs.patroniYaml(spec, "pg1", 5441, 5441, 8008, 2281, Path.of("/d"), Path.of("/p"),
+                Path.of("/usr/lib/postgresql/15/bin"), new Secrets(), null, files, null);
+        assertThat(y).contains("zookeeper:\n  hosts: ['127.0.0.1:2281']\n  use_ssl: true\n  verify: true\n"
+                + "  cacert: '/t/ca.crt'\n  cert: '/t/patroni.crt'\n  key: '/t/patroni.key'\n"
+                + "  set_acls:\n    'CN=patroni': [ALL]\n    'CN=pgcluster-reader': [READ]\n")
+                .doesNotContain("s3cret");
+        String cfg = Configs.zooCfg(Path.of("/x/data"), 2281, files, "reader", "s3cret");
+        assertThat(cfg).contains("secureClientPort=2281\n", "secureClientPortAddress=127.0.0.1\n",
+                "serverCnxnFactory=org.apache.zookeeper.server.NettyServerCnxnFactory\n",
+                "ssl.keyStore.location=/t/zk.pem\n", "ssl.keyStore.type=PEM\n", "ssl.trustStore.location=/t/ca.crt\n",
+                "ssl.trustStore.type=PEM\n", "ssl.clientAuth=want\n",
+                // base64(sha1("reader:s3cret")), as ZooKeeper's DigestAuthenticationProvider computes it
+                "DigestAuthenticationProvider.superDigest=reader:" + Configs.digest("reader", "s3cret") + "\n")
+                .doesNotContain("clientPort=2281\nclientPortAddress").doesNotContain("s3cret");
+        // the example of ZooKeeper's administrator guide: super user "super", password "test"
+        assertThat(Configs.digest("super", "test")).isEqualTo("D/InIHSb7yEEbrWz8b9l71RjZJU=");
+        assertThat(Configs.zooKeeperCommand(Path.of("/usr/bin/java"), Path.of("/usr/share/java/zookeeper.jar"),
+                Path.of("/x/zoo.cfg"), true)).contains("/usr/share/java/zookeeper.jar:/usr/share/java/slf4j-simple.jar"
+                + ":/usr/share/java/netty-codec.jar:/usr/share/java/netty-resolver.jar");
+    }
+
+    @Test
+    void zooKeeperAuthNeedsTlsAndZooKeeper() {
+        assertThatThrownBy(() -> new ClusterSpec(2, "demo", "/service", 10, 2, 4, false, HaProxyChecks.TIGHT, false,
+                false, false, 1048576, 120, Dcs.ZOOKEEPER, false, "reader", "s3cret"))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("zooKeeperAuth needs zooKeeperTls")
+                .hasMessageContaining("x509");
+        assertThatThrownBy(() -> new ClusterSpec(2, "demo", "/service", 10, 2, 4, false, HaProxyChecks.TIGHT, false,
+                false, false, 1048576, 120, Dcs.ETCD, true, null, null))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("Dcs.ZOOKEEPER");
+        assertThatThrownBy(() -> new ClusterSpec(2, "demo", "/service", 10, 2, 4, false, HaProxyChecks.TIGHT, false,
+                false, false, 1048576, 120, Dcs.ZOOKEEPER, true, "a:b", "x"))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("without ':'");
+        ClusterSpec plain = new ClusterSpec(2, "demo", "/service", 10, 2, 4, false, HaProxyChecks.TIGHT, false, false,
+                false, 1048576, 120, Dcs.ZOOKEEPER);
+        ClusterSpec secure = new ClusterSpec(2, "demo", "/service", 10, 2, 4, false, HaProxyChecks.TIGHT, false, false,
+                false, 1048576, 120, Dcs.ZOOKEEPER, true, "reader", "s3cret");
+        assertThat(secure).as("a secured ZooKeeper is another cluster").isNotEqualTo(plain);
+        assertThat(secure.toString()).contains("ZooKeeper (TLS, digest user reader)").doesNotContain("s3cret");
     }
 }

@@ -27,6 +27,9 @@ public final class TopologySources {
                         config.dcsTimeout(), config.pollInterval(), executor);
             case ZOOKEEPER:
                 return new ZooKeeperSource(name, config.servers(), config.namespace(), config.scope(),
+                        config.dcsUser(), config.dcsPassword(),
+                        config.dcsTls() ? new ZooKeeperTls(config.dcsCaFile(), config.dcsCertFile(),
+                                config.dcsKeyFile()) : null,
                         config.dcsTimeout(), config.pollInterval(), executor);
             case PATRONI:
                 return new PatroniRestSource(name, config.servers(), config.dcsTimeout(), config.pollInterval(),

@@ -42,6 +42,14 @@ import org.slf4j.LoggerFactory;
  * {@code pollInterval} (no network call while all is well) repeats a read that failed while the client stayed
  * connected, and marks the view unreachable when no connection has been made for {@code dcsTimeout}.
  *
+ * <p>Security: with {@code dcsUser}/{@code dcsPassword} every new client (the first, and the one opened after a
+ * session expiry) adds digest credentials before it connects, and ZooKeeper sends them again on every reconnection
+ * of the session. ZooKeeper accepts any digest password at login and only refuses reads the znodes' ACL does not
+ * grant ({@code NoAuth}): that is reported naming dcsUser/dcsPassword, never as an empty topology. SASL is off in
+ * the client's own configuration (no JAAS lookup by accident). TLS ({@link ZooKeeperTls}) goes through the client's
+ * own configuration too, never through system properties; when no TLS connection can be made within dcsTimeout, a
+ * TLS handshake tried by the source itself tells why (untrusted certificate, wrong host name).
+ *
  * <p>Thread-safety: every piece of state is confined to the cluster's topology thread. The watcher runs on
  * ZooKeeper's event thread and only hands work to the topology thread; ZooKeeper is never called while a lock is
  * held. ZooKeeper's own two threads (send and event) are named {@code zookeeper-<cluster>-SendThread(...)} and
@@ -67,6 +75,9 @@ final class ZooKeeperSource implements TopologySource {
     private final int sessionTimeoutMillis;
     private final ScheduledExecutorService executor;
     private final PatroniParser parser;
+    private final String user; // digest user, or null
+    private final String password; // never logged
+    private final ZooKeeperTls tls; // null without dcsTls
     private final Watcher watcher = this::onEvent;
     /** Znodes named by watch events and not read yet; filled on ZooKeeper's event thread. */
     private final Set<String> changed = ConcurrentHashMap.newKeySet();
@@ -80,10 +91,26 @@ final class ZooKeeperSource implements TopologySource {
     private ZooKeeper zk;
     private boolean synced;
     private long notConnectedSince;
+    private ZKClientConfig clientConfig;
+    /** Whether the handshake that explains a missing TLS connection was tried since the last connection. */
+    private boolean probed;
     private volatile boolean closed;
 
     ZooKeeperSource(String cluster, List<HostAndPort> servers, String namespace, String scope, Duration timeout,
             Duration interval, ScheduledExecutorService executor) {
+        this(cluster, servers, namespace, scope, null, null, null, timeout, interval, executor);
+    }
+
+    /**
+     * @param user digest user ({@code dcsUser}), or {@code null}
+     * @param password its password ({@code dcsPassword}), or {@code null}
+     * @param tls TLS settings ({@code dcsTls}), or {@code null} for a plain connection
+     */
+    ZooKeeperSource(String cluster, List<HostAndPort> servers, String namespace, String scope, String user,
+            String password, ZooKeeperTls tls, Duration timeout, Duration interval, ScheduledExecutorService executor) {
+        this.user = user;
+        this.password = password;
+        this.tls = tls;
         this.cluster = cluster;
         this.servers = servers;
         this.connectString = servers.stream().map(HostAndPort::toString).collect(Collectors.joining(","));
@@ -124,14 +151,32 @@ final class ZooKeeperSource implements TopologySource {
         if (closed) {
             return;
         }
+        // Every setting that matters is set here, so that JVM-wide zookeeper.* system properties change nothing.
         ZKClientConfig config = new ZKClientConfig();
         config.setProperty(ZKClientConfig.ENABLE_CLIENT_SASL_KEY, "false");
         config.setProperty(ZKClientConfig.ZOOKEEPER_REQUEST_TIMEOUT, Long.toString(timeoutMillis));
+        config.setProperty(ZKClientConfig.SECURE_CLIENT, "false");
+        config.setProperty(ZKClientConfig.ZOOKEEPER_CLIENT_CNXN_SOCKET, "org.apache.zookeeper.ClientCnxnSocketNIO");
+        if (tls != null) {
+            try {
+                tls.apply(config);
+            } catch (IllegalStateException e) {
+                zk = null;
+                view.sourceUnreachable("ZooKeeper " + servers + ": " + e.getMessage());
+                return; // the next check tries again (a file may appear or be fixed)
+            }
+        }
+        clientConfig = config;
         Thread self = Thread.currentThread();
         String name = self.getName();
         self.setName("zookeeper-" + cluster);
         try {
-            zk = new ZooKeeper(connectString, sessionTimeoutMillis, watcher, false, config);
+            ZooKeeper z = new ZooKeeper(connectString, sessionTimeoutMillis, watcher, false, config);
+            if (user != null) {
+                // Kept by the client for this session: sent on connecting and again on every reconnection.
+                z.addAuthInfo("digest", (user + ":" + password).getBytes(StandardCharsets.UTF_8));
+            }
+            zk = z;
         } catch (IOException | RuntimeException e) {
             zk = null;
             unreachable(e);
@@ -139,6 +184,7 @@ final class ZooKeeperSource implements TopologySource {
             self.setName(name);
         }
         synced = false;
+        probed = false;
         notConnectedSince = System.nanoTime();
     }
 
@@ -178,6 +224,7 @@ final class ZooKeeperSource implements TopologySource {
             case SyncConnected:
             case ConnectedReadOnly:
                 log.debug("pgcluster {}: connected to ZooKeeper {}", cluster, connectString);
+                probed = false;
                 sync();
                 break;
             case Disconnected:
@@ -192,7 +239,8 @@ final class ZooKeeperSource implements TopologySource {
                 connect();
                 break;
             case AuthFailed:
-                view.sourceUnreachable("ZooKeeper " + servers + ": authentication failed");
+                view.sourceUnreachable("ZooKeeper " + servers + ": authentication failed"
+                        + (user != null ? " for dcsUser '" + user + "' (check dcsUser and dcsPassword)" : ""));
                 break;
             default:
                 break;
@@ -317,9 +365,31 @@ final class ZooKeeperSource implements TopologySource {
             connect();
         } else if (System.nanoTime() - notConnectedSince > TimeUnit.MILLISECONDS.toNanos(timeoutMillis)) {
             synced = false;
-            view.sourceUnreachable("ZooKeeper " + servers + ": no connection within " + timeoutMillis + " ms");
+            String why = tls != null && !probed ? tlsProblem() : null;
+            if (why != null) {
+                view.sourceUnreachable("ZooKeeper " + servers + ": " + why);
+            } else if (!probed || tls == null) {
+                view.sourceUnreachable("ZooKeeper " + servers + ": no connection within " + timeoutMillis + " ms");
+            }
+            probed = true; // once per episode: each try blocks the topology thread for up to dcsTimeout per server
         }
         schedule(this::check, intervalMillis);
+    }
+
+    /** A TLS handshake with each server in turn: the first failure's reason, or null if none failed. */
+    private String tlsProblem() {
+        ZKClientConfig config = clientConfig;
+        if (config == null) {
+            return null;
+        }
+        int timeout = (int) Math.min(Integer.MAX_VALUE, timeoutMillis);
+        for (HostAndPort server : servers) {
+            String why = tls.probe(config, server, timeout);
+            if (why != null) {
+                return why;
+            }
+        }
+        return null;
     }
 
     private void unreachable(Exception e) {
@@ -327,9 +397,28 @@ final class ZooKeeperSource implements TopologySource {
             return;
         }
         String why = e instanceof KeeperException.RequestTimeoutException ? "no answer within " + timeoutMillis + " ms"
+                : e instanceof KeeperException.NoAuthException ? noAuth((KeeperException) e)
                 : e instanceof KeeperException ? ((KeeperException) e).code().name()
                 : e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
         view.sourceUnreachable("ZooKeeper " + servers + ": " + why);
+    }
+
+    /** ZooKeeper refused a read for want of rights: say which credentials were used, never the password. */
+    private String noAuth(KeeperException e) {
+        String path = e.getPath() != null ? e.getPath() : root;
+        if (user == null && tls != null && tls.hasClientCertificate()) {
+            return "not allowed to read " + path + " (NoAuth): the znodes' ACL does not grant READ to the subject of "
+                    + "the client certificate (dcsCertFile); name it in the ACL, or set dcsUser and dcsPassword to a "
+                    + "ZooKeeper digest user the ACL grants READ";
+        }
+        if (user == null) {
+            return "not allowed to read " + path + " (NoAuth): the znodes' ACL admits only authenticated clients; "
+                    + "set dcsUser and dcsPassword to a ZooKeeper digest user the ACL grants READ"
+                    + (tls != null ? ", or present a client certificate it names (dcsCertFile, dcsKeyFile)" : "");
+        }
+        return "digest user '" + user + "' (dcsUser) may not read " + path + " (NoAuth): check dcsPassword (ZooKeeper "
+                + "accepts any password at login and refuses the reads instead) and that the znodes' ACL grants "
+                + "this user READ";
     }
 
     private void publish() {
@@ -374,6 +463,11 @@ final class ZooKeeperSource implements TopologySource {
     @Override
     public void close() {
         closed = true;
-        Tasks.runOn(executor, this::closeClient, 2 * timeoutMillis + 1000);
+        Tasks.runOn(executor, () -> {
+            closeClient();
+            if (tls != null) {
+                tls.close();
+            }
+        }, 2 * timeoutMillis + 1000);
     }
 }
