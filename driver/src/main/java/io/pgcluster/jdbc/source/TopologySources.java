@@ -27,8 +27,8 @@ public final class TopologySources {
                 return new ZooKeeperSource(name, config.servers(), config.namespace(), config.scope(),
                         config.dcsTimeout(), config.pollInterval(), executor);
             case PATRONI:
-                return new PatroniRestSource(name, config.servers(), config.dcsTimeout(), config.pollInterval(),
-                        executor);
+                return new PatroniRestSource(name, config.servers(), RestClient.of(config), config.dcsTimeout(),
+                        config.pollInterval(), executor);
             case HOSTS:
                 return new HostsSource(name, config.servers(), connector, config.dcsTimeout(), config.pollInterval(),
                         executor);
