@@ -11,6 +11,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -107,9 +108,13 @@ final class RestClient {
             if (tls != null) {
                 s = handshake(raw, address);
             }
-            OutputStream out = s.getOutputStream();
-            out.write(request(address, path).getBytes(StandardCharsets.UTF_8));
-            out.flush();
+            try {
+                OutputStream out = s.getOutputStream();
+                out.write(request(address, path).getBytes(StandardCharsets.UTF_8));
+                out.flush();
+            } catch (SocketException e) {
+                throw hungUp(e);
+            }
             return read(new BufferedInputStream(s.getInputStream(), 8192), path);
         } catch (SocketTimeoutException e) {
             throw new IOException("no complete answer within " + timeout.toMillis() + " ms (dcsTimeout)", e);
@@ -156,6 +161,21 @@ final class RestClient {
         return ssl;
     }
 
+    /**
+     * The server hung up before answering: Python's TLS server (Patroni's https REST API) resets a connection that
+     * speaks plain HTTP, and, in TLS 1.3, ends one whose client certificate it refuses after the handshake.
+     */
+    private SocketException hungUp(SocketException e) {
+        if (aborted) {
+            return e;
+        }
+        SocketException out = new SocketException(e.getMessage() + " before an answer (" + (tls == null
+                ? "if the REST API serves https, set dcsTls=true and dcsCaFile"
+                : "if the REST API wants a client certificate (verify_client), set dcsCertFile and dcsKeyFile") + ")");
+        out.initCause(e);
+        return out;
+    }
+
     private String request(HostAndPort address, String path) {
         StringBuilder r = new StringBuilder(160).append("GET ").append(path).append(" HTTP/1.1\r\n")
                 .append("Host: ").append(address).append("\r\n")
@@ -169,7 +189,12 @@ final class RestClient {
     }
 
     private String read(InputStream in, String path) throws IOException {
-        String statusLine = line(in, true);
+        String statusLine;
+        try {
+            statusLine = line(in, true);
+        } catch (SocketException e) {
+            throw hungUp(e);
+        }
         int status = status(statusLine);
         long contentLength = -1;
         boolean chunked = false;

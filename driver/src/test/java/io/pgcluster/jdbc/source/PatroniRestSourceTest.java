@@ -5,6 +5,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.pgcluster.jdbc.config.HostAndPort;
 import io.pgcluster.jdbc.topology.ClusterView;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Base64;
@@ -165,12 +170,26 @@ class PatroniRestSourceTest {
     void notHttpIsNamedAsSuch() throws Exception {
         try (FakeRest tlsLike = FakeRest.start((head, out) -> out.write(new byte[] {0x15, 0x03, 0x03, 0x00, 0x02,
                 0x02, 0x46}));
-                FakeRest silent = FakeRest.start((head, out) -> { })) {
+                FakeRest silent = FakeRest.start((head, out) -> { });
+                ServerSocket resetting = new ServerSocket()) {
+            resetting.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+            Thread t = new Thread(() -> {
+                try (Socket s = resetting.accept()) {
+                    s.getInputStream().read(new byte[64]);
+                    s.setSoLinger(true, 0); // close with RST, as Python's TLS server does with plain HTTP
+                } catch (IOException ignored) {
+                    // the client's view is what the test looks at
+                }
+            }, "resetting");
+            t.setDaemon(true);
+            t.start();
             RestClient client = new RestClient(null, null, null, null);
             assertThatThrownBy(() -> client.get(address(tlsLike), "/cluster", Duration.ofSeconds(5)))
                     .hasMessageContaining("not HTTP").hasMessageContaining("dcsTls=true");
             assertThatThrownBy(() -> client.get(address(silent), "/cluster", Duration.ofSeconds(5)))
                     .hasMessageContaining("without an answer").hasMessageContaining("dcsTls=true");
+            assertThatThrownBy(() -> client.get(new HostAndPort("127.0.0.1", resetting.getLocalPort()), "/cluster",
+                    Duration.ofSeconds(5))).hasMessageContaining("dcsTls=true");
         }
     }
 
