@@ -21,10 +21,18 @@ final class ClusterSpec {
     final long replicaMaxLagBytes;
     final int startTimeoutSeconds;
     final Dcs dcs;
+    final RestSecurity rest;
 
     ClusterSpec(int nodes, String scope, String namespace, int ttl, int loopWait, int retryTimeout, boolean haProxy,
             HaProxyChecks haProxyChecks, boolean pgBouncer, boolean faultProxies, boolean synchronousMode,
             long replicaMaxLagBytes, int startTimeoutSeconds, Dcs dcs) {
+        this(nodes, scope, namespace, ttl, loopWait, retryTimeout, haProxy, haProxyChecks, pgBouncer, faultProxies,
+                synchronousMode, replicaMaxLagBytes, startTimeoutSeconds, dcs, RestSecurity.NONE);
+    }
+
+    ClusterSpec(int nodes, String scope, String namespace, int ttl, int loopWait, int retryTimeout, boolean haProxy,
+            HaProxyChecks haProxyChecks, boolean pgBouncer, boolean faultProxies, boolean synchronousMode,
+            long replicaMaxLagBytes, int startTimeoutSeconds, Dcs dcs, RestSecurity rest) {
         if (nodes < 1 || nodes > 9) {
             throw new IllegalArgumentException("nodes must be 1..9 but was " + nodes);
         }
@@ -63,12 +71,15 @@ final class ClusterSpec {
         this.replicaMaxLagBytes = replicaMaxLagBytes;
         this.startTimeoutSeconds = startTimeoutSeconds;
         this.dcs = Objects.requireNonNull(dcs, "dcs");
+        this.rest = Objects.requireNonNull(rest, "rest");
     }
 
     static ClusterSpec of(ClusterConfig c) {
         return new ClusterSpec(c.nodes(), c.scope(), PatroniCluster.DEFAULT_NAMESPACE, c.ttl(), c.loopWait(),
                 c.retryTimeout(), c.haProxy(), c.haProxyChecks(), c.pgBouncer(), c.faultProxies(), c.synchronousMode(),
-                PatroniCluster.DEFAULT_REPLICA_MAX_LAG, PatroniCluster.DEFAULT_START_TIMEOUT_SECONDS, c.dcs());
+                PatroniCluster.DEFAULT_REPLICA_MAX_LAG, PatroniCluster.DEFAULT_START_TIMEOUT_SECONDS, c.dcs(),
+                new RestSecurity(c.restTls(), c.restVerifyClient(), c.restAuth() ? RestSecurity.GENERATED_USER : null,
+                        null));
     }
 
     @Override
@@ -81,20 +92,20 @@ final class ClusterSpec {
                 && haProxy == s.haProxy && pgBouncer == s.pgBouncer && faultProxies == s.faultProxies
                 && synchronousMode == s.synchronousMode && replicaMaxLagBytes == s.replicaMaxLagBytes
                 && startTimeoutSeconds == s.startTimeoutSeconds && scope.equals(s.scope) && namespace.equals(s.namespace)
-                && haProxyChecks == s.haProxyChecks && dcs == s.dcs;
+                && haProxyChecks == s.haProxyChecks && dcs == s.dcs && rest.equals(s.rest);
     }
 
     @Override
     public int hashCode() {
         return Objects.hash(nodes, scope, namespace, ttl, loopWait, retryTimeout, haProxy, haProxyChecks, pgBouncer,
-                faultProxies, synchronousMode, replicaMaxLagBytes, startTimeoutSeconds, dcs);
+                faultProxies, synchronousMode, replicaMaxLagBytes, startTimeoutSeconds, dcs, rest);
     }
 
     @Override
     public String toString() {
-        return String.format("%d node(s), scope %s, %s, ttl/loop_wait/retry_timeout %d/%d/%d%s%s%s%s", nodes, scope,
+        return String.format("%d node(s), scope %s, %s, ttl/loop_wait/retry_timeout %d/%d/%d%s%s%s%s%s", nodes, scope,
                 dcs == Dcs.ZOOKEEPER ? "ZooKeeper" : "etcd", ttl, loopWait, retryTimeout, haProxy ? ", HAProxy (" + haProxyChecks.serverOptions() + ")" : "",
                 pgBouncer ? ", PgBouncer" : "", faultProxies ? ", fault proxies" : "",
-                synchronousMode ? ", synchronous_mode" : "");
+                synchronousMode ? ", synchronous_mode" : "", rest);
     }
 }

@@ -1,6 +1,7 @@
 package io.pgcluster.testkit;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Path;
 import java.util.List;
@@ -45,6 +46,35 @@ class ConfigsTest {
                 "timeout check 5s");
         assertThat(HaProxyChecks.TIGHT.serverOptions()).isEqualTo("inter 1s fall 2 rise 1");
         assertThat(HaProxyChecks.PATRONI_DOCS.serverOptions()).isEqualTo("inter 3s fall 3 rise 2");
+    }
+
+    @Test
+    void restApiSecurityRendersTlsClientCertificatesAndAuthentication() {
+        Certificates.Issued server = new Certificates.Issued(Path.of("/t/rest.crt"), Path.of("/t/rest.key"));
+        RestSecurity all = new RestSecurity(true, true, "patroni", null);
+        String y = Configs.patroniYaml(spec(HaProxyChecks.TIGHT, false), "pg1", 5441, 5441, 8008, 2379, Path.of("/d"),
+                Path.of("/p"), Path.of("/b"), new Secrets(), Configs.restApiSecurity(all, "pw1", server,
+                        Path.of("/t/ca.crt")));
+        assertThat(y).contains("restapi:\n  listen: 127.0.0.1:8008\n  connect_address: 127.0.0.1:8008\n"
+                + "  certfile: '/t/rest.crt'\n  keyfile: '/t/rest.key'\n  cafile: '/t/ca.crt'\n"
+                + "  verify_client: required\n  authentication:\n    username: 'patroni'\n    password: 'pw1'\n"
+                + "etcd3:");
+        assertThat(Configs.restApiSecurity(new RestSecurity(true, false, null, null), null, server,
+                Path.of("/t/ca.crt"))).contains("certfile").doesNotContain("verify_client", "authentication");
+        assertThat(Configs.restApiSecurity(RestSecurity.NONE, null, null, null)).isEmpty();
+        assertThat(all.toString()).isEqualTo(", REST API https with client certificates, basic auth");
+        assertThat(new RestSecurity(false, false, "u", "secret-pw").toString()).doesNotContain("secret-pw");
+        assertThatThrownBy(() -> new RestSecurity(false, true, null, null)).hasMessageContaining("needs restTls");
+    }
+
+    @Test
+    void haproxyChecksOverHttpsOnlyForTheChecks() {
+        List<Configs.Backend> backends = List.of(new Configs.Backend("pg1", 6441, 8008));
+        String cfg = Configs.haproxyCfg(spec(HaProxyChecks.TIGHT, false), 5000, 5001, 7000, backends,
+                Configs.haproxyCheckTls(Path.of("/t/ca.crt"), Path.of("/t/client.pem")));
+        assertThat(cfg).contains("server pg1 127.0.0.1:6441 maxconn 100 check port 8008 check-ssl verify required "
+                + "ca-file /t/ca.crt verifyhost localhost crt /t/client.pem\n");
+        assertThat(cfg).doesNotContain(" ssl ");
     }
 
     @Test
