@@ -127,4 +127,28 @@ public @interface ClusterConfig {
      * @return default false
      */
     boolean postgresTls() default false;
+
+    /**
+     * Whether Patroni's REST API serves https (certificates of a CA made for the cluster; {@link
+     * PatroniCluster#restCaFile()}); the rig's own REST calls and HAProxy's checks follow.
+     *
+     * @return default false
+     */
+    boolean restTls() default false;
+
+    /**
+     * Whether the REST API wants a client certificate on every request ({@code verify_client: required}; needs
+     * {@link #restTls()}); {@link PatroniCluster#restClientCertificate()} is one.
+     *
+     * @return default false
+     */
+    boolean restVerifyClient() default false;
+
+    /**
+     * Whether the REST API has basic auth ({@code restapi.authentication}, user {@code patroni}, a generated password:
+     * {@link PatroniCluster#restUser()}, {@link PatroniCluster#restPassword()}).
+     *
+     * @return default false
+     */
+    boolean restAuth() default false;
 }

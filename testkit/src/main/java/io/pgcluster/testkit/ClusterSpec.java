@@ -30,19 +30,22 @@ final class ClusterSpec {
     /** A ZooKeeper digest user that may read Patroni's znodes, which nobody else may; both null without. */
     final String zooKeeperUser;
     final String zooKeeperPassword;
+    final RestSecurity rest;
 
     ClusterSpec(int nodes, String scope, String namespace, int ttl, int loopWait, int retryTimeout, boolean haProxy,
             HaProxyChecks haProxyChecks, boolean pgBouncer, boolean faultProxies, boolean synchronousMode,
             long replicaMaxLagBytes, int startTimeoutSeconds, Dcs dcs) {
         this(nodes, scope, namespace, ttl, loopWait, retryTimeout, haProxy, haProxyChecks, pgBouncer, faultProxies,
-                synchronousMode, replicaMaxLagBytes, startTimeoutSeconds, dcs, false, false, null, null);
+                synchronousMode, replicaMaxLagBytes, startTimeoutSeconds, dcs, false, false, null, null,
+                RestSecurity.NONE);
     }
 
     ClusterSpec(int nodes, String scope, String namespace, int ttl, int loopWait, int retryTimeout, boolean haProxy,
             HaProxyChecks haProxyChecks, boolean pgBouncer, boolean faultProxies, boolean synchronousMode,
             long replicaMaxLagBytes, int startTimeoutSeconds, Dcs dcs, boolean postgresTls) {
         this(nodes, scope, namespace, ttl, loopWait, retryTimeout, haProxy, haProxyChecks, pgBouncer, faultProxies,
-                synchronousMode, replicaMaxLagBytes, startTimeoutSeconds, dcs, postgresTls, false, null, null);
+                synchronousMode, replicaMaxLagBytes, startTimeoutSeconds, dcs, postgresTls, false, null, null,
+                RestSecurity.NONE);
     }
 
     ClusterSpec(int nodes, String scope, String namespace, int ttl, int loopWait, int retryTimeout, boolean haProxy,
@@ -51,13 +54,20 @@ final class ClusterSpec {
             String zooKeeperPassword) {
         this(nodes, scope, namespace, ttl, loopWait, retryTimeout, haProxy, haProxyChecks, pgBouncer, faultProxies,
                 synchronousMode, replicaMaxLagBytes, startTimeoutSeconds, dcs, false, zooKeeperTls, zooKeeperUser,
-                zooKeeperPassword);
+                zooKeeperPassword, RestSecurity.NONE);
+    }
+
+    ClusterSpec(int nodes, String scope, String namespace, int ttl, int loopWait, int retryTimeout, boolean haProxy,
+            HaProxyChecks haProxyChecks, boolean pgBouncer, boolean faultProxies, boolean synchronousMode,
+            long replicaMaxLagBytes, int startTimeoutSeconds, Dcs dcs, RestSecurity rest) {
+        this(nodes, scope, namespace, ttl, loopWait, retryTimeout, haProxy, haProxyChecks, pgBouncer, faultProxies,
+                synchronousMode, replicaMaxLagBytes, startTimeoutSeconds, dcs, false, false, null, null, rest);
     }
 
     ClusterSpec(int nodes, String scope, String namespace, int ttl, int loopWait, int retryTimeout, boolean haProxy,
             HaProxyChecks haProxyChecks, boolean pgBouncer, boolean faultProxies, boolean synchronousMode,
             long replicaMaxLagBytes, int startTimeoutSeconds, Dcs dcs, boolean postgresTls, boolean zooKeeperTls,
-            String zooKeeperUser, String zooKeeperPassword) {
+            String zooKeeperUser, String zooKeeperPassword, RestSecurity rest) {
         if (nodes < 1 || nodes > 9) {
             throw new IllegalArgumentException("nodes must be 1..9 but was " + nodes);
         }
@@ -115,6 +125,7 @@ final class ClusterSpec {
         this.postgresTls = postgresTls;
         this.etcdTls = false;
         this.etcdAuth = false;
+        this.rest = Objects.requireNonNull(rest, "rest");
     }
 
     private ClusterSpec(ClusterSpec s, boolean etcdTls, boolean etcdAuth) {
@@ -139,6 +150,7 @@ final class ClusterSpec {
         this.zooKeeperTls = s.zooKeeperTls;
         this.zooKeeperUser = s.zooKeeperUser;
         this.zooKeeperPassword = s.zooKeeperPassword;
+        this.rest = s.rest;
         this.etcdTls = etcdTls;
         this.etcdAuth = etcdAuth;
     }
@@ -152,7 +164,9 @@ final class ClusterSpec {
         return new ClusterSpec(c.nodes(), c.scope(), PatroniCluster.DEFAULT_NAMESPACE, c.ttl(), c.loopWait(),
                 c.retryTimeout(), c.haProxy(), c.haProxyChecks(), c.pgBouncer(), c.faultProxies(), c.synchronousMode(),
                 PatroniCluster.DEFAULT_REPLICA_MAX_LAG, PatroniCluster.DEFAULT_START_TIMEOUT_SECONDS, c.dcs(),
-                c.postgresTls()).withEtcdSecurity(c.etcdTls(), c.etcdAuth());
+                c.postgresTls(), false, null, null, new RestSecurity(c.restTls(), c.restVerifyClient(),
+                        c.restAuth() ? RestSecurity.GENERATED_USER : null, null))
+                .withEtcdSecurity(c.etcdTls(), c.etcdAuth());
     }
 
     @Override
@@ -168,22 +182,23 @@ final class ClusterSpec {
                 && haProxyChecks == s.haProxyChecks && dcs == s.dcs && zooKeeperTls == s.zooKeeperTls
                 && Objects.equals(zooKeeperUser, s.zooKeeperUser)
                 && Objects.equals(zooKeeperPassword, s.zooKeeperPassword) && postgresTls == s.postgresTls
-                && etcdTls == s.etcdTls && etcdAuth == s.etcdAuth;
+                && etcdTls == s.etcdTls && etcdAuth == s.etcdAuth
+                && rest.equals(s.rest);
     }
 
     @Override
     public int hashCode() {
         return Objects.hash(nodes, scope, namespace, ttl, loopWait, retryTimeout, haProxy, haProxyChecks, pgBouncer,
                 faultProxies, synchronousMode, replicaMaxLagBytes, startTimeoutSeconds, dcs, zooKeeperTls, zooKeeperUser,
-                zooKeeperPassword, postgresTls, etcdTls, etcdAuth);
+                zooKeeperPassword, postgresTls, etcdTls, etcdAuth, rest);
     }
 
     @Override
     public String toString() {
-        return String.format("%d node(s), scope %s, %s, ttl/loop_wait/retry_timeout %d/%d/%d%s%s%s%s%s", nodes, scope,
+        return String.format("%d node(s), scope %s, %s, ttl/loop_wait/retry_timeout %d/%d/%d%s%s%s%s%s%s", nodes, scope,
                 dcs == Dcs.ZOOKEEPER ? "ZooKeeper" + (zooKeeperTls ? " (TLS" + (zooKeeperUser != null ? ", digest user "
                         + zooKeeperUser + ")" : ")") : "") : "etcd" + (etcdTls ? " (TLS)" : "") + (etcdAuth ? " (auth)" : ""), ttl, loopWait, retryTimeout, haProxy ? ", HAProxy (" + haProxyChecks.serverOptions() + ")" : "",
                 pgBouncer ? ", PgBouncer" : "", faultProxies ? ", fault proxies" : "",
-                synchronousMode ? ", synchronous_mode" : "", postgresTls ? ", PostgreSQL TLS" : "");
+                synchronousMode ? ", synchronous_mode" : "", postgresTls ? ", PostgreSQL TLS" : "", rest);
     }
 }

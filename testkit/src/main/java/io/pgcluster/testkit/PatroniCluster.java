@@ -72,7 +72,10 @@ public final class PatroniCluster implements AutoCloseable {
     private final Path baseDir;
     private final RunAs runAs;
     private final Secrets secrets = new Secrets();
-    private final PatroniRest rest = new PatroniRest();
+    private final PatroniRest rest; // to Patroni's REST API: https, client certificate, credentials as spec.rest says
+    private final Certificates restCertificates; // null unless spec.rest.tls()
+    private final Certificates.Issued restClientCertificate; // null unless spec.rest.tls()
+    private final String restPassword; // null unless spec.rest.auth()
     private final RunRegistry registry;
     private final EtcdServer etcd; // null with Dcs.ZOOKEEPER
     private final ZooKeeperServer zooKeeper; // null with Dcs.ETCD
@@ -137,8 +140,51 @@ public final class PatroniCluster implements AutoCloseable {
         private long replicaMaxLagBytes = DEFAULT_REPLICA_MAX_LAG;
         private Duration startTimeout = Duration.ofSeconds(DEFAULT_START_TIMEOUT_SECONDS);
         private Path baseDir;
+        private boolean restTls;
+        private boolean restVerifyClient;
+        private String restUser;
+        private String restPassword;
 
         private Builder() {}
+
+        /**
+         * Patroni's REST API over https, with certificates of a CA made for the cluster ({@code restapi.certfile},
+         * {@code keyfile}, {@code cafile}); the rig's own REST calls and HAProxy's checks use https with that CA.
+         * Default false.
+         *
+         * @param b whether the REST API serves https
+         * @return this builder
+         */
+        public Builder restTls(boolean b) {
+            this.restTls = b;
+            return this;
+        }
+
+        /**
+         * Patroni's REST API wants a client certificate of the cluster's CA on every request ({@code verify_client:
+         * required}); needs {@link #restTls(boolean)}. Default false.
+         *
+         * @param b whether client certificates are required
+         * @return this builder
+         */
+        public Builder restVerifyClient(boolean b) {
+            this.restVerifyClient = b;
+            return this;
+        }
+
+        /**
+         * Basic auth on Patroni's REST API ({@code restapi.authentication}; Patroni 3 checks it on POST, PATCH, PUT
+         * and DELETE). The rig sends it with every request.
+         *
+         * @param user the user
+         * @param password the password, or {@code null} to generate one ({@link PatroniCluster#restPassword()})
+         * @return this builder
+         */
+        public Builder restAuth(String user, String password) {
+            this.restUser = user;
+            this.restPassword = password;
+            return this;
+        }
 
         /**
          * Number of Patroni nodes, 1..9; default 3.
@@ -363,7 +409,9 @@ public final class PatroniCluster implements AutoCloseable {
         ClusterSpec spec() {
             return new ClusterSpec(nodes, scope, namespace, ttl, loopWait, retryTimeout, haProxy, haProxyChecks, pgBouncer,
                     faultProxies, synchronousMode, replicaMaxLagBytes, (int) Math.max(1, startTimeout.toSeconds()), dcs,
-                    postgresTls, zooKeeperTls, zooKeeperUser, zooKeeperPassword).withEtcdSecurity(etcdTls, etcdAuth);
+                    postgresTls, zooKeeperTls, zooKeeperUser, zooKeeperPassword,
+                    new RestSecurity(restTls, restVerifyClient, restUser, restPassword))
+                    .withEtcdSecurity(etcdTls, etcdAuth);
         }
 
         /**
@@ -446,6 +494,32 @@ public final class PatroniCluster implements AutoCloseable {
         int etcdPeerPort = ports[next++]; // unused with ZooKeeper
         Path home = mkdir(baseDir.resolve("home"));
         this.postgresCa = spec.postgresTls ? Certificates.create(baseDir.resolve("pg-tls")) : null;
+        this.restPassword = !spec.rest.auth() ? null
+                : spec.rest.password() != null ? spec.rest.password() : Secrets.random(20);
+        Certificates.Issued restServerCertificate = null;
+        Path haProxyClientPem = null;
+        if (spec.rest.tls()) {
+            this.restCertificates = Certificates.create(baseDir.resolve("rest-tls"));
+            restServerCertificate = restCertificates.server("rest", List.of("localhost"), List.of(HOST));
+            this.restClientCertificate = restCertificates.client("pgcluster-testkit");
+            if (spec.rest.verifyClient() && spec.haProxy) {
+                haProxyClientPem = restCertificates.dir().resolve("haproxy-client.pem");
+                try {
+                    write(haProxyClientPem, Files.readString(restClientCertificate.cert())
+                            + Files.readString(restClientCertificate.key()));
+                    Files.setPosixFilePermissions(haProxyClientPem, PosixFilePermissions.fromString("rw-------"));
+                } catch (IOException e) {
+                    throw new TestkitException("Cannot write " + haProxyClientPem + ": " + e, e);
+                }
+            }
+        } else {
+            this.restCertificates = null;
+            this.restClientCertificate = null;
+        }
+        this.rest = new PatroniRest(restCertificates == null ? null : restCertificates.caFile(), restClientCertificate,
+                spec.rest.user(), restPassword);
+        String restApiSecurity = Configs.restApiSecurity(spec.rest, restPassword, restServerCertificate,
+                restCertificates == null ? null : restCertificates.caFile());
         List<FaultProxy> proxiesSoFar = new ArrayList<>();
         EtcdSecurity etcdSecurity = null; // with etcdTls/etcdAuth
         Configs.ZooKeeperTlsFiles zkTls = null;
@@ -482,7 +556,7 @@ public final class PatroniCluster implements AutoCloseable {
                         Configs.etcdCommand(etcdBinary, spec.scope, etcdDir.resolve("data"), dcsClientPort, etcdPeerPort,
                                 etcdSecurity),
                         etcdDir, etcdDir.resolve("etcd.log"), home, runAs, h -> registry.record(h, "etcd"));
-                this.etcd = new EtcdServer(etcdProcess, dcsClientPort, rest, etcdSecurity,
+                this.etcd = new EtcdServer(etcdProcess, dcsClientPort, new PatroniRest(), etcdSecurity,
                         etcdBinary.resolveSibling("etcdctl"));
                 this.zooKeeper = null;
                 this.zooKeeperCa = null;
@@ -510,7 +584,8 @@ public final class PatroniCluster implements AutoCloseable {
                 Path yml = nodeDir.resolve("patroni.yml");
                 write(yml, Configs.patroniYaml(spec, name, pgPort, connectPort, restPort, dcsClientPort, dataDir,
                         nodeDir.resolve("pgpass"), pgBinDir, secrets, etcdSecurity, zkTls,
-                        postgresCa == null ? null : postgresCa.server(name, List.of("localhost"), List.of(HOST))));
+                        postgresCa == null ? null : postgresCa.server(name, List.of("localhost"), List.of(HOST)),
+                        restApiSecurity));
                 ManagedProcess p = new ManagedProcess(name, List.of(python.toString(), patroniScript.toString(),
                         yml.toString()), nodeDir, nodeDir.resolve("patroni.log"), home, runAs, h -> registry.record(h, name));
                 PatroniNode node = new PatroniNode(this, name, pgPort, connectPort, restPort, dataDir, p);
@@ -529,7 +604,8 @@ public final class PatroniCluster implements AutoCloseable {
                 int stats = ports[next++];
                 Path dir = mkdir(baseDir.resolve("haproxy"));
                 Path cfg = dir.resolve("haproxy.cfg");
-                write(cfg, Configs.haproxyCfg(spec, write, read, stats, backends));
+                write(cfg, Configs.haproxyCfg(spec, write, read, stats, backends, restCertificates == null ? ""
+                        : Configs.haproxyCheckTls(restCertificates.caFile(), haProxyClientPem)));
                 ManagedProcess p = new ManagedProcess("haproxy", List.of(haproxyBinary.toString(), "-f", cfg.toString(),
                         "-db"), dir, dir.resolve("haproxy.log"), home, runAs, h -> registry.record(h, "haproxy"));
                 this.haProxy = new HaProxy(write, read, stats, p);
@@ -665,6 +741,51 @@ public final class PatroniCluster implements AutoCloseable {
     }
 
     // ---------------------------------------------------------------------------------------------------- accessors
+
+    /**
+     * {@code https} if Patroni's REST API serves TLS ({@link Builder#restTls(boolean)}), else {@code http}.
+     *
+     * @return the scheme of {@link PatroniNode#restUrl()}
+     */
+    public String restScheme() {
+        return restCertificates != null ? "https" : "http";
+    }
+
+    /**
+     * The CA that signs the REST API's certificates (PEM), for clients to trust.
+     *
+     * @return the CA file, or {@code null} without {@link Builder#restTls(boolean)}
+     */
+    public Path restCaFile() {
+        return restCertificates == null ? null : restCertificates.caFile();
+    }
+
+    /**
+     * A client certificate (and its PKCS#8 key) of the REST API's CA, as {@code verify_client: required} wants.
+     *
+     * @return the certificate, or {@code null} without {@link Builder#restTls(boolean)}
+     */
+    public Certificates.Issued restClientCertificate() {
+        return restClientCertificate;
+    }
+
+    /**
+     * The REST API's basic-auth user.
+     *
+     * @return the user, or {@code null} without {@link Builder#restAuth(String, String)}
+     */
+    public String restUser() {
+        return spec.rest.user();
+    }
+
+    /**
+     * The REST API's basic-auth password (generated unless given).
+     *
+     * @return the password, or {@code null} without {@link Builder#restAuth(String, String)}
+     */
+    public String restPassword() {
+        return restPassword;
+    }
 
     /**
      * Patroni's scope, the cluster name in the DCS.

@@ -101,12 +101,12 @@ public final class PatroniNode {
     }
 
     /**
-     * {@code http://127.0.0.1:<restPort>}.
+     * {@code http://127.0.0.1:<restPort>}, or {@code https://...} with {@link PatroniCluster.Builder#restTls(boolean)}.
      *
      * @return the REST API's base URL
      */
     public String restUrl() {
-        return "http://" + PatroniCluster.HOST + ":" + restPort;
+        return cluster.restScheme() + "://" + PatroniCluster.HOST + ":" + restPort;
     }
 
     /**

@@ -53,6 +53,21 @@ class ClusterSpecTest {
                 .isNotEqualTo(PatroniCluster.builder().spec());
     }
 
+    @ClusterConfig(restTls = true, restVerifyClient = true, restAuth = true)
+    static class SecureRest {}
+
+    @Test
+    void restSecurityIsPartOfTheSpec() {
+        ClusterSpec secure = PatroniClusterExtension.specFor(SecureRest.class);
+        assertThat(secure.rest).isEqualTo(new RestSecurity(true, true, "patroni", null));
+        assertThat(secure).isEqualTo(PatroniCluster.builder().restTls(true).restVerifyClient(true)
+                .restAuth("patroni", null).spec()).isNotEqualTo(PatroniCluster.builder().spec());
+        assertThat(secure.toString()).contains("REST API https with client certificates, basic auth");
+        assertThat(PatroniCluster.builder().restAuth("u", "pw-123").spec().toString()).doesNotContain("pw-123");
+        assertThatThrownBy(() -> PatroniCluster.builder().restVerifyClient(true).spec())
+                .hasMessageContaining("restVerifyClient needs restTls");
+    }
+
     @Test
     void rejectsBadSettingsNamingThem() {
         assertThatThrownBy(() -> PatroniCluster.builder().nodes(0).spec()).hasMessageContaining("nodes must be 1..9");

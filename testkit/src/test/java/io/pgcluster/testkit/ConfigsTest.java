@@ -35,7 +35,7 @@ class ConfigsTest {
     void postgresTlsTurnsSslOnWithTheNodesCertificate() {
         String y = Configs.patroniYaml(spec(HaProxyChecks.TIGHT, false), "pg1", 5441, 5441, 8008, 2379,
                 Path.of("/d"), Path.of("/p"), Path.of("/b"), new Secrets(), null, null,
-                new Certificates.Issued(Path.of("/t/pg1.crt"), Path.of("/t/pg1.key")));
+                new Certificates.Issued(Path.of("/t/pg1.crt"), Path.of("/t/pg1.key")), "");
         assertThat(y).contains("  parameters:\n", "    password_encryption: scram-sha-256\n", "    ssl: 'on'\n",
                 "    ssl_cert_file: '/t/pg1.crt'\n", "    ssl_key_file: '/t/pg1.key'\n",
                 "    - host all all 127.0.0.1/32 scram-sha-256\n");
@@ -57,6 +57,35 @@ class ConfigsTest {
                 "timeout check 5s");
         assertThat(HaProxyChecks.TIGHT.serverOptions()).isEqualTo("inter 1s fall 2 rise 1");
         assertThat(HaProxyChecks.PATRONI_DOCS.serverOptions()).isEqualTo("inter 3s fall 3 rise 2");
+    }
+
+    @Test
+    void restApiSecurityRendersTlsClientCertificatesAndAuthentication() {
+        Certificates.Issued server = new Certificates.Issued(Path.of("/t/rest.crt"), Path.of("/t/rest.key"));
+        RestSecurity all = new RestSecurity(true, true, "patroni", null);
+        String y = Configs.patroniYaml(spec(HaProxyChecks.TIGHT, false), "pg1", 5441, 5441, 8008, 2379, Path.of("/d"),
+                Path.of("/p"), Path.of("/b"), new Secrets(), null, null, null, Configs.restApiSecurity(all, "pw1", server,
+                        Path.of("/t/ca.crt")));
+        assertThat(y).contains("restapi:\n  listen: 127.0.0.1:8008\n  connect_address: 127.0.0.1:8008\n"
+                + "  certfile: '/t/rest.crt'\n  keyfile: '/t/rest.key'\n  cafile: '/t/ca.crt'\n"
+                + "  verify_client: required\n  authentication:\n    username: 'patroni'\n    password: 'pw1'\n"
+                + "etcd3:");
+        assertThat(Configs.restApiSecurity(new RestSecurity(true, false, null, null), null, server,
+                Path.of("/t/ca.crt"))).contains("certfile").doesNotContain("verify_client", "authentication");
+        assertThat(Configs.restApiSecurity(RestSecurity.NONE, null, null, null)).isEmpty();
+        assertThat(all.toString()).isEqualTo(", REST API https with client certificates, basic auth");
+        assertThat(new RestSecurity(false, false, "u", "secret-pw").toString()).doesNotContain("secret-pw");
+        assertThatThrownBy(() -> new RestSecurity(false, true, null, null)).hasMessageContaining("needs restTls");
+    }
+
+    @Test
+    void haproxyChecksOverHttpsOnlyForTheChecks() {
+        List<Configs.Backend> backends = List.of(new Configs.Backend("pg1", 6441, 8008));
+        String cfg = Configs.haproxyCfg(spec(HaProxyChecks.TIGHT, false), 5000, 5001, 7000, backends,
+                Configs.haproxyCheckTls(Path.of("/t/ca.crt"), Path.of("/t/client.pem")));
+        assertThat(cfg).contains("server pg1 127.0.0.1:6441 maxconn 100 check port 8008 check-ssl verify required "
+                + "ca-file /t/ca.crt verifyhost localhost crt /t/client.pem\n");
+        assertThat(cfg).doesNotContain(" ssl ");
     }
 
     @Test
@@ -111,7 +140,7 @@ class ConfigsTest {
         Configs.ZooKeeperTlsFiles files = new Configs.ZooKeeperTlsFiles(Path.of("/t/ca.crt"), Path.of("/t/zk.pem"),
                 Path.of("/t/patroni.crt"), Path.of("/t/patroni.key"), "CN=patroni", "CN=pgcluster-reader");
         String y = Configs.patroniYaml(spec, "pg1", 5441, 5441, 8008, 2281, Path.of("/d"), Path.of("/p"),
-                Path.of("/usr/lib/postgresql/15/bin"), new Secrets(), null, files, null);
+                Path.of("/usr/lib/postgresql/15/bin"), new Secrets(), null, files, null, "");
         assertThat(y).contains("zookeeper:\n  hosts: ['127.0.0.1:2281']\n  use_ssl: true\n  verify: true\n"
                 + "  cacert: '/t/ca.crt'\n  cert: '/t/patroni.crt'\n  key: '/t/patroni.key'\n"
                 + "  set_acls:\n    'CN=patroni': [ALL]\n    'CN=pgcluster-reader': [READ]\n")

@@ -11,11 +11,12 @@ import io.etcd.jetcd.options.GetOption;
 import io.etcd.jetcd.options.WatchOption;
 import io.etcd.jetcd.watch.WatchEvent;
 import io.etcd.jetcd.watch.WatchResponse;
-import io.pgcluster.jdbc.config.HostAndPort;
-import io.pgcluster.jdbc.topology.ClusterView;
 import io.grpc.netty.GrpcSslContexts;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
+import io.pgcluster.jdbc.config.AllowedHosts;
+import io.pgcluster.jdbc.config.HostAndPort;
+import io.pgcluster.jdbc.topology.ClusterView;
 import java.io.File;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -93,7 +94,7 @@ final class EtcdSource implements TopologySource {
     }
 
     EtcdSource(String cluster, List<HostAndPort> endpoints, String namespace, String scope, Security security,
-            Duration timeout, Duration interval, ScheduledExecutorService executor) {
+            AllowedHosts allowed, Duration timeout, Duration interval, ScheduledExecutorService executor) {
         this.cluster = cluster;
         this.endpoints = endpoints;
         this.security = security;
@@ -104,7 +105,7 @@ final class EtcdSource implements TopologySource {
         this.timeoutMillis = timeout.toMillis();
         this.intervalMillis = interval.toMillis();
         this.executor = executor;
-        this.parser = new PatroniParser(cluster);
+        this.parser = new PatroniParser(cluster, allowed);
         String scheme = security.tls() ? "https://" : "http://";
         ClientBuilder b = Client.builder()
                 .endpoints(endpoints.stream().map(e -> scheme + e).toArray(String[]::new))

@@ -28,7 +28,10 @@ import org.slf4j.LoggerFactory;
  * the replica's replay position; without a leader, the most advanced replica is the reference, so that reads go
  * on while writes wait.
  *
- * <p>Thread-safety: polls run on the cluster's topology thread.
+ * <p>Each probe is bounded by {@code dcsTimeout} (pgjdbc's connect, login and socket timeouts, at least 1 s).
+ * {@link #close()} stops a poll before its next host and aborts a probe query in progress.
+ *
+ * <p>Thread-safety: polls run on the cluster's topology thread; {@link #close()} may be called from any thread.
  */
 final class HostsSource extends PollingSource {
     private static final Logger log = LoggerFactory.getLogger(HostsSource.class);
@@ -39,6 +42,7 @@ final class HostsSource extends PollingSource {
     private final List<HostAndPort> hosts;
     private final ServerConnector connector;
     private final Connection[] probes;
+    private volatile Connection inFlight;
 
     HostsSource(String cluster, List<HostAndPort> hosts, ServerConnector connector, Duration timeout,
             Duration interval, ScheduledExecutorService executor) {
@@ -57,6 +61,9 @@ final class HostsSource extends PollingSource {
         StringBuilder problems = new StringBuilder();
         List<Integer> primaries = new ArrayList<>();
         for (int i = 0; i < hosts.size(); i++) {
+            if (isClosed()) {
+                return; // closing: the other hosts need not be asked, and nothing is published
+            }
             try {
                 probe(i, recovery, lsn);
                 reached[i] = true;
@@ -64,6 +71,9 @@ final class HostsSource extends PollingSource {
                     primaries.add(i);
                 }
             } catch (SQLException e) {
+                if (isClosed()) {
+                    return;
+                }
                 closeProbe(i);
                 problems.append(problems.length() == 0 ? "" : "; ").append(hosts.get(i)).append(": ")
                         .append(e.getMessage());
@@ -109,10 +119,26 @@ final class HostsSource extends PollingSource {
             c = connector.connect(hosts.get(i).host(), hosts.get(i).port());
             probes[i] = c;
         }
+        inFlight = c;
         try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(PROBE)) {
             rs.next();
             recovery[i] = rs.getBoolean(1);
             lsn[i] = rs.getLong(2);
+        } finally {
+            inFlight = null;
+        }
+    }
+
+    /** Closes the socket of a probe query in progress, so that close() does not wait for a silent server. */
+    @Override
+    void abortPoll() {
+        Connection c = inFlight;
+        if (c != null) {
+            try {
+                c.abort(Runnable::run);
+            } catch (SQLException | RuntimeException ignored) {
+                // the poll ends either way; closeResources releases the connection
+            }
         }
     }
 

@@ -63,7 +63,10 @@ abstract class PollingSource implements TopologySource {
         }
     }
 
-    /** Stops polling; releases what the polls hold open on the topology thread, after a poll in progress. */
+    /**
+     * Stops polling: aborts a poll in progress ({@link #abortPoll()}), so that closing never waits for a slow
+     * server, then releases what the polls hold open on the topology thread.
+     */
     @Override
     public void close() {
         closed = true;
@@ -71,7 +74,20 @@ abstract class PollingSource implements TopologySource {
         if (s != null) {
             s.cancel(false);
         }
+        abortPoll();
         Tasks.runOn(executor, this::closeResources, 10_000);
+    }
+
+    /** Whether {@link #close()} was called: a poll stops at its next step and publishes nothing more. */
+    final boolean isClosed() {
+        return closed;
+    }
+
+    /**
+     * Makes a poll in progress end at once (closes its sockets); called by {@link #close()} on the closing thread,
+     * after {@link #isClosed()} has become true.
+     */
+    void abortPoll() {
     }
 
     /** Releases what the polls hold open (connections); runs on the topology thread when closing. */

@@ -24,16 +24,17 @@ public final class TopologySources {
                 return new EtcdSource(name, config.servers(), config.namespace(), config.scope(),
                         new EtcdSource.Security(config.dcsTls(), config.dcsCaFile(), config.dcsCertFile(),
                                 config.dcsKeyFile(), config.dcsUser(), config.dcsPassword()),
-                        config.dcsTimeout(), config.pollInterval(), executor);
+                        config.allowedHostList(), config.dcsTimeout(), config.pollInterval(), executor);
             case ZOOKEEPER:
                 return new ZooKeeperSource(name, config.servers(), config.namespace(), config.scope(),
                         config.dcsUser(), config.dcsPassword(),
                         config.dcsTls() ? new ZooKeeperTls(config.dcsCaFile(), config.dcsCertFile(),
                                 config.dcsKeyFile()) : null,
-                        config.dcsTimeout(), config.pollInterval(), executor);
+                        config.allowedHostList(), config.dcsTimeout(), config.pollInterval(), executor);
             case PATRONI:
-                return new PatroniRestSource(name, config.servers(), config.dcsTimeout(), config.pollInterval(),
-                        executor);
+                return new PatroniRestSource(name, config.servers(), RestClient.of(config),
+                        config.allowedHostList(), config.dcsTimeout(),
+                        config.pollInterval(), executor);
             case HOSTS:
                 return new HostsSource(name, config.servers(), connector, config.dcsTimeout(), config.pollInterval(),
                         executor);

@@ -1,5 +1,6 @@
 package io.pgcluster.jdbc.source;
 
+import io.pgcluster.jdbc.config.AllowedHosts;
 import io.pgcluster.jdbc.config.HostAndPort;
 import io.pgcluster.jdbc.topology.ClusterView;
 import java.io.IOException;
@@ -98,7 +99,7 @@ final class ZooKeeperSource implements TopologySource {
 
     ZooKeeperSource(String cluster, List<HostAndPort> servers, String namespace, String scope, Duration timeout,
             Duration interval, ScheduledExecutorService executor) {
-        this(cluster, servers, namespace, scope, null, null, null, timeout, interval, executor);
+        this(cluster, servers, namespace, scope, null, null, null, AllowedHosts.ANY, timeout, interval, executor);
     }
 
     /**
@@ -107,7 +108,8 @@ final class ZooKeeperSource implements TopologySource {
      * @param tls TLS settings ({@code dcsTls}), or {@code null} for a plain connection
      */
     ZooKeeperSource(String cluster, List<HostAndPort> servers, String namespace, String scope, String user,
-            String password, ZooKeeperTls tls, Duration timeout, Duration interval, ScheduledExecutorService executor) {
+            String password, ZooKeeperTls tls, AllowedHosts allowed, Duration timeout, Duration interval,
+            ScheduledExecutorService executor) {
         this.user = user;
         this.password = password;
         this.tls = tls;
@@ -122,7 +124,7 @@ final class ZooKeeperSource implements TopologySource {
         // The client reports a silent server after 2/3 of the session timeout; the server may clamp the value.
         this.sessionTimeoutMillis = (int) Math.min(Integer.MAX_VALUE, Math.max(4_000, 3 * timeoutMillis));
         this.executor = executor;
-        this.parser = new PatroniParser(cluster);
+        this.parser = new PatroniParser(cluster, allowed);
     }
 
     @Override

@@ -1,5 +1,6 @@
 package io.pgcluster.jdbc.source;
 
+import io.pgcluster.jdbc.config.AllowedHosts;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -50,7 +51,7 @@ class EtcdSourceTest {
         PgClusterConfig config = etcd("etcd-1.example.com:2379,10.0.0.5,[::1]:23790,localhost:2379").build();
         ScheduledExecutorService executor = Executors.newSingleThreadScheduledExecutor();
         try {
-            EtcdSource s = new EtcdSource("unit", config.servers(), "/service", "demo", EtcdSource.Security.NONE,
+            EtcdSource s = new EtcdSource("unit", config.servers(), "/service", "demo", EtcdSource.Security.NONE, AllowedHosts.ANY,
                     Duration.ofSeconds(1), Duration.ofSeconds(1), executor);
             s.close();
         } finally {
@@ -94,7 +95,7 @@ class EtcdSourceTest {
     void refusedLoginsNameTheSettingsAndNeverThePassword() {
         ScheduledExecutorService executor = Executors.newSingleThreadScheduledExecutor();
         EtcdSource s = new EtcdSource("unit", List.of(new HostAndPort("127.0.0.1", 2379)), "/service", "demo",
-                new EtcdSource.Security(false, null, null, null, "reader", PASSWORD), Duration.ofSeconds(1),
+                new EtcdSource.Security(false, null, null, null, "reader", PASSWORD), AllowedHosts.ANY, Duration.ofSeconds(1),
                 Duration.ofSeconds(1), executor);
         try {
             String auth = s.explain(new RuntimeException("io.grpc.StatusRuntimeException: INVALID_ARGUMENT: "
