@@ -342,6 +342,9 @@ public final class Router implements TopologyListener {
      * source started), or a leader whose pool the topology thread has just retired while it publishes the next table.
      */
     private long limit(RoutingTable t, long start, long deadline) {
+        if (!t.topology().isKnown() && t.topology().sourceRefused()) {
+            return start; // the DCS refused our credentials or TLS: no leader will appear by waiting
+        }
         MemberPool leader = t.leader();
         if (t.topology().isKnown() && (leader == null || !leader.isRetired())) {
             return deadline;

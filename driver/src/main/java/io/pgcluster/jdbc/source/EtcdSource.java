@@ -345,7 +345,27 @@ final class EtcdSource implements TopologySource {
         }
         reachable = false;
         failedChecks++;
-        view.sourceUnreachable("etcd " + endpoints + ": " + explain(e));
+        String problem = "etcd " + endpoints + ": " + explain(e);
+        if (isRefusal(e)) {
+            view.sourceRefused(problem);
+        } else {
+            view.sourceUnreachable(problem);
+        }
+    }
+
+    /** Whether etcd answered and refused us (login, permission, TLS trust): a configuration problem, not an outage. */
+    boolean isRefusal(Throwable e) {
+        String all = chain(e);
+        return all.contains("authentication failed") || all.contains("user name is empty")
+                || all.contains("permission denied") || security.tls() && all.contains("PKIX");
+    }
+
+    private static String chain(Throwable e) {
+        StringBuilder chain = new StringBuilder();
+        for (Throwable t = e; t != null && chain.length() < 2000; t = t.getCause() == t ? null : t.getCause()) {
+            chain.append(t.getClass().getSimpleName()).append(": ").append(t.getMessage()).append(" / ");
+        }
+        return chain.toString();
     }
 
     /**
@@ -356,11 +376,7 @@ final class EtcdSource implements TopologySource {
         if (e instanceof TimeoutException) {
             return "no answer within " + timeoutMillis + " ms";
         }
-        StringBuilder chain = new StringBuilder();
-        for (Throwable t = e; t != null && chain.length() < 2000; t = t.getCause() == t ? null : t.getCause()) {
-            chain.append(t.getClass().getSimpleName()).append(": ").append(t.getMessage()).append(" / ");
-        }
-        String all = chain.toString();
+        String all = chain(e);
         String first = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
         if (all.contains("authentication failed")
                 || security.user() != null && all.contains("user name is empty")) {

@@ -369,7 +369,11 @@ final class ZooKeeperSource implements TopologySource {
             synced = false;
             String why = tls != null && !probed ? tlsProblem() : null;
             if (why != null) {
-                view.sourceUnreachable("ZooKeeper " + servers + ": " + why);
+                if (e instanceof KeeperException.NoAuthException || e instanceof KeeperException.AuthFailedException) {
+            view.sourceRefused("ZooKeeper " + servers + ": " + why);
+        } else {
+            view.sourceUnreachable("ZooKeeper " + servers + ": " + why);
+        }
             } else if (!probed || tls == null) {
                 view.sourceUnreachable("ZooKeeper " + servers + ": no connection within " + timeoutMillis + " ms");
             }

@@ -84,16 +84,34 @@ public final class ClusterView {
 
     /** The source could not be reached: keep the last snapshot, marked as unconfirmed. */
     public void sourceUnreachable(String problem) {
+        unconfirmed(problem, false);
+    }
+
+    /**
+     * The source answered but refused pgcluster (credentials, permissions, TLS trust): like
+     * {@link #sourceUnreachable(String)}, and while nothing is known yet, work fails at once
+     * ({@link Topology#sourceRefused()}).
+     */
+    public void sourceRefused(String problem) {
+        unconfirmed(problem, true);
+    }
+
+    private void unconfirmed(String problem, boolean refused) {
         synchronized (monitor) {
             Topology previous = current;
-            if (!previous.sourceReachable() && problem.equals(previous.sourceProblem())) {
+            if (!previous.sourceReachable() && problem.equals(previous.sourceProblem())
+                    && refused == previous.sourceRefused()) {
                 return;
             }
             if (previous.sourceReachable() || !previous.isKnown()) {
-                log.warn("pgcluster {}: topology source unreachable ({}); keeping the last known topology: {}",
-                        cluster, problem, describe(previous));
+                log.warn("pgcluster {}: topology source {} ({}); keeping the last known topology: {}", cluster,
+                        refused ? "refused pgcluster" : "unreachable", problem, describe(previous));
+            } else {
+                // still unconfirmed, for a new reason (e.g. a refused login after a lost connection): say so once
+                log.info("pgcluster {}: topology source still unconfirmed, now: {}", cluster, problem);
             }
-            publish(previous.isKnown() ? previous.withSourceUnreachable(problem) : Topology.unknown(cluster, problem));
+            publish(previous.isKnown() ? previous.withSourceUnreachable(problem, refused)
+                    : Topology.unknown(cluster, problem, refused));
         }
     }
 

@@ -43,8 +43,14 @@ public final class Topology {
     private final long observedNanos;
     private final boolean sourceReachable;
     private final String sourceProblem;
+    private final boolean sourceRefused;
 
     private Topology(Builder b, boolean known, boolean reachable, String problem, Instant at, long nanos) {
+        this(b, known, reachable, problem, false, at, nanos);
+    }
+
+    private Topology(Builder b, boolean known, boolean reachable, String problem, boolean refused, Instant at,
+            long nanos) {
         this.cluster = b.cluster;
         this.known = known;
         List<Member> sorted = new ArrayList<>(b.members);
@@ -81,11 +87,21 @@ public final class Topology {
         this.observedNanos = nanos;
         this.sourceReachable = reachable;
         this.sourceProblem = problem;
+        this.sourceRefused = !reachable && refused;
     }
 
     /** A snapshot for a cluster about which nothing is known yet. */
     public static Topology unknown(String cluster, String problem) {
-        return new Topology(builder(cluster), false, false, problem, Instant.now(), System.nanoTime());
+        return unknown(cluster, problem, false);
+    }
+
+    /**
+     * A snapshot for a cluster about which nothing is known yet.
+     *
+     * @param refused whether the source refused pgcluster (see {@link #sourceRefused()})
+     */
+    public static Topology unknown(String cluster, String problem, boolean refused) {
+        return new Topology(builder(cluster), false, false, problem, refused, Instant.now(), System.nanoTime());
     }
 
     public static Builder builder(String cluster) {
@@ -168,6 +184,15 @@ public final class Topology {
         return sourceReachable;
     }
 
+    /**
+     * Whether the source answered but refused pgcluster: its credentials, permissions or TLS trust are wrong
+     * (dcsUser/dcsPassword, an ACL, dcsCaFile). Waiting does not fix that, so while the topology is unknown work
+     * fails at once instead of waiting for a leader.
+     */
+    public boolean sourceRefused() {
+        return sourceRefused;
+    }
+
     /** Why the source is unreachable (no secrets), or {@code null}. */
     public String sourceProblem() {
         return sourceProblem;
@@ -180,7 +205,12 @@ public final class Topology {
 
     /** The same layout, marked as no longer confirmed by an unreachable source. */
     public Topology withSourceUnreachable(String problem) {
-        return new Topology(toBuilder(), known, false, problem, observedAt, observedNanos);
+        return withSourceUnreachable(problem, false);
+    }
+
+    /** The same layout, marked as no longer confirmed by a source that is unreachable or refused pgcluster. */
+    public Topology withSourceUnreachable(String problem, boolean refused) {
+        return new Topology(toBuilder(), known, false, problem, refused, observedAt, observedNanos);
     }
 
     /** Whether both have the same leader server (or both none). */

@@ -163,6 +163,27 @@ class RouterTest {
                 .hasMessageMatching("(?s)pgcluster: the topology of cluster 'demo' is still unknown after 2\\d{3} ms.*");
     }
 
+    /**
+     * A DCS that refuses pgcluster's credentials while nothing is known yet: no leader appears by waiting, so work
+     * fails at once with the source's reason (failoverTimeout is a minute here; the guard only tells a wait from none).
+     */
+    @Test
+    void aSourceThatRefusedUsFailsWorkAtOnceWhileNothingIsKnown() {
+        tearDown();
+        setUp("leader", "60s");
+        view.sourceRefused("etcd [127.0.0.1:2379]: etcd refused user 'app': check dcsUser and dcsPassword");
+        for (boolean readOnly : new boolean[] {false, true}) {
+            org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(20),
+                    () -> assertThatThrownBy(() -> router.acquire(readOnly, null))
+                            .hasMessageContaining("check dcsUser and dcsPassword")
+                            .satisfies(e -> assertThat(((SQLException) e).getSQLState()).isEqualTo("08001")));
+        }
+        // an unreachable source, by contrast, may come back: nothing fails before it is waited for
+        assertThat(view.current().sourceRefused()).isTrue();
+        view.sourceUnreachable("etcd [127.0.0.1:2379]: no answer within 2000 ms");
+        assertThat(view.current().sourceRefused()).isFalse();
+    }
+
     @Test
     void failoverTimeoutZeroStillTriesANamedLeader() {
         tearDown();
