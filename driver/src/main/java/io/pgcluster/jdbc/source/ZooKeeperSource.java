@@ -241,7 +241,7 @@ final class ZooKeeperSource implements TopologySource {
                 connect();
                 break;
             case AuthFailed:
-                view.sourceUnreachable("ZooKeeper " + servers + ": authentication failed"
+                view.sourceRefused("ZooKeeper " + servers + ": authentication failed"
                         + (user != null ? " for dcsUser '" + user + "' (check dcsUser and dcsPassword)" : ""));
                 break;
             default:
@@ -369,11 +369,7 @@ final class ZooKeeperSource implements TopologySource {
             synced = false;
             String why = tls != null && !probed ? tlsProblem() : null;
             if (why != null) {
-                if (e instanceof KeeperException.NoAuthException || e instanceof KeeperException.AuthFailedException) {
-            view.sourceRefused("ZooKeeper " + servers + ": " + why);
-        } else {
-            view.sourceUnreachable("ZooKeeper " + servers + ": " + why);
-        }
+                view.sourceUnreachable("ZooKeeper " + servers + ": " + why);
             } else if (!probed || tls == null) {
                 view.sourceUnreachable("ZooKeeper " + servers + ": no connection within " + timeoutMillis + " ms");
             }
@@ -406,7 +402,11 @@ final class ZooKeeperSource implements TopologySource {
                 : e instanceof KeeperException.NoAuthException ? noAuth((KeeperException) e)
                 : e instanceof KeeperException ? ((KeeperException) e).code().name()
                 : e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-        view.sourceUnreachable("ZooKeeper " + servers + ": " + why);
+        if (e instanceof KeeperException.NoAuthException || e instanceof KeeperException.AuthFailedException) {
+            view.sourceRefused("ZooKeeper " + servers + ": " + why);
+        } else {
+            view.sourceUnreachable("ZooKeeper " + servers + ": " + why);
+        }
     }
 
     /** ZooKeeper refused a read for want of rights: say which credentials were used, never the password. */
