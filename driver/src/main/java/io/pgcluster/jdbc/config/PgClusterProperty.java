@@ -267,6 +267,12 @@ public enum PgClusterProperty {
                 if (text.isEmpty()) {
                     throw invalid(raw, "expected HOST:PORT[,HOST:PORT...]");
                 }
+                if (PgClusterUrl.userInfoEnd(text, 0) >= 0) {
+                    // user:password@host: the password must not reach the messages of Addresses, which quote parts
+                    throw invalid(PgClusterUrl.maskUserInfo(text), "user information ('user:password@') is not part "
+                            + "of an address; give the credentials as their own settings and HOST:PORT[,HOST:PORT...] "
+                            + "here");
+                }
                 Addresses.parse(this, text);
                 return text;
             case CHOICE:
