@@ -268,6 +268,12 @@ public enum PgClusterProperty {
                 if (text.isEmpty()) {
                     throw invalid(raw, "expected HOST:PORT[,HOST:PORT...]");
                 }
+                if (PgClusterUrl.userInfoEnd(text, 0) >= 0) {
+                    // user:password@host: the password must not reach the messages of Addresses, which quote parts
+                    throw invalid(PgClusterUrl.maskUserInfo(text), "user information ('user:password@') is not part "
+                            + "of an address; give the credentials as their own settings and HOST:PORT[,HOST:PORT...] "
+                            + "here");
+                }
                 Addresses.parse(this, text);
                 return text;
             case CHOICE:
@@ -278,26 +284,39 @@ public enum PgClusterProperty {
                 }
                 throw invalid(raw, "expected one of " + String.join(", ", choices));
             case INT: {
-                int v;
+                Integer v;
                 try {
-                    v = Integer.parseInt(text);
-                } catch (NumberFormatException e) {
+                    v = Units.parseInt(text);
+                } catch (ArithmeticException e) {
+                    throw tooLarge(raw);
+                }
+                if (v == null) {
                     throw invalid(raw, "expected a whole number" + rangeSuffix());
                 }
                 bounds.check(this, raw, v);
                 return v;
             }
             case DURATION: {
-                Duration d = Units.parseDuration(text);
+                Duration d;
+                try {
+                    d = Units.parseDuration(text);
+                } catch (ArithmeticException e) {
+                    throw tooLarge(raw);
+                }
                 if (d == null) {
                     throw invalid(raw, "expected a duration such as 500ms, 30s, 2m or PT30S (a bare number is "
                             + "milliseconds)" + rangeSuffix());
                 }
-                bounds.check(this, raw, d.toMillis());
+                bounds.check(this, raw, d);
                 return d;
             }
             case BYTES: {
-                Long b = Units.parseBytes(text);
+                Long b;
+                try {
+                    b = Units.parseBytes(text);
+                } catch (ArithmeticException e) {
+                    throw tooLarge(raw);
+                }
                 if (b == null) {
                     throw invalid(raw, "expected a size such as 1048576, 512kB, 16MB or 1GB" + rangeSuffix());
                 }
@@ -315,6 +334,15 @@ public enum PgClusterProperty {
             default:
                 throw new AssertionError(type);
         }
+    }
+
+    /** A number too large for its type: the range when bounded, else the largest value the type holds. */
+    private PgClusterConfigException tooLarge(String raw) {
+        String range = rangeDescription();
+        String limit = type == Type.BYTES ? "sizes up to " + Long.MAX_VALUE + " bytes (8191PB)"
+                : type == Type.INT ? "a whole number up to " + Integer.MAX_VALUE : "a shorter duration";
+        boolean unbounded = bounds == Bounds.NONE || bounds.max == Long.MAX_VALUE;
+        return invalid(raw, "the number is too large; expected " + (unbounded ? limit : range));
     }
 
     private String rangeSuffix() {
@@ -347,6 +375,17 @@ public enum PgClusterProperty {
 
         static Bounds duration(Duration min, Duration max) {
             return new Bounds(min.toMillis(), max.toMillis());
+        }
+
+        /** Durations compare in whole milliseconds, saturated: one beyond a {@code long} is above any max. */
+        void check(PgClusterProperty p, String raw, Duration value) {
+            long ms;
+            try {
+                ms = value.toMillis();
+            } catch (ArithmeticException e) {
+                ms = Long.MAX_VALUE;
+            }
+            check(p, raw, ms);
         }
 
         void check(PgClusterProperty p, String raw, long value) {

@@ -2,12 +2,15 @@ package io.pgcluster.jdbc.config;
 
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
 
 /**
  * Parses {@code jdbc:pgcluster:} URLs into a {@link PgClusterConfig.Builder}.
@@ -49,6 +52,8 @@ public final class PgClusterUrl {
     public static final String PREFIX = "jdbc:pgcluster:";
 
     private static final String MASK = "****";
+    /** Words that make the text before an '=' a password setting's key, in any case. */
+    private static final List<String> SECRET_WORDS = List.of("pass", "pasw", "pwd", "secret");
     private static final List<String> SOURCES = PgClusterProperty.SOURCE.choices();
     /** Sources that will come later in the same URL shape. */
     private static final List<String> PLANNED_SOURCES = List.of("consul");
@@ -72,6 +77,14 @@ public final class PgClusterUrl {
      *     or a bad value; the message masks passwords
      */
     public static PgClusterConfig.Builder parse(String url, Properties info) {
+        try {
+            return parseStrictly(url, info);
+        } catch (PgClusterConfigException e) {
+            throw scrub(e, url, info);
+        }
+    }
+
+    private static PgClusterConfig.Builder parseStrictly(String url, Properties info) {
         Parts parts = split(url, true);
         Map<String, String> given = properties(info, true);
         Map<String, String> settings = new LinkedHashMap<>();
@@ -134,61 +147,235 @@ public final class PgClusterUrl {
         put(out, PgClusterProperty.DATABASE.key(), parts.database);
         out.putAll(parts.params);
         out.putAll(properties(info, false));
-        out.replaceAll((k, v) -> isSecretKey(k) ? MASK : v);
+        out.keySet().removeIf(k -> !isKnownKey(k) && !isSecretKey(k)); // an unknown key may be anything
+        out.replaceAll((k, v) -> isSecretKey(k) || looksSecret(k) ? MASK : maskValue(v));
         return Collections.unmodifiableMap(out);
     }
 
     /**
      * {@code url} with every password replaced by {@code ****}: the value of each parameter whose key contains
-     * {@code password} (ignoring case: {@code password}, {@code dcsPassword}, {@code sslpassword}, ...) and the
-     * password of a {@code user:password@} prefix of the host list. Returns {@code null} for {@code null}.
+     * {@code password} (ignoring case: {@code password}, {@code dcsPassword}, {@code sslpassword}, ...) or looks
+     * like a misspelt or encoded one, wherever it stands (in the query, or in a path that lacks its {@code ?}), and
+     * anything that looks like user information ({@code user:password@}) before the host list, even when the host
+     * list after it is malformed. Errs on the side of hiding. Returns {@code null} for {@code null}.
      */
     public static String mask(String url) {
         if (url == null) {
             return null;
         }
-        StringBuilder out = new StringBuilder(url.length());
-        int slashes = url.indexOf("//");
-        if (slashes >= 0) {
+        StringBuilder out = new StringBuilder(Math.min(url.length(), 1 << 16));
+        int from = authorityStart(url);
+        out.append(url, 0, from);
+        int at = userInfoEnd(url, from);
+        if (at >= 0) {
             // user information first: its password may hold '/', '?', '&' or '@', which would end the parts below
-            int at = userInfoEnd(url, slashes + 2);
+            out.append(maskedUserInfo(url.substring(from, at)));
+            from = at + 1;
+        }
+        maskParameters(url.substring(from), out);
+        return PgClusterConfigException.maskUserInfoAnywhere(out.toString());
+    }
+
+    /** A setting's text with anything that looks like another setting's password masked (a missing '?' or '&'). */
+    static String maskValue(String value) {
+        if (value == null) {
+            return null;
+        }
+        StringBuilder out = new StringBuilder();
+        maskParameters(value, out);
+        return PgClusterConfigException.maskUserInfoAnywhere(out.toString());
+    }
+
+    /** {@code text} with user information ({@code user:password@}) before its first host masked, if it has any. */
+    static String maskUserInfo(String text) {
+        int at = userInfoEnd(text, 0);
+        return at < 0 ? text : maskedUserInfo(text.substring(0, at)) + text.substring(at + 1);
+    }
+
+    /** {@code user:****@} when the user part is a plain name, else {@code ****@}. */
+    private static String maskedUserInfo(String userInfo) {
+        int colon = userInfo.indexOf(':');
+        if (colon > 0 && colon <= 64) {
+            String user = userInfo.substring(0, colon);
+            if (user.chars().allMatch(c -> c < 128 && (Character.isLetterOrDigit(c) || c == '.' || c == '-'
+                    || c == '_'))) {
+                return user + ":" + MASK + "@";
+            }
+        }
+        return MASK + "@";
+    }
+
+    /**
+     * Appends {@code rest} (what follows the host list's user information, if any) with the values of password
+     * settings masked: the query's {@code key=value} segments, and a {@code password=} in the text before the
+     * query (a URL whose {@code ?} is missing or mistyped).
+     */
+    private static void maskParameters(String rest, StringBuilder out) {
+        int query = firstOf(rest, '?', '&', 0);
+        String head = query < 0 ? rest : rest.substring(0, query);
+        int word = secretWordEnd(head);
+        int eq = word < 0 ? -1 : assignment(head, word); // the first '=' that a password word comes before
+        boolean afterSecret = false;
+        if (eq >= 0) {
+            out.append(head, 0, eq + (head.charAt(eq) == '=' ? 1 : 3)).append(MASK);
+            afterSecret = true;
+        } else {
+            out.append(head);
+        }
+        if (query < 0) {
+            return;
+        }
+        int i = query;
+        while (i < rest.length()) {
+            char separator = rest.charAt(i);
+            int next = firstOf(rest, '&', separator == '?' ? '&' : '?', i + 1);
+            String segment = rest.substring(i + 1, next < 0 ? rest.length() : next);
+            out.append(separator);
+            afterSecret = maskSegment(segment, afterSecret, out);
+            i = next < 0 ? rest.length() : next;
+        }
+    }
+
+    /** Appends one {@code key=value} segment, its value masked when secret; returns whether it was a secret. */
+    private static boolean maskSegment(String segment, boolean afterSecret, StringBuilder out) {
+        int eq = segment.indexOf('=');
+        String key = decodeQuietly(eq < 0 ? segment : segment.substring(0, eq));
+        if (!isKnownKey(key) && looksSecret(key) && (eq < 0 || key.indexOf('=') >= 0)) {
+            out.append(MASK); // a password setting with an encoded '=': its value is in the key
+            return true;
+        }
+        if (eq >= 0 && (eq == 0 || isSecretKey(key) || !afterSecret && !isKnownKey(key) && looksSecret(key))) {
+            out.append(segment, 0, eq + 1).append(MASK); // a value without key may be anything
+            return true;
+        }
+        if (afterSecret && !segment.isEmpty() && !isKnownKey(key)) {
+            out.append(MASK); // most likely the rest of a password with an unencoded '&'
+            return true;
+        }
+        if (eq >= 0 && holdsPassword(segment.substring(eq + 1))) {
+            out.append(segment, 0, eq + 1).append(MASK); // "user=app;password=..." : a missing '&'
+            return true;
+        }
+        out.append(segment);
+        return false;
+    }
+
+    /** Whether {@code text} (a value) holds a password setting, e.g. "app;password=...": a '?' or '&' missing. */
+    private static boolean holdsPassword(String text) {
+        int word = secretWordEnd(text);
+        return word >= 0 && assignment(text, word) >= 0;
+    }
+
+    /** The index of the first '=' or "%3D" in {@code s} from {@code from}, or -1. */
+    private static int assignment(String s, int from) {
+        for (int i = from; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c == '=' || c == '%' && s.regionMatches(true, i, "%3D", 0, 3)) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    private static int firstOf(String s, char a, char b, int from) {
+        for (int i = from; i < s.length(); i++) {
+            if (s.charAt(i) == a || s.charAt(i) == b) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /**
+     * Where the host list (or user information) of {@code url} starts: after {@code jdbc:pgcluster:<source>:} and
+     * up to two slashes, whether or not the {@code //} is there; for other text after its first {@code ://}, or 0.
+     */
+    private static int authorityStart(String url) {
+        if (url.startsWith(PREFIX)) {
+            int i = PREFIX.length();
+            while (i < url.length() && (Character.isLetterOrDigit(url.charAt(i)) || url.charAt(i) == '-'
+                    || url.charAt(i) == '_')) {
+                i++;
+            }
+            if (i < url.length() && url.charAt(i) == ':') {
+                i++;
+            }
+            for (int slashes = 0; slashes < 2 && i < url.length() && url.charAt(i) == '/'; slashes++) {
+                i++;
+            }
+            return i;
+        }
+        int scheme = url.indexOf("://");
+        return scheme >= 0 && firstOf(url.substring(0, scheme), '?', '=', 0) < 0 && url.lastIndexOf('@', scheme) < 0
+                ? scheme + 3 : 0;
+    }
+
+    /**
+     * {@code e}, or a copy whose message has every password that {@code url} and {@code info} hold replaced by
+     * {@code ****}: a last line of defence behind the masking of each message, for values quoted where no one
+     * expected a password (a mistyped URL puts text where the parser does not look for secrets). Passwords shorter
+     * than 4 characters, and those equal to a setting's key, are left alone: they would mask common words and keys,
+     * and are no secret.
+     */
+    private static PgClusterConfigException scrub(PgClusterConfigException e, String url, Properties info) {
+        String message = e.getMessage();
+        for (String secret : secrets(url, info)) {
+            if (secret.length() >= 4 && !isKnownKey(secret)) { // "password=password": the key stays readable
+                message = message.replace(secret, MASK);
+            }
+        }
+        return message.equals(e.getMessage()) ? e : new PgClusterConfigException(e.property(), e.key(), message);
+    }
+
+    /** Every password-like value of {@code url} and {@code info}, raw and decoded. */
+    private static List<String> secrets(String url, Properties info) {
+        Set<String> out = new LinkedHashSet<>();
+        if (url != null) {
+            int from = authorityStart(url);
+            int at = userInfoEnd(url, from);
             if (at >= 0) {
-                int colon = url.indexOf(':', slashes + 2);
-                String user = colon >= 0 && colon < at ? url.substring(slashes + 2, colon + 1) : "";
-                out.append(url, 0, slashes + 2).append(user).append(MASK);
-                url = url.substring(at);
-                slashes = -1;
+                String userInfo = url.substring(from, at);
+                addSecret(out, userInfo.substring(userInfo.indexOf(':') + 1));
             }
-        }
-        int query = url.indexOf('?');
-        out.append(query < 0 ? url : url.substring(0, query));
-        if (query >= 0) {
-            out.append('?');
-            String[] segments = url.substring(query + 1).split("&", -1);
-            boolean afterSecret = false;
-            for (int i = 0; i < segments.length; i++) {
-                if (i > 0) {
-                    out.append('&');
-                }
-                String segment = segments[i];
-                int eq = segment.indexOf('=');
-                String key = decodeQuietly(eq < 0 ? segment : segment.substring(0, eq));
-                if (!isKnownKey(key) && looksSecret(key) && (eq < 0 || key.indexOf('=') >= 0)) {
-                    out.append(MASK); // a password setting with an encoded '=': its value is in the key
-                    afterSecret = true;
-                } else if (eq >= 0 && (eq == 0 || isSecretKey(key)
-                        || !afterSecret && !isKnownKey(key) && looksSecret(key))) {
-                    out.append(segment, 0, eq + 1).append(MASK); // a value without key may be anything
-                    afterSecret = true;
-                } else if (afterSecret && !segment.isEmpty() && !isKnownKey(key)) {
-                    out.append(MASK); // most likely the rest of a password with an unencoded '&'
-                } else {
-                    out.append(segment);
-                    afterSecret = false;
+            String rest = url.substring(at >= 0 ? at + 1 : from);
+            String[] segments = rest.split("[?&]", -1);
+            for (String segment : segments) {
+                // every value after a password-like word and '=' (or %3D); the first with all that follows
+                int word = 0;
+                boolean first = true;
+                for (int eq = assignment(segment, 0); eq >= 0; eq = assignment(segment, eq + 1)) {
+                    String key = segment.substring(word, eq);
+                    int valueStart = eq + (segment.charAt(eq) == '=' ? 1 : 3);
+                    if (key.length() <= 64 && (looksSecretText(key) || looksSecret(decodeQuietly(key)))) {
+                        if (first) {
+                            addSecret(out, segment.substring(valueStart));
+                            first = false;
+                        }
+                        int next = assignment(segment, valueStart);
+                        if (next > valueStart) {
+                            addSecret(out, segment.substring(valueStart, next));
+                        }
+                    }
+                    word = valueStart;
                 }
             }
         }
-        return out.toString();
+        properties(info, false).forEach((k, v) -> {
+            if (isSecretKey(k) || looksSecret(k)) {
+                addSecret(out, v);
+            }
+        });
+        List<String> sorted = new ArrayList<>(out);
+        sorted.sort((a, b) -> b.length() - a.length()); // the longest first: one may contain another
+        return sorted;
+    }
+
+    private static void addSecret(Set<String> out, String raw) {
+        out.add(raw);
+        String decoded = decodeQuietly(raw);
+        if (!decoded.equals(raw)) {
+            out.add(decoded);
+        }
     }
 
     /** The URL form of a source, for messages. */
@@ -231,31 +418,64 @@ public final class PgClusterUrl {
     private static boolean looksSecret(String key) {
         int eq = key.indexOf('=');
         String k = (eq < 0 ? key : key.substring(0, eq)).toLowerCase(Locale.ROOT);
-        return k.contains("passw") || k.contains("pwd") || k.contains("secret")
-                || Suggestions.distance(k, "password") <= 2;
+        return looksSecretText(k) || k.length() <= 12 && Suggestions.distance(k, "password") <= 2;
+    }
+
+    /** Whether text before an '=' mentions a password in any common spelling (ignoring case). */
+    private static boolean looksSecretText(String text) {
+        return secretWordEnd(text) >= 0;
+    }
+
+    /** Where the first word of {@link #looksSecretText} in {@code text} ends, or -1; linear in its length. */
+    private static int secretWordEnd(String text) {
+        for (int i = 0; i < text.length(); i++) {
+            for (String word : SECRET_WORDS) {
+                if (text.regionMatches(true, i, word, 0, word.length())) {
+                    return i + word.length();
+                }
+            }
+        }
+        return -1;
     }
 
     /**
      * The index of the '@' that ends user information ({@code user:password@}) in {@code url} from {@code from}
-     * (just after '//'), or -1. The password may hold any character, so this is the last '@' that a plausible host
-     * list follows (up to '/', '?' or the end); a '@' in a parameter value can only make it mask too much.
+     * (where the host list starts), or -1. The password may hold any character and the host list after it may be
+     * mistyped (a space, ';', a tab, '+'), so this is the last '@' before the query (the first '?' that a known key
+     * follows) that is not in the value of a known key after an '&' (a query whose '?' is missing). A '@' in the
+     * database name or a parameter value can only make it mask too much.
      */
-    private static int userInfoEnd(String url, int from) {
-        for (int at = url.lastIndexOf('@'); at >= from; at = url.lastIndexOf('@', at - 1)) {
-            int end = at + 1;
-            while (end < url.length() && url.charAt(end) != '/' && url.charAt(end) != '?') {
-                char c = url.charAt(end);
-                if (!(Character.isLetterOrDigit(c) || c == '.' || c == '-' || c == '_' || c == ':' || c == ','
-                        || c == '[' || c == ']' || c == '%')) {
-                    break;
+    static int userInfoEnd(String url, int from) {
+        int limit = queryStart(url, from);
+        int found = -1;
+        boolean inValue = false;
+        for (int i = from; i < limit; i++) {
+            char c = url.charAt(i);
+            if (c == '@' && !inValue) {
+                found = i;
+            } else if (c == '&') {
+                int eq = i + 1;
+                while (eq < limit && eq - i <= 64 && url.charAt(eq) != '=' && url.charAt(eq) != '&') {
+                    eq++;
                 }
-                end++;
-            }
-            if (end > at + 1 && (end == url.length() || url.charAt(end) == '/' || url.charAt(end) == '?')) {
-                return at;
+                inValue = eq < limit && url.charAt(eq) == '=' && isKnownKey(decodeQuietly(url.substring(i + 1, eq)));
             }
         }
-        return -1;
+        return found;
+    }
+
+    /** The index of the first '?' from {@code from} that a known key follows (the real query), or the length. */
+    private static int queryStart(String url, int from) {
+        for (int q = url.indexOf('?', from); q >= 0; q = url.indexOf('?', q + 1)) {
+            int end = q + 1;
+            while (end < url.length() && end - q <= 64 && url.charAt(end) != '=' && url.charAt(end) != '&') {
+                end++;
+            }
+            if (end - q <= 64 && isKnownKey(decodeQuietly(url.substring(q + 1, end)))) {
+                return q;
+            }
+        }
+        return url.length();
     }
 
     /** The parts of a URL; in lenient mode any of them may be missing. */
@@ -299,17 +519,15 @@ public final class PgClusterUrl {
             throw new PgClusterConfigException(null, null, "The URL '" + mask(url) + "' lacks '//' after '" + PREFIX
                     + token + ":': expected " + form(source) + ".");
         } else {
-            int slashes = rest.indexOf("//");
-            int query = rest.indexOf('?');
-            afterScheme = slashes >= 0 ? rest.substring(slashes + 2) : query >= 0 ? rest.substring(query) : "";
+            // the host list starts where a '//' would have ended: a '//' further on may be inside a value
+            afterScheme = url.substring(authorityStart(url));
         }
 
         int userInfo = userInfoEnd(afterScheme, 0);
         if (userInfo >= 0) {
             if (strict) {
-                String shown = mask(PREFIX + source + "://" + afterScheme);
-                String userinfo = shown.substring(shown.indexOf("//") + 2, shown.indexOf(MASK) + MASK.length() + 1);
-                throw structural("The URL '" + shown + "' has user information ('" + userinfo + "') before "
+                String userinfo = maskedUserInfo(afterScheme.substring(0, userInfo));
+                throw structural("The URL '" + mask(url) + "' has user information ('" + userinfo + "') before "
                         + "the host list, which pgcluster URLs do not support: pass user and password as Properties "
                         + "(DriverManager.getConnection(url, user, password)) or as ?user=...&password=...");
             }
@@ -324,7 +542,8 @@ public final class PgClusterUrl {
         if (authority.isEmpty()) {
             if (strict) {
                 throw new PgClusterConfigException(PgClusterProperty.SERVERS, PgClusterProperty.SERVERS.key(),
-                        "The URL '" + mask(url) + "' has no HOST:PORT after '//': expected " + form(source) + ".");
+                        "The URL '" + mask(url) + "' has no HOST:PORT after '//' (servers): expected " + form(source)
+                                + ".");
             }
         } else {
             parts.servers = authority;
@@ -334,10 +553,16 @@ public final class PgClusterUrl {
             if (path.indexOf('/') >= 0) {
                 if (strict) {
                     throw new PgClusterConfigException(PgClusterProperty.DATABASE, PgClusterProperty.DATABASE.key(),
-                            "The URL '" + mask(url) + "' has the path '/" + path + "', but the path names only the "
-                                    + "database: percent-encode a '/' in the database name as %2F, and give "
+                            "The URL '" + mask(url) + "' has the path '/" + maskValue(path) + "', but the path names "
+                                    + "only the database: percent-encode a '/' in the database name as %2F, and give "
                                     + "namespace and scope as parameters (?scope=...&namespace=...); expected "
                                     + form(source) + ".");
+                }
+            } else if (holdsPassword(path)) {
+                if (strict) {
+                    throw new PgClusterConfigException(PgClusterProperty.DATABASE, PgClusterProperty.DATABASE.key(),
+                            "The URL '" + mask(url) + "' has a password setting in its database name: is the '?' "
+                                    + "before the parameters missing? Expected " + form(source) + ".");
                 }
             } else {
                 parts.database = decode(url, PgClusterProperty.DATABASE.key(), path, strict);
@@ -441,6 +666,13 @@ public final class PgClusterUrl {
                 }
                 continue;
             }
+            if (!isSecretKey(key) && holdsPassword(segment.substring(eq + 1))) {
+                if (strict) {
+                    throw new PgClusterConfigException(null, key, "The value of '" + key + "' in the URL '" + mask(url)
+                            + "' holds a password setting: is an '&' missing before it?");
+                }
+                continue;
+            }
             params.put(key, value);
             secretKey = isSecretKey(key) ? key : null;
         }
@@ -454,8 +686,8 @@ public final class PgClusterUrl {
             if (!strict) {
                 return null;
             }
-            String what = key == null ? "a parameter key ('" + raw + "')"
-                    : "the value of '" + key + "' ('" + (isSecretKey(key) ? MASK : raw) + "')";
+            String what = key == null ? "a parameter key ('" + maskValue(raw) + "')"
+                    : "the value of '" + key + "' ('" + (isSecretKey(key) ? MASK : maskValue(raw)) + "')";
             throw new PgClusterConfigException(null, key, "Malformed percent-encoding in " + what + " of the URL '"
                     + mask(url) + "': write a '%' as %25 and other special characters as %XX (UTF-8).");
         }

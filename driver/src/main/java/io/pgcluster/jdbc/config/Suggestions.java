@@ -9,8 +9,8 @@ final class Suggestions {
 
     /** The nearest pgcluster or pgjdbc key within a small edit distance, or {@code null}. */
     static String nearest(String key) {
-        if (key == null || key.isEmpty()) {
-            return null;
+        if (key == null || key.isEmpty() || key.length() > 64) {
+            return null; // no key is that long, and the distance costs its length times each key's
         }
         String best = null;
         int bestDistance = Integer.MAX_VALUE;
