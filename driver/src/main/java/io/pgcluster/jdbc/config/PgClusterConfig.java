@@ -334,11 +334,12 @@ public final class PgClusterConfig {
         for (PgClusterProperty p : PgClusterProperty.values()) {
             Object v = values.get(p);
             if (v != null) {
-                out.put(p.key(), p.isSecret() ? "****" : format(p, v));
+                // a text value may hide another setting's password (scope=s;password=x: a ';' for a '&')
+                out.put(p.key(), p.isSecret() ? "****" : PgClusterUrl.maskValue(format(p, v)));
             }
         }
         for (String k : pgjdbcProperties.stringPropertyNames()) {
-            out.put(k, PgjdbcProperties.isSecret(k) ? "****" : pgjdbcProperties.getProperty(k));
+            out.put(k, PgjdbcProperties.isSecret(k) ? "****" : PgClusterUrl.maskValue(pgjdbcProperties.getProperty(k)));
         }
         return out;
     }

@@ -159,6 +159,9 @@ class PgClusterConfigTest {
         assertThat(c.toString()).doesNotContain("s3cret-pw").doesNotContain("etcd-pw").doesNotContain("key-pw")
                 .contains("password=****").contains("dcsUser=root");
         assertThatThrownBy(() -> etcd().set("password", null)).hasMessageNotContaining("s3cret-pw");
+        // a ';' typed for a '&' leaves a password inside another value: it is still never shown
+        PgClusterConfig typo = etcd().scope("s;password=hidden-pw").build();
+        assertThat(typo.toString()).doesNotContain("hidden-pw");
         assertThat(c.password()).isEqualTo("s3cret-pw");
     }
 
