@@ -147,7 +147,8 @@ final class Checker {
      * {@code inTransaction} unit failed while the cluster had a leader within {@code failoverTimeout}: a failed unit
      * is excused only if, during its lifetime, the servers themselves ({@link RoleProbe}) showed no primary (for a
      * write unit) or no running server at all (for a read unit) for a stretch of at least
-     * {@code failoverTimeout - grace}.
+     * {@code failoverTimeout - grace}, and never without any such stretch (so that with {@code failoverTimeout=0}
+     * a unit may fail only while there is no leader).
      */
     void failures(RoleProbe roles) {
         ledger.failuresByState().forEach((key, n) -> {
@@ -161,7 +162,7 @@ final class Checker {
         for (Ledger.FailedUnit u : ledger.failedUnits()) {
             long gap = roles.longestGap(u.startNanos(), u.endNanos(), u.kind().isWrite()
                     ? s -> s == RoleProbe.State.PRIMARY : s -> s != RoleProbe.State.DOWN);
-            if (gap < needed) {
+            if (gap == 0 || gap < needed) {
                 violations.add(new Violation("no inTransaction unit failed while the cluster had a leader within "
                         + "failoverTimeout", String.format(Locale.ROOT, "%s started at +%d ms, failed after %d ms with "
                                 + "%s; the longest stretch without a %s during it was %d ms (failoverTimeout %d ms): %s",
@@ -212,6 +213,11 @@ final class Checker {
     /** A rig problem that ended the fault schedule early (not pgcluster's, but the run is then incomplete). */
     void incident(String what) {
         violations.add(new Violation("the run completed", what));
+    }
+
+    /** Something worth reporting that is not a violation. */
+    void finding(String what) {
+        findings.add(what);
     }
 
     List<Violation> violations() {

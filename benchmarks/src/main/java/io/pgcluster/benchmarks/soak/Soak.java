@@ -171,6 +171,7 @@ public final class Soak {
         }
         heap.close();
         leakedThreads = awaitThreadsGone(threadsBefore, "soak/");
+        List<String> otherThreads = otherNewThreads(threadsBefore);
         try {
             cluster.restoreHealthy(RECOVER_TIMEOUT);
         } catch (RuntimeException e) {
@@ -206,6 +207,10 @@ public final class Soak {
         checker.leaks(leakedThreads, connectionsLeft);
         checker.heap(heap);
         incidents.forEach(checker::incident);
+        if (!otherThreads.isEmpty()) {
+            checker.finding("threads that appeared during the run and were alive after close() (not pgcluster's by "
+                    + "name; libraries, the JVM, the test kit): " + otherThreads);
+        }
 
         String md = report(machine, wall0, bringUpMillis, ledger, checker, routing, roles, heap, plainBound,
                 unitBound, config, leader.name());
@@ -295,6 +300,19 @@ public final class Soak {
             Thread.sleep(200);
         } while (System.nanoTime() - deadline < 0);
         return left;
+    }
+
+    /** Names of live threads that appeared since {@code before}, other than the soak's own and the fault proxies'. */
+    private static List<String> otherNewThreads(Set<Long> before) {
+        List<String> l = new ArrayList<>();
+        for (Thread t : Thread.getAllStackTraces().keySet()) {
+            String n = t.getName();
+            if (t.isAlive() && !before.contains(t.getId()) && !n.startsWith("soak-") && !n.startsWith("fault-proxy")) {
+                l.add(n);
+            }
+        }
+        l.sort(null);
+        return l;
     }
 
     /** Backends of the application user per member, waiting up to 15 s for them to be gone; -1 if not checkable. */

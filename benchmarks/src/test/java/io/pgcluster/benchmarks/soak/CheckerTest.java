@@ -109,6 +109,20 @@ class CheckerTest {
     }
 
     @Test
+    void withFailoverTimeoutZeroAUnitMayFailOnlyWithoutALeader() {
+        RoleProbe roles = new RoleProbe();
+        roles.add(new RoleProbe.Change("pg1", 0, RoleProbe.State.PRIMARY));
+        roles.add(new RoleProbe.Change("pg1", 10 * S, RoleProbe.State.DOWN));
+        roles.add(new RoleProbe.Change("pg2", 11 * S, RoleProbe.State.PRIMARY));
+        Ledger l = new Ledger(0);
+        fail(l, OpKind.UNIT_WRITE, 5 * S, 5 * S + 1000, "08001"); // a leader throughout: must not fail
+        fail(l, OpKind.UNIT_WRITE, 10 * S + 500, 10 * S + 600, "08001"); // no leader at that moment: excused
+        Checker c = new Checker(SoakOptions.parse("--failover-timeout", "0s", "--seed", "1"), l);
+        c.failures(roles);
+        assertThat(c.violations()).singleElement().satisfies(v -> assertThat(v.detail()).contains("+5000 ms"));
+    }
+
+    @Test
     void aFailureWithAnUndocumentedSqlStateIsAViolation() {
         ledger.failure(OpKind.JDBC_READ, new SQLException("boom", "08006"));
         ledger.failure(OpKind.JDBC_WRITE, new SQLTransientConnectionException("timeout"));
