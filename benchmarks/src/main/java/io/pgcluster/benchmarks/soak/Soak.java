@@ -397,9 +397,19 @@ public final class Soak {
         if (v.isEmpty()) {
             b.append("None.\n\n");
         }
+        Map<String, Integer> perInvariant = new LinkedHashMap<>();
         for (Checker.Violation x : v) {
-            b.append("- **").append(x.invariant()).append("**: ").append(x.detail()).append('\n');
+            int n = perInvariant.merge(x.invariant(), 1, Integer::sum);
+            if (n <= 10) {
+                b.append("- **").append(x.invariant()).append("**: ").append(x.detail()).append('\n');
+            }
         }
+        perInvariant.forEach((inv, n) -> {
+            if (n > 10) {
+                b.append("- **").append(inv).append("**: ").append(n - 10).append(" more, ").append(n)
+                        .append(" in all\n");
+            }
+        });
         b.append("\n## Faults injected: ").append(faults.size()).append("\n\n| kind | count |\n|---|---|\n");
         Map<FaultKind, Integer> byKind = new EnumMap<>(FaultKind.class);
         options.faults().forEach(k -> byKind.put(k, 0));
@@ -439,6 +449,8 @@ public final class Soak {
         b.append(String.format(Locale.ROOT, "- reads answered by a primary: %d (all excused by the rule: %d; "
                 + "pgcluster's routing view changed %d times; %d refused replica connections)%n",
                 ledger.primaryReadsTotal(), checker.readsExcused(), routing.changes(), routing.suspicionCount()));
+        b.append("- inTransaction units that failed, excused by a long enough stretch without a leader (rule 5): ")
+                .append(checker.excusedUnits()).append('\n');
         b.append("- episodes with two primaries at once (servers' own answer, probed every ")
                 .append(RoleProbe.INTERVAL_MILLIS).append(" ms): ").append(roles.twoPrimaryEpisodes()).append('\n');
         b.append("- heap: ").append(heap.summary()).append('\n');
