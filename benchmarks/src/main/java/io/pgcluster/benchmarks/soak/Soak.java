@@ -208,8 +208,8 @@ public final class Soak {
         checker.heap(heap);
         incidents.forEach(checker::incident);
         if (!otherThreads.isEmpty()) {
-            checker.finding("threads that appeared during the run and were alive after close() (not pgcluster's by "
-                    + "name; libraries, the JVM, the test kit): " + otherThreads);
+            checker.finding("threads that appeared during the run and were still alive 15 s after close() (not "
+                    + "pgcluster's by name: libraries, the JVM, the test kit): " + otherThreads);
         }
 
         String md = report(machine, wall0, bringUpMillis, ledger, checker, routing, roles, heap, plainBound,
@@ -302,15 +302,27 @@ public final class Soak {
         return left;
     }
 
-    /** Names of live threads that appeared since {@code before}, other than the soak's own and the fault proxies'. */
-    private static List<String> otherNewThreads(Set<Long> before) {
-        List<String> l = new ArrayList<>();
-        for (Thread t : Thread.getAllStackTraces().keySet()) {
-            String n = t.getName();
-            if (t.isAlive() && !before.contains(t.getId()) && !n.startsWith("soak-") && !n.startsWith("fault-proxy")) {
-                l.add(n);
+    /**
+     * Names of live threads that appeared since {@code before}, other than the soak's own and the fault proxies',
+     * after waiting up to 15 s for them to end (libraries such as Vert.x close asynchronously).
+     */
+    private static List<String> otherNewThreads(Set<Long> before) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+        List<String> l;
+        do {
+            l = new ArrayList<>();
+            for (Thread t : Thread.getAllStackTraces().keySet()) {
+                String n = t.getName();
+                if (t.isAlive() && !before.contains(t.getId()) && !n.startsWith("soak-")
+                        && !n.startsWith("fault-proxy")) {
+                    l.add(n);
+                }
             }
-        }
+            if (l.isEmpty()) {
+                break;
+            }
+            Thread.sleep(250);
+        } while (System.nanoTime() - deadline < 0);
         l.sort(null);
         return l;
     }
