@@ -9,8 +9,8 @@ import java.util.Random;
 
 /**
  * The faults the soak injects, each through the test kit's public operations. A fault is injected, held for a
- * random time drawn from the soak's seeded {@link Random} (so a seed replays the same sequence of kinds, members and
- * hold times), undone, and then the soak waits for {@link PatroniCluster#restoreHealthy(Duration)} before the next.
+ * random time drawn from the soak's seeded {@link Random} (so a seed replays the same sequence of kinds, draws among
+ * the members and hold times; which member a draw hits also depends on who leads at that moment), undone, and then the soak waits for {@link PatroniCluster#restoreHealthy(Duration)} before the next.
  *
  * <p>Hold times stay well below the driver's {@code failoverTimeout} (20 s or more in the soak), so that a unit of
  * work is always expected to survive a fault: see docs/reliability.md.

@@ -13,6 +13,8 @@ import java.util.concurrent.ThreadLocalRandom;
  * What a soak run does: how long, which faults how often, how much load, the seed, and the driver's timeouts that
  * the invariants are measured against.
  *
+ * <p>Thread-safety: immutable.
+ *
  * @param duration how long the load runs (faults are injected during this time)
  * @param faultGapMin shortest quiet time between a recovered cluster and the next fault
  * @param faultGapMax longest quiet time between a recovered cluster and the next fault
@@ -28,8 +30,6 @@ import java.util.concurrent.ThreadLocalRandom;
  * @param grace tolerance around topology changes when judging where a read ran, and around leaderless stretches
  * @param heapInterval how often used heap is sampled (after a GC)
  * @param out folder for the report
- *
- *     <p>Thread-safety: immutable.
  */
 public record SoakOptions(Duration duration, Duration faultGapMin, Duration faultGapMax, Set<FaultKind> faults,
         long seed, boolean synchronousMode, int writersPerKind, int readersPerKind, Duration pause,
