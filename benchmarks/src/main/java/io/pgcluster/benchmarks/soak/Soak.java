@@ -132,13 +132,6 @@ public final class Soak {
         long t0 = System.nanoTime();
         Ledger ledger = new Ledger(t0);
         RoutingLog routing = new RoutingLog(config.maxReplicaLag(), config.suspectTimeout().toNanos());
-        Map<String, Long> connectionsLeft;
-        List<String> leakedThreads;
-        List<String> stuck;
-        Map<Integer, BitSet> present = new HashMap<>();
-        long rowsInRecovery;
-        List<String> incidents = new ArrayList<>();
-        int nodes = cluster.nodes().size();
         RoleProbe roles = new RoleProbe(cluster.nodes().stream().map(PatroniNode::name).toList(),
                 name -> appSuperuser(cluster, cluster.node(name)));
         HeapSampler heap = new HeapSampler(t0, options.heapInterval().toMillis());
@@ -152,6 +145,27 @@ public final class Soak {
                 }
             }
         });
+        try {
+            return observe(cluster, config, ledger, routing, roles, heap, watchdog, threadsBefore, plainBound,
+                    unitBound, machine, wall0, bringUpMillis);
+        } finally {
+            // idempotent; on the normal path each was closed at its step already
+            watchdog.interrupt();
+            heap.close();
+            roles.close();
+        }
+    }
+
+    private Result observe(PatroniCluster cluster, PgClusterConfig config, Ledger ledger, RoutingLog routing,
+            RoleProbe roles, HeapSampler heap, Thread watchdog, Set<Long> threadsBefore, Duration plainBound,
+            Duration unitBound, String machine, long wall0, long bringUpMillis) throws Exception {
+        Map<String, Long> connectionsLeft;
+        List<String> leakedThreads;
+        List<String> stuck;
+        Map<Integer, BitSet> present = new HashMap<>();
+        long rowsInRecovery;
+        List<String> incidents = new ArrayList<>();
+        int nodes = cluster.nodes().size();
         PgClusterDataSource ds = new PgClusterDataSource(config);
         try {
             ds.addMetrics(routing);
