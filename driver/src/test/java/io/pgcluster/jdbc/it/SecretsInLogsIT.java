@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import io.pgcluster.jdbc.PgClusterDriver;
+import io.pgcluster.testkit.ClusterConfig;
 import io.pgcluster.testkit.PatroniCluster;
 import io.pgcluster.testkit.PatroniClusterTest;
 import io.pgcluster.testkit.PatroniNode;
@@ -40,8 +41,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Nothing secret in logs at any level: a representative scenario against the real cluster (a URL with
  * {@code user:password@} in front of a mistyped host list, connections with the password in the URL's query and in
- * {@code Properties}, a wrong password, HikariCP in front of the driver, {@code getPropertyInfo}, and a switchover
- * under writes) runs with pgcluster's and HikariCP's loggers (slf4j-simple) at TRACE and pgjdbc's (java.util.logging)
+ * {@code Properties}, a wrong password, a wrong etcd password ({@code dcsPassword}; etcd runs with authentication),
+ * HikariCP in front of the driver, {@code getPropertyInfo}, and a switchover under writes) runs with pgcluster's and HikariCP's loggers (slf4j-simple) at TRACE and pgjdbc's (java.util.logging)
  * at FINEST; every line it logs and every exception it sees must be free of the passwords used, raw or
  * percent-encoded.
  *
@@ -51,10 +52,12 @@ import org.slf4j.LoggerFactory;
  * line), prints {@code SWITCHOVER?} when its writers run, and continues when this test answers after the switchover.
  */
 @PatroniClusterTest
+@ClusterConfig(etcdAuth = true)
 class SecretsInLogsIT {
     private static final Logger log = LoggerFactory.getLogger(SecretsInLogsIT.class);
     /** A wrong password that is as secret as the right one: a typo of it would be. */
     private static final String WRONG_PASSWORD = "Wr0ng-pa55word-" + Long.toHexString(System.nanoTime());
+    private static final String WRONG_DCS_PASSWORD = "Wr0ng-etcd-pa55word-" + Long.toHexString(System.nanoTime());
 
     @Test
     void noPasswordInAnyLogLineOrExceptionAtTrace(PatroniCluster cluster) throws Exception {
@@ -75,6 +78,9 @@ class SecretsInLogsIT {
         pb.environment().put("PGC_USER", cluster.user());
         pb.environment().put("PGC_PASSWORD", cluster.password());
         pb.environment().put("PGC_WRONG_PASSWORD", WRONG_PASSWORD);
+        pb.environment().put("PGC_DCS_USER", cluster.etcd().clientUser());
+        pb.environment().put("PGC_DCS_PASSWORD", cluster.etcd().clientPassword());
+        pb.environment().put("PGC_WRONG_DCS_PASSWORD", WRONG_DCS_PASSWORD);
         Process child = pb.start();
         String text;
         try (Writer toChild = new OutputStreamWriter(child.getOutputStream(), StandardCharsets.UTF_8)) {
@@ -96,8 +102,10 @@ class SecretsInLogsIT {
         assertThat(text).as("HikariCP DEBUG lines").containsPattern("DEBUG .*com\\.zaxxer\\.hikari");
         assertThat(text).as("pgjdbc FINE lines").contains("org.postgresql");
         assertThat(text).as("the scenario saw the wrong password refused").contains("28P01");
+        assertThat(text).as("the scenario saw the wrong etcd password refused").contains("check dcsUser and dcsPassword");
         assertThat(text).as("the scenario finished").contains("SCENARIO DONE");
-        for (String secret : List.of(cluster.password(), WRONG_PASSWORD)) {
+        for (String secret : List.of(cluster.password(), WRONG_PASSWORD, cluster.etcd().clientPassword(),
+                WRONG_DCS_PASSWORD)) {
             for (String form : List.of(secret, URLEncoder.encode(secret, StandardCharsets.UTF_8))) {
                 List<String> leaks = text.lines().filter(l -> l.contains(form)).limit(40)
                         .map(l -> l.replace(form, "<PASSWORD>")).toList();
@@ -144,11 +152,22 @@ class SecretsInLogsIT {
             String wrong = System.getenv("PGC_WRONG_PASSWORD");
             String rest = "/" + System.getenv("PGC_DATABASE") + "?scope=" + System.getenv("PGC_SCOPE")
                     + "&namespace=" + System.getenv("PGC_NAMESPACE")
-                    + "&pollInterval=200ms&suspectTimeout=2s&connectionTimeout=2s&failoverTimeout=40s";
-            String url = "jdbc:pgcluster:etcd://" + etcd + rest;
+                    + "&pollInterval=200ms&suspectTimeout=2s&connectionTimeout=2s&failoverTimeout=40s"
+                    + "&dcsPlaintextCredentials=true&dcsUser=" + System.getenv("PGC_DCS_USER");
+            String dcsPassword = System.getenv("PGC_DCS_PASSWORD");
+            String wrongDcs = System.getenv("PGC_WRONG_DCS_PASSWORD");
+            String url = "jdbc:pgcluster:etcd://" + etcd + rest + "&dcsPassword=" + dcsPassword;
+            String wrongDcsUrl = "jdbc:pgcluster:etcd://" + etcd + rest + "&dcsPassword=" + wrongDcs;
             PrintWriter report = new PrintWriter(System.out, true);
             try {
-                run(report, etcd, rest, url, user, password, wrong);
+                run(report, etcd, rest + "&dcsPassword=" + dcsPassword, url, user, password, wrong);
+                // a wrong etcd password: refused by etcd, reported at once, never shown
+                expectFailure(report, "wrong dcsPassword", () -> {
+                    try (Connection c = DriverManager.getConnection(wrongDcsUrl, user, password)) {
+                        one(c);
+                    }
+                    return null;
+                });
                 report.println("SCENARIO DONE");
             } catch (Throwable t) {
                 report.println("SCENARIO FAILED");
