@@ -165,7 +165,7 @@ public final class PgClusterDriver implements Driver {
             return new DriverPropertyInfo[0];
         }
         Map<String, String> given = PgClusterUrl.describe(url, info);
-        String source = given.get(PgClusterProperty.SOURCE.key());
+        PgClusterConfig.Source source = PgClusterConfig.Source.forKey(given.get(PgClusterProperty.SOURCE.key()));
         List<DriverPropertyInfo> out = new ArrayList<>();
         for (PgClusterProperty p : PgClusterProperty.values()) {
             String value = given.containsKey(p.key()) ? given.get(p.key()) : p.defaultValue();
@@ -280,16 +280,17 @@ public final class PgClusterDriver implements Driver {
                 + "': " + e.getMessage(), SqlStates.UNABLE_TO_CONNECT, e);
     }
 
-    private static boolean isRequired(PgClusterProperty p, String source) {
+    /** Whether {@code p} must be given for {@code source} ({@code null} when the URL names none or an unknown one). */
+    private static boolean isRequired(PgClusterProperty p, PgClusterConfig.Source source) {
         switch (p) {
             case SOURCE:
             case SERVERS:
             case DATABASE:
                 return true;
             case SCOPE:
-                return PgClusterConfig.Source.needsScope(source);
+                return source != null && source.needsScope();
             case READ:
-                return "endpoints".equals(source);
+                return source != null && source.needsReadAddress();
             default:
                 return false;
         }

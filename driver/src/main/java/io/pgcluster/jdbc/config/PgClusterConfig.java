@@ -31,17 +31,40 @@ import java.util.Properties;
  */
 public final class PgClusterConfig {
 
-    /** Where the topology comes from; see {@link PgClusterProperty#SOURCE}. */
+    /**
+     * Where the topology comes from; see {@link PgClusterProperty#SOURCE}. Each source carries what the
+     * configuration needs to know about it: its default port, whether it needs a scope, whether its members come
+     * from Patroni's data, its URL form. How a source is created lives in the {@code source} package (which maps
+     * each constant to its factory), so that configuration does not depend on the transports.
+     */
     public enum Source {
-        ETCD("etcd", 2379), ZOOKEEPER("zookeeper", 2181), PATRONI("patroni", 8008), HOSTS("hosts", 5432),
-        ENDPOINTS("endpoints", 5432);
+        ETCD("etcd", 2379, "etcd endpoints", true, true,
+                "jdbc:pgcluster:etcd://HOST:PORT[,HOST:PORT...]/DATABASE?scope=SCOPE[&key=value...]"),
+        ZOOKEEPER("zookeeper", 2181, "ZooKeeper servers", true, true,
+                "jdbc:pgcluster:zookeeper://HOST:PORT[,HOST:PORT...]/DATABASE?scope=SCOPE[&key=value...]"),
+        PATRONI("patroni", 8008, "Patroni REST API addresses", false, true,
+                "jdbc:pgcluster:patroni://HOST:PORT[,HOST:PORT...]/DATABASE[?key=value...] with the Patroni REST API "
+                        + "addresses"),
+        HOSTS("hosts", 5432, "PostgreSQL servers", false, false,
+                "jdbc:pgcluster:hosts://HOST:PORT[,HOST:PORT...]/DATABASE[?key=value...]"),
+        ENDPOINTS("endpoints", 5432, "write address", false, false,
+                "jdbc:pgcluster:endpoints://WRITE_HOST:PORT/DATABASE?read=READ_HOST:PORT[&key=value...]");
 
         private final String key;
         private final int defaultPort;
+        private final String serversMeaning;
+        private final boolean needsScope;
+        private final boolean readsPatroni;
+        private final String urlForm;
 
-        Source(String key, int defaultPort) {
+        Source(String key, int defaultPort, String serversMeaning, boolean needsScope, boolean readsPatroni,
+                String urlForm) {
             this.key = key;
             this.defaultPort = defaultPort;
+            this.serversMeaning = serversMeaning;
+            this.needsScope = needsScope;
+            this.readsPatroni = readsPatroni;
+            this.urlForm = urlForm;
         }
 
         /** The name used in URLs and properties. */
@@ -56,26 +79,40 @@ public final class PgClusterConfig {
 
         /** Whether this source reads Patroni's keys from a DCS under {@code <namespace>/<scope>/}: it needs scope. */
         public boolean needsScope() {
-            return this == ETCD || this == ZOOKEEPER;
+            return needsScope;
         }
 
-        /** Whether the source named {@code key} (as in URLs, any case) needs scope; false for an unknown name. */
-        public static boolean needsScope(String key) {
+        /**
+         * Whether the members come from Patroni's data, read from a DCS or Patroni's REST API: only then do the
+         * settings of that channel (dcsUser, dcsTls, ...) and the member allow-list apply.
+         */
+        public boolean readsPatroni() {
+            return readsPatroni;
+        }
+
+        /** Whether the source takes a separate read address ({@code read}) next to its one write address. */
+        public boolean needsReadAddress() {
+            return this == ENDPOINTS;
+        }
+
+        /** What the configured addresses are, for messages: "etcd endpoints", "PostgreSQL servers", ... */
+        String serversMeaning() {
+            return serversMeaning;
+        }
+
+        /** The URL form of this source, for messages. */
+        String urlForm() {
+            return urlForm;
+        }
+
+        /** The source named {@code key} (as in URLs, any case), or {@code null} for an unknown name. */
+        public static Source forKey(String key) {
             for (Source s : values()) {
                 if (s.key.equalsIgnoreCase(key)) {
-                    return s.needsScope();
-                }
-            }
-            return false;
-        }
-
-        static Source of(String key) {
-            for (Source s : values()) {
-                if (s.key.equals(key)) {
                     return s;
                 }
             }
-            throw new IllegalArgumentException(key);
+            return null;
         }
     }
 
@@ -117,7 +154,7 @@ public final class PgClusterConfig {
     private PgClusterConfig(Map<PgClusterProperty, Object> values, Properties pgjdbc) {
         this.values = Collections.unmodifiableMap(new EnumMap<>(values));
         this.pgjdbcProperties = pgjdbc;
-        this.source = Source.of((String) values.get(PgClusterProperty.SOURCE));
+        this.source = Source.forKey((String) values.get(PgClusterProperty.SOURCE));
         String rawServers = (String) values.get(PgClusterProperty.SERVERS);
         this.servers = Addresses.parse(PgClusterProperty.SERVERS, rawServers, source.defaultPort());
         if (source == Source.ETCD) {
@@ -535,7 +572,7 @@ public final class PgClusterConfig {
                     v.put(p, p.parse(p.defaultValue()));
                 }
             }
-            String source = (String) v.get(PgClusterProperty.SOURCE);
+            Source source = Source.forKey((String) v.get(PgClusterProperty.SOURCE));
             if (source == null) {
                 throw PgClusterConfigException.missing(PgClusterProperty.SOURCE,
                         "set it to etcd, zookeeper, patroni, hosts or endpoints (or use a jdbc:pgcluster:<source>:// "
@@ -543,21 +580,21 @@ public final class PgClusterConfig {
             }
             if (v.get(PgClusterProperty.SERVERS) == null) {
                 throw PgClusterConfigException.missing(PgClusterProperty.SERVERS,
-                        "list the " + serversMeaning(source) + " as HOST:PORT[,HOST:PORT...]");
+                        "list the " + source.serversMeaning() + " as HOST:PORT[,HOST:PORT...]");
             }
             String database = (String) v.get(PgClusterProperty.DATABASE);
             if (database == null || database.isBlank()) {
                 throw PgClusterConfigException.missing(PgClusterProperty.DATABASE, "name the database to connect to");
             }
             String scope = (String) v.get(PgClusterProperty.SCOPE);
-            if (Source.needsScope(source) && (scope == null || scope.isBlank())) {
+            if (source.needsScope() && (scope == null || scope.isBlank())) {
                 throw PgClusterConfigException.missing(PgClusterProperty.SCOPE,
-                        "source " + source + " reads Patroni's keys under <namespace>/<scope>/; set scope to the "
+                        "source " + source.key() + " reads Patroni's keys under <namespace>/<scope>/; set scope to the "
                                 + "Patroni cluster's 'scope'");
             }
             checkSourceSecurity(source, v);
             checkAllowedHosts(source, (String) v.get(PgClusterProperty.ALLOWED_HOSTS));
-            if ("zookeeper".equals(source)) {
+            if (source == Source.ZOOKEEPER) {
                 String missing = missingZooKeeperClient(PgClusterConfig.class.getClassLoader());
                 if (missing != null) {
                     throw PgClusterConfigException.conflict(PgClusterProperty.SOURCE, missing);
@@ -570,14 +607,14 @@ public final class PgClusterConfig {
             if (scope != null && (scope.isBlank() || scope.contains("/"))) {
                 throw PgClusterProperty.SCOPE.invalid(scope, "expected a Patroni scope name without '/'");
             }
-            boolean endpoints = "endpoints".equals(source);
+            boolean endpoints = source.needsReadAddress();
             if (endpoints && v.get(PgClusterProperty.READ) == null) {
                 throw PgClusterConfigException.missing(PgClusterProperty.READ,
                         "source endpoints needs the read address (e.g. HAProxy's read port) as read=HOST:PORT");
             }
             if (!endpoints && v.get(PgClusterProperty.READ) != null) {
                 throw PgClusterConfigException.conflict(PgClusterProperty.READ, "pgcluster property 'read' applies "
-                        + "only to source endpoints; source " + source + " finds the replicas itself.");
+                        + "only to source endpoints; source " + source.key() + " finds the replicas itself.");
             }
             if (endpoints && ((String) v.get(PgClusterProperty.SERVERS)).contains(",")) {
                 throw PgClusterProperty.SERVERS.invalid((String) v.get(PgClusterProperty.SERVERS),
@@ -604,12 +641,12 @@ public final class PgClusterConfig {
         }
 
         /** The member allow-list parses, and applies only to sources whose members come from Patroni's data. */
-        private static void checkAllowedHosts(String source, String allowedHosts) {
+        private static void checkAllowedHosts(Source source, String allowedHosts) {
             AllowedHosts.parse(allowedHosts);
-            if (allowedHosts != null && !Source.needsScope(source) && !"patroni".equals(source)) {
+            if (allowedHosts != null && !source.readsPatroni()) {
                 throw PgClusterConfigException.conflict(PgClusterProperty.ALLOWED_HOSTS, "pgcluster property "
                         + "'allowedHosts' applies only to sources etcd, zookeeper and patroni, whose member addresses "
-                        + "come from Patroni's data; source " + source + " uses the configured addresses.");
+                        + "come from Patroni's data; source " + source.key() + " uses the configured addresses.");
             }
         }
 
@@ -617,18 +654,16 @@ public final class PgClusterConfig {
          * TLS and credentials of the topology source: they apply only to sources that talk to a DCS or Patroni's
          * REST API, the files come in the pairs TLS needs, and a password never travels in clear unless asked to.
          */
-        private static void checkSourceSecurity(String source, Map<PgClusterProperty, Object> v) {
-            boolean sourceHasChannel = "etcd".equals(source) || "zookeeper".equals(source)
-                    || "patroni".equals(source);
+        private static void checkSourceSecurity(Source source, Map<PgClusterProperty, Object> v) {
             List<PgClusterProperty> channelSettings = List.of(PgClusterProperty.DCS_USER,
                     PgClusterProperty.DCS_PASSWORD, PgClusterProperty.DCS_CA_FILE, PgClusterProperty.DCS_CERT_FILE,
                     PgClusterProperty.DCS_KEY_FILE);
             boolean tls = (Boolean) v.get(PgClusterProperty.DCS_TLS);
-            if (!sourceHasChannel) {
+            if (!source.readsPatroni()) {
                 for (PgClusterProperty p : channelSettings) {
                     if (v.get(p) != null) {
                         throw PgClusterConfigException.conflict(p, "pgcluster property '" + p.key() + "' applies "
-                                + "only to sources etcd, zookeeper and patroni; source " + source
+                                + "only to sources etcd, zookeeper and patroni; source " + source.key()
                                 + " reads no topology from a DCS or Patroni's REST API.");
                     }
                 }
@@ -644,7 +679,7 @@ public final class PgClusterConfig {
                         PgClusterProperty.DCS_KEY_FILE)) {
                     if (v.get(p) != null) {
                         throw PgClusterConfigException.conflict(p, "pgcluster property '" + p.key() + "' needs "
-                                + "dcsTls=true; set dcsTls=true to talk TLS to the " + source + " servers.");
+                                + "dcsTls=true; set dcsTls=true to talk TLS to the " + source.key() + " servers.");
                     }
                 }
             }
@@ -657,7 +692,7 @@ public final class PgClusterConfig {
             if ((v.get(PgClusterProperty.DCS_USER) == null) != (v.get(PgClusterProperty.DCS_PASSWORD) == null)) {
                 PgClusterProperty missing = v.get(PgClusterProperty.DCS_USER) == null
                         ? PgClusterProperty.DCS_USER : PgClusterProperty.DCS_PASSWORD;
-                throw PgClusterConfigException.missing(missing, "authentication to the " + source
+                throw PgClusterConfigException.missing(missing, "authentication to the " + source.key()
                         + " servers needs both dcsUser and dcsPassword");
             }
             if (v.get(PgClusterProperty.DCS_PASSWORD) != null && !tls
@@ -681,21 +716,6 @@ public final class PgClusterConfig {
                 return "Source zookeeper needs Apache ZooKeeper's client, which is not on the class path: add the "
                         + "dependency org.apache.zookeeper:zookeeper (3.6 or newer; pgcluster is tested with 3.9.5, "
                         + "which talks to ZooKeeper servers 3.6 and newer).";
-            }
-        }
-
-        private static String serversMeaning(String source) {
-            switch (source) {
-                case "etcd":
-                    return "etcd endpoints";
-                case "zookeeper":
-                    return "ZooKeeper servers";
-                case "patroni":
-                    return "Patroni REST API addresses";
-                case "hosts":
-                    return "PostgreSQL servers";
-                default:
-                    return "write address";
             }
         }
     }

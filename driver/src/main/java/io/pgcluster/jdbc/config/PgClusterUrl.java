@@ -111,19 +111,20 @@ public final class PgClusterUrl {
         }
 
         String source = settings.get(PgClusterProperty.SOURCE.key()).toLowerCase(Locale.ROOT);
+        PgClusterConfig.Source known = PgClusterConfig.Source.forKey(source);
         String database = settings.get(PgClusterProperty.DATABASE.key());
         if (database == null || database.isEmpty()) {
             throw new PgClusterConfigException(PgClusterProperty.DATABASE, PgClusterProperty.DATABASE.key(),
                     "The URL '" + mask(url) + "' names no database: expected " + form(source)
                             + " (or set 'database' in the Properties).");
         }
-        if (PgClusterConfig.Source.needsScope(source) && isBlank(settings.get(PgClusterProperty.SCOPE.key()))) {
+        if (known != null && known.needsScope() && isBlank(settings.get(PgClusterProperty.SCOPE.key()))) {
             throw new PgClusterConfigException(PgClusterProperty.SCOPE, PgClusterProperty.SCOPE.key(),
                     "The URL '" + mask(url) + "' lacks 'scope': source " + source + " reads Patroni's keys under "
                             + "<namespace>/<scope>/, so add ?scope=<the Patroni cluster's scope>; expected "
                             + form(source) + ".");
         }
-        if (source.equals("endpoints") && isBlank(settings.get(PgClusterProperty.READ.key()))) {
+        if (known != null && known.needsReadAddress() && isBlank(settings.get(PgClusterProperty.READ.key()))) {
             throw new PgClusterConfigException(PgClusterProperty.READ, PgClusterProperty.READ.key(),
                     "The URL '" + mask(url) + "' lacks 'read': source endpoints needs the read address (e.g. "
                             + "HAProxy's read port); expected " + form(source) + ".");
@@ -378,24 +379,11 @@ public final class PgClusterUrl {
         }
     }
 
-    /** The URL form of a source, for messages. */
+    /** The URL form of a source, for messages; the general form for {@code null} or an unknown source. */
     static String form(String source) {
-        switch (source == null ? "" : source) {
-            case "etcd":
-                return "jdbc:pgcluster:etcd://HOST:PORT[,HOST:PORT...]/DATABASE?scope=SCOPE[&key=value...]";
-            case "zookeeper":
-                return "jdbc:pgcluster:zookeeper://HOST:PORT[,HOST:PORT...]/DATABASE?scope=SCOPE[&key=value...]";
-            case "patroni":
-                return "jdbc:pgcluster:patroni://HOST:PORT[,HOST:PORT...]/DATABASE[?key=value...] with the Patroni "
-                        + "REST API addresses";
-            case "hosts":
-                return "jdbc:pgcluster:hosts://HOST:PORT[,HOST:PORT...]/DATABASE[?key=value...]";
-            case "endpoints":
-                return "jdbc:pgcluster:endpoints://WRITE_HOST:PORT/DATABASE?read=READ_HOST:PORT[&key=value...]";
-            default:
-                return "jdbc:pgcluster:<source>://HOST:PORT[,HOST:PORT...]/DATABASE[?key=value...] where <source> is "
-                        + String.join(", ", SOURCES);
-        }
+        PgClusterConfig.Source s = PgClusterConfig.Source.forKey(source);
+        return s != null ? s.urlForm() : "jdbc:pgcluster:<source>://HOST:PORT[,HOST:PORT...]/DATABASE[?key=value...] "
+                + "where <source> is " + String.join(", ", SOURCES);
     }
 
     /** Whether a key names a secret: any key containing "password" (ignoring case), or a secret catalog entry. */
