@@ -5,6 +5,7 @@ import java.util.Collections;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
 
@@ -142,7 +143,12 @@ public final class PgClusterConfig {
 
     /** What reads do when no replica is eligible; see {@link PgClusterProperty#READ_FALLBACK}. */
     public enum ReadFallback {
-        LEADER, FAIL
+        LEADER, FAIL;
+
+        /** The name used in URLs and properties. */
+        public String key() {
+            return name().toLowerCase(Locale.ROOT);
+        }
     }
 
     private final Map<PgClusterProperty, Object> values;
@@ -154,7 +160,7 @@ public final class PgClusterConfig {
     private PgClusterConfig(Map<PgClusterProperty, Object> values, Properties pgjdbc) {
         this.values = Collections.unmodifiableMap(new EnumMap<>(values));
         this.pgjdbcProperties = pgjdbc;
-        this.source = Source.forKey((String) values.get(PgClusterProperty.SOURCE));
+        this.source = (Source) values.get(PgClusterProperty.SOURCE);
         String rawServers = (String) values.get(PgClusterProperty.SERVERS);
         this.servers = Addresses.parse(PgClusterProperty.SERVERS, rawServers, source.defaultPort());
         if (source == Source.ETCD) {
@@ -283,7 +289,7 @@ public final class PgClusterConfig {
     }
 
     public LoadBalance loadBalance() {
-        return LoadBalance.of(string(PgClusterProperty.LOAD_BALANCE));
+        return (LoadBalance) values.get(PgClusterProperty.LOAD_BALANCE);
     }
 
     /** In bytes. */
@@ -292,7 +298,7 @@ public final class PgClusterConfig {
     }
 
     public ReadFallback readFallback() {
-        return "fail".equals(string(PgClusterProperty.READ_FALLBACK)) ? ReadFallback.FAIL : ReadFallback.LEADER;
+        return (ReadFallback) values.get(PgClusterProperty.READ_FALLBACK);
     }
 
     public Duration suspectTimeout() {
@@ -372,7 +378,7 @@ public final class PgClusterConfig {
             Object v = values.get(p);
             if (v != null) {
                 // a text value may hide another setting's password (scope=s;password=x: a ';' for a '&')
-                out.put(p.key(), p.isSecret() ? "****" : PgClusterUrl.maskValue(format(p, v)));
+                out.put(p.key(), p.isSecret() ? "****" : PgClusterUrl.maskValue(p.format(v)));
             }
         }
         for (String k : pgjdbcProperties.stringPropertyNames()) {
@@ -401,16 +407,6 @@ public final class PgClusterConfig {
 
     private boolean bool(PgClusterProperty p) {
         return (Boolean) values.get(p);
-    }
-
-    static String format(PgClusterProperty p, Object v) {
-        if (v instanceof Duration) {
-            return Units.formatDuration((Duration) v);
-        }
-        if (p.type() == PgClusterProperty.Type.BYTES) {
-            return Units.formatBytes((Long) v);
-        }
-        return String.valueOf(v);
     }
 
     /**
@@ -500,8 +496,14 @@ public final class PgClusterConfig {
         }
 
         private Builder source(Source s, String servers) {
-            set(PgClusterProperty.SOURCE, s.key());
+            put(PgClusterProperty.SOURCE, s);
             return set(PgClusterProperty.SERVERS, servers);
+        }
+
+        /** A typed value, checked as its text would be: typed setters never go through text. */
+        private Builder put(PgClusterProperty p, Object value) {
+            values.put(p, p.check(value));
+            return this;
         }
 
         public Builder scope(String scope) {
@@ -529,27 +531,27 @@ public final class PgClusterConfig {
         }
 
         public Builder loadBalance(LoadBalance loadBalance) {
-            return set(PgClusterProperty.LOAD_BALANCE, loadBalance.key());
+            return put(PgClusterProperty.LOAD_BALANCE, loadBalance);
         }
 
         public Builder maxReplicaLag(long bytes) {
-            return set(PgClusterProperty.MAX_REPLICA_LAG, Long.toString(bytes));
+            return put(PgClusterProperty.MAX_REPLICA_LAG, bytes);
         }
 
         public Builder readFallback(ReadFallback fallback) {
-            return set(PgClusterProperty.READ_FALLBACK, fallback.name().toLowerCase(java.util.Locale.ROOT));
+            return put(PgClusterProperty.READ_FALLBACK, fallback);
         }
 
         public Builder failoverTimeout(Duration timeout) {
-            return set(PgClusterProperty.FAILOVER_TIMEOUT, timeout.toMillis() + "ms");
+            return put(PgClusterProperty.FAILOVER_TIMEOUT, timeout);
         }
 
         public Builder writePoolSize(int size) {
-            return set(PgClusterProperty.WRITE_POOL_SIZE, Integer.toString(size));
+            return put(PgClusterProperty.WRITE_POOL_SIZE, size);
         }
 
         public Builder readPoolSize(int size) {
-            return set(PgClusterProperty.READ_POOL_SIZE, Integer.toString(size));
+            return put(PgClusterProperty.READ_POOL_SIZE, size);
         }
 
         /** A pgjdbc connection property for every physical connection, e.g. {@code sslmode=require}. */
@@ -572,7 +574,7 @@ public final class PgClusterConfig {
                     v.put(p, p.parse(p.defaultValue()));
                 }
             }
-            Source source = Source.forKey((String) v.get(PgClusterProperty.SOURCE));
+            Source source = (Source) v.get(PgClusterProperty.SOURCE);
             if (source == null) {
                 throw PgClusterConfigException.missing(PgClusterProperty.SOURCE,
                         "set it to etcd, zookeeper, patroni, hosts or endpoints (or use a jdbc:pgcluster:<source>:// "

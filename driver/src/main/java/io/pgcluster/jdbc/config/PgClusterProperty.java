@@ -6,6 +6,7 @@ import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 
 /**
  * The catalog of every pgcluster setting: key, type, default, bounds, allowed values and description.
@@ -30,7 +31,7 @@ public enum PgClusterProperty {
                     + "patroni (Patroni's "
                     + "REST API GET /cluster, polled), hosts (PostgreSQL servers, roles probed with "
                     + "pg_is_in_recovery()), endpoints (one write and one read address, e.g. HAProxy or Envoy ports).",
-            choices("etcd", "zookeeper", "patroni", "hosts", "endpoints")),
+            choices(PgClusterConfig.Source.values(), PgClusterConfig.Source::key)),
     SERVERS("servers", Type.ADDRESSES, null, Group.TOPOLOGY,
             "Comma-separated HOST:PORT list: the etcd endpoints (source etcd), ZooKeeper servers (zookeeper), "
                     + "Patroni REST API addresses (patroni), "
@@ -84,7 +85,7 @@ public enum PgClusterProperty {
             Bounds.duration(Duration.ofMillis(50), Duration.ofMinutes(10))),
     LOAD_BALANCE("loadBalance", Type.CHOICE, "roundRobin", Group.ROUTING,
             "How reads are spread over eligible replicas.",
-            choices("roundRobin", "random", "leastConnections")),
+            choices(PgClusterConfig.LoadBalance.values(), PgClusterConfig.LoadBalance::key)),
     MAX_REPLICA_LAG("maxReplicaLag", Type.BYTES, "16MB", Group.ROUTING,
             "Replicas lagging more than this behind the leader (Patroni's view, refreshed every loop_wait) "
                     + "get no reads.",
@@ -92,7 +93,7 @@ public enum PgClusterProperty {
     READ_FALLBACK("readFallback", Type.CHOICE, "leader", Group.ROUTING,
             "What a read-only transaction does when no replica is eligible: run on the leader, or fail with "
                     + "SQLState 08001.",
-            choices("leader", "fail")),
+            choices(PgClusterConfig.ReadFallback.values(), PgClusterConfig.ReadFallback::key)),
     SUSPECT_TIMEOUT("suspectTimeout", Type.DURATION, "5s", Group.ROUTING,
             "After a connection failure a member gets no new connections for this long, unless the topology "
                     + "reports it afresh.",
@@ -169,24 +170,24 @@ public enum PgClusterProperty {
     private final String defaultValue;
     private final Group group;
     private final String description;
-    private final List<String> choices;
+    private final Choices choices;
     private final Bounds bounds;
 
     PgClusterProperty(String key, Type type, String defaultValue, Group group, String description) {
-        this(key, type, defaultValue, group, description, List.of(), Bounds.NONE);
+        this(key, type, defaultValue, group, description, Choices.NONE, Bounds.NONE);
     }
 
     PgClusterProperty(String key, Type type, String defaultValue, Group group, String description,
-            List<String> choices) {
+            Choices choices) {
         this(key, type, defaultValue, group, description, choices, Bounds.NONE);
     }
 
     PgClusterProperty(String key, Type type, String defaultValue, Group group, String description, Bounds bounds) {
-        this(key, type, defaultValue, group, description, List.of(), bounds);
+        this(key, type, defaultValue, group, description, Choices.NONE, bounds);
     }
 
     PgClusterProperty(String key, Type type, String defaultValue, Group group, String description,
-            List<String> choices, Bounds bounds) {
+            Choices choices, Bounds bounds) {
         this.key = key;
         this.type = type;
         this.defaultValue = defaultValue;
@@ -220,7 +221,7 @@ public enum PgClusterProperty {
 
     /** The allowed values of a {@link Type#CHOICE} property; empty otherwise. */
     public List<String> choices() {
-        return choices;
+        return choices.keys;
     }
 
     /** Whether the value is a secret that must never be shown. */
@@ -251,8 +252,9 @@ public enum PgClusterProperty {
     /**
      * Parses a value of this property.
      *
-     * @return a {@code String} (STRING, SECRET, CHOICE, ADDRESSES), {@code Integer} (INT), {@link Duration}
-     *     (DURATION), {@code Long} (BYTES) or {@code Boolean} (BOOLEAN)
+     * @return a {@code String} (STRING, SECRET, ADDRESSES), the enum constant of {@link PgClusterConfig} the choice
+     *     names (CHOICE), {@code Integer} (INT), {@link Duration} (DURATION), {@code Long} (BYTES) or
+     *     {@code Boolean} (BOOLEAN)
      * @throws PgClusterConfigException naming the key, the (masked) value and what would be right
      */
     public Object parse(String raw) {
@@ -277,12 +279,12 @@ public enum PgClusterProperty {
                 Addresses.parse(this, text);
                 return text;
             case CHOICE:
-                for (String c : choices) {
-                    if (c.equalsIgnoreCase(text)) {
-                        return c;
+                for (int i = 0; i < choices.keys.size(); i++) {
+                    if (choices.keys.get(i).equalsIgnoreCase(text)) {
+                        return choices.values.get(i);
                     }
                 }
-                throw invalid(raw, "expected one of " + String.join(", ", choices));
+                throw invalid(raw, "expected one of " + String.join(", ", choices.keys));
             case INT: {
                 Integer v;
                 try {
@@ -336,6 +338,53 @@ public enum PgClusterProperty {
         }
     }
 
+    /**
+     * Checks a value given typed (a builder's typed setter) as {@link #parse} checks text: the same bounds, the same
+     * message, naming the key and the value as text. Addresses are text whatever the entry point: their default
+     * port is the source's, known only when the configuration is built.
+     *
+     * @return {@code value}
+     * @throws PgClusterConfigException naming the key, the value and what would be right
+     */
+    Object check(Object value) {
+        if (value == null) {
+            throw invalid(null, "a value is required");
+        }
+        switch (type) {
+            case INT:
+                bounds.check(this, format(value), (Integer) value);
+                break;
+            case BYTES:
+                bounds.check(this, format(value), (Long) value);
+                break;
+            case DURATION:
+                bounds.check(this, format(value), (Duration) value);
+                break;
+            case CHOICE:
+                if (!choices.values.contains(value)) {
+                    throw new IllegalArgumentException(key + ": not a choice: " + value);
+                }
+                break;
+            case BOOLEAN:
+                return (Boolean) value;
+            default:
+                return (String) value;
+        }
+        return value;
+    }
+
+    /** A typed value as text, in the form {@link #parse} reads: durations and sizes with units, choices by key. */
+    String format(Object value) {
+        if (value instanceof Duration) {
+            return Units.formatDuration((Duration) value);
+        }
+        if (type == Type.BYTES) {
+            return Units.formatBytes((Long) value);
+        }
+        int choice = choices.values.indexOf(value);
+        return choice >= 0 ? choices.keys.get(choice) : String.valueOf(value);
+    }
+
     /** A number too large for its type: the range when bounded, else the largest value the type holds. */
     private PgClusterConfigException tooLarge(String raw) {
         String range = rangeDescription();
@@ -354,8 +403,21 @@ public enum PgClusterProperty {
         return PgClusterConfigException.invalidValue(this, raw, expected);
     }
 
-    private static List<String> choices(String... values) {
-        return List.of(values);
+    /** The choices of a CHOICE property: one per constant of {@code values}, written as {@code key} gives it. */
+    private static <E extends Enum<E>> Choices choices(E[] values, Function<E, String> key) {
+        return new Choices(Arrays.stream(values).map(key).toList(), List.of(values));
+    }
+
+    /** The keys of a CHOICE property's values as written, and the constants they stand for, in the same order. */
+    private static final class Choices {
+        static final Choices NONE = new Choices(List.of(), List.of());
+        final List<String> keys;
+        final List<Object> values;
+
+        Choices(List<String> keys, List<?> values) {
+            this.keys = keys;
+            this.values = List.copyOf(values);
+        }
     }
 
     /** Inclusive numeric bounds; durations are compared in milliseconds. */

@@ -65,6 +65,34 @@ class PgClusterConfigTest {
     }
 
     @Test
+    void typedSettersKeepTheirValuesAndAreCheckedAsTextWouldBe() {
+        PgClusterConfig c = etcd().failoverTimeout(Duration.ofMillis(1500)).writePoolSize(3).readPoolSize(4)
+                .maxReplicaLag(512 << 10).loadBalance(PgClusterConfig.LoadBalance.RANDOM)
+                .readFallback(PgClusterConfig.ReadFallback.FAIL).build();
+        assertThat(c.failoverTimeout()).isEqualTo(Duration.ofMillis(1500));
+        assertThat(c.writePoolSize()).isEqualTo(3);
+        assertThat(c.readPoolSize()).isEqualTo(4);
+        assertThat(c.maxReplicaLag()).isEqualTo(512 << 10);
+        assertThat(c.loadBalance()).isEqualTo(PgClusterConfig.LoadBalance.RANDOM);
+        assertThat(c.readFallback()).isEqualTo(PgClusterConfig.ReadFallback.FAIL);
+        assertThat(c.describe()).containsEntry("source", "etcd").containsEntry("failoverTimeout", "1500ms")
+                .containsEntry("maxReplicaLag", "512kB").containsEntry("loadBalance", "random")
+                .containsEntry("readFallback", "fail");
+        assertThat(c).usingRecursiveComparison().isEqualTo(etcd().set("failoverTimeout", "1500ms")
+                .set("writePoolSize", "3").set("readPoolSize", "4").set("maxReplicaLag", "512kB")
+                .set("loadBalance", "random").set("readFallback", "fail").build());
+        assertThatThrownBy(() -> etcd().writePoolSize(0)).isInstanceOf(PgClusterConfigException.class)
+                .hasMessageContaining("'writePoolSize'").hasMessageContaining("'0'").hasMessageContaining("1 to 10000");
+        assertThatThrownBy(() -> etcd().failoverTimeout(Duration.ofHours(2))).hasMessageContaining("'failoverTimeout'")
+                .hasMessageContaining("'2h'").hasMessageContaining("0 to 1h");
+        assertThatThrownBy(() -> etcd().failoverTimeout(Duration.ofMillis(-5))).hasMessageContaining("'-5ms'");
+        assertThatThrownBy(() -> etcd().maxReplicaLag(-1)).hasMessageContaining("'maxReplicaLag'")
+                .hasMessageContaining("at least 0 bytes");
+        assertThatThrownBy(() -> etcd().loadBalance(null)).hasMessageContaining("'loadBalance'")
+                .hasMessageContaining("a value is required");
+    }
+
+    @Test
     void addressesAreChecked() {
         assertThatThrownBy(() -> PgClusterConfig.builder().etcd("host:99999"))
                 .hasMessageContaining("port '99999'").hasMessageContaining("1 to 65535");
