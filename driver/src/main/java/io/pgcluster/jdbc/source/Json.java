@@ -1,35 +1,64 @@
 package io.pgcluster.jdbc.source;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.exc.StreamReadException;
+import com.fasterxml.jackson.core.io.JsonEOFException;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Pattern;
 
 /**
- * A small strict JSON reader for the documents Patroni writes (member keys, {@code GET /cluster}).
+ * Reads the JSON documents Patroni writes (member keys, {@code GET /cluster}) with jackson-core's streaming parser,
+ * which the driver shades and relocates, so that applications get no JSON library from it.
  *
- * <p>Objects become {@code Map<String, Object>} (insertion-ordered), arrays {@code List<Object>}, numbers
- * {@code Long} when integral and in range, else {@code Double}; strings, booleans and {@code null} as such.
- * Malformed input raises {@link IllegalArgumentException} with the offset. Kept in-house so that the driver
- * does not pull a JSON library into applications for a few kilobytes of parsing.
+ * <p>Objects become {@code Map<String, Object>} (insertion-ordered, a repeated key's last value wins), arrays
+ * {@code List<Object>}, numbers {@code Long} when integral and in range, else {@code Double}; strings, booleans and
+ * {@code null} as such. Strict JSON only. Malformed input raises {@link IllegalArgumentException} with the offset and
+ * what was wrong, never the text itself (a member's record may hold a password).
+ *
+ * <p>Thread-safety: stateless; safe for concurrent use.
  */
 final class Json {
-    private final String s;
-    private int i;
+    /** Patroni's documents nest three levels deep; far deeper input is garbage, refused before it costs stack. */
+    private static final int MAX_DEPTH = 64;
+    /** Keys come from outside: canonicalised for speed, never interned into the JVM's string pool. */
+    private static final JsonFactory FACTORY = JsonFactory.builder()
+            .disable(JsonFactory.Feature.INTERN_FIELD_NAMES)
+            .build();
 
-    private Json(String s) {
-        this.s = s;
+    /** Jackson's "Unrecognized token 'xyz'": the token is input. */
+    private static final Pattern QUOTED_TOKEN = Pattern.compile("^(Unrecognized token|Non-standard token) '[^']*'");
+    /** Jackson's "('}' (code 125))": one character, shown as the old reader did. */
+    private static final Pattern QUOTED_CHAR = Pattern.compile("\\('(.)' \\(code \\d+\\)\\)");
+
+    private Json() {
     }
 
     static Object parse(String text) {
-        Json j = new Json(text);
-        j.ws();
-        Object v = j.value(0);
-        j.ws();
-        if (j.i != j.s.length()) {
-            throw j.error("unexpected text after the value");
+        try (JsonParser p = FACTORY.createParser(text)) {
+            Object v = value(p, p.nextToken(), 0);
+            JsonToken after;
+            try {
+                after = p.nextToken();
+            } catch (StreamReadException e) {
+                after = JsonToken.NOT_AVAILABLE;
+            }
+            if (after != null) {
+                throw error(p, "unexpected text after the value");
+            }
+            return v;
+        } catch (StreamReadException e) {
+            long at = e.getLocation() == null ? -1 : e.getLocation().getCharOffset();
+            throw new IllegalArgumentException("malformed JSON at offset " + (at < 0 ? text.length() : at) + ": "
+                    + what(e));
+        } catch (IOException e) {
+            throw new IllegalArgumentException("unreadable JSON: " + e.getClass().getSimpleName());
         }
-        return v;
     }
 
     /** Parses a JSON object; anything else is an error. */
@@ -42,223 +71,75 @@ final class Json {
         return (Map<String, Object>) v;
     }
 
-    private Object value(int depth) {
-        if (depth > 64) {
-            throw error("nested too deeply");
+    private static Object value(JsonParser p, JsonToken t, int depth) throws IOException {
+        if (t == null) {
+            throw error(p, "unexpected end");
         }
-        if (i >= s.length()) {
-            throw error("unexpected end");
-        }
-        char c = s.charAt(i);
-        switch (c) {
-            case '{':
-                return object(depth);
-            case '[':
-                return array(depth);
-            case '"':
-                return string();
-            case 't':
-                return literal("true", Boolean.TRUE);
-            case 'f':
-                return literal("false", Boolean.FALSE);
-            case 'n':
-                return literal("null", null);
-            default:
-                if (c == '-' || (c >= '0' && c <= '9')) {
-                    return number();
+        switch (t) {
+            case START_OBJECT: {
+                checkDepth(p, depth);
+                Map<String, Object> m = new LinkedHashMap<>();
+                for (String k = p.nextFieldName(); k != null; k = p.nextFieldName()) {
+                    m.put(k, value(p, p.nextToken(), depth + 1));
                 }
-                throw error("unexpected character '" + c + "'");
-        }
-    }
-
-    private Map<String, Object> object(int depth) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        i++;
-        ws();
-        if (peek() == '}') {
-            i++;
-            return m;
-        }
-        while (true) {
-            ws();
-            if (peek() != '"') {
-                throw error("expected a string key");
-            }
-            String k = string();
-            ws();
-            expect(':');
-            ws();
-            m.put(k, value(depth + 1));
-            ws();
-            char c = next();
-            if (c == '}') {
                 return m;
             }
-            if (c != ',') {
-                throw error("expected ',' or '}'");
-            }
-        }
-    }
-
-    private List<Object> array(int depth) {
-        List<Object> l = new ArrayList<>();
-        i++;
-        ws();
-        if (peek() == ']') {
-            i++;
-            return l;
-        }
-        while (true) {
-            ws();
-            l.add(value(depth + 1));
-            ws();
-            char c = next();
-            if (c == ']') {
+            case START_ARRAY: {
+                checkDepth(p, depth);
+                List<Object> l = new ArrayList<>();
+                for (JsonToken e = p.nextToken(); e != JsonToken.END_ARRAY; e = p.nextToken()) {
+                    l.add(value(p, e, depth + 1));
+                }
                 return l;
             }
-            if (c != ',') {
-                throw error("expected ',' or ']'");
-            }
-        }
-    }
-
-    private String string() {
-        i++;
-        StringBuilder b = null;
-        int start = i;
-        while (true) {
-            if (i >= s.length()) {
-                throw error("unterminated string");
-            }
-            char c = s.charAt(i);
-            if (c == '"') {
-                String out = b == null ? s.substring(start, i) : b.append(s, start, i).toString();
-                i++;
-                return out;
-            }
-            if (c < 0x20) {
-                throw error("control character in string");
-            }
-            if (c == '\\') {
-                if (b == null) {
-                    b = new StringBuilder();
+            case VALUE_STRING:
+                return p.getText();
+            case VALUE_NUMBER_INT:
+                if (p.getNumberType() == JsonParser.NumberType.BIG_INTEGER) {
+                    return p.getDoubleValue(); // beyond a long
                 }
-                b.append(s, start, i);
-                i++;
-                char e = next();
-                switch (e) {
-                    case '"':
-                    case '\\':
-                    case '/':
-                        b.append(e);
-                        break;
-                    case 'b':
-                        b.append('\b');
-                        break;
-                    case 'f':
-                        b.append('\f');
-                        break;
-                    case 'n':
-                        b.append('\n');
-                        break;
-                    case 'r':
-                        b.append('\r');
-                        break;
-                    case 't':
-                        b.append('\t');
-                        break;
-                    case 'u':
-                        if (i + 4 > s.length()) {
-                            throw error("short \\u escape");
-                        }
-                        try {
-                            b.append((char) Integer.parseInt(s.substring(i, i + 4), 16));
-                        } catch (NumberFormatException ex) {
-                            throw error("bad \\u escape");
-                        }
-                        i += 4;
-                        break;
-                    default:
-                        throw error("bad escape '\\" + e + "'");
-                }
-                start = i;
-            } else {
-                i++;
-            }
+                return p.getLongValue();
+            case VALUE_NUMBER_FLOAT:
+                return p.getDoubleValue();
+            case VALUE_TRUE:
+                return Boolean.TRUE;
+            case VALUE_FALSE:
+                return Boolean.FALSE;
+            case VALUE_NULL:
+                return null;
+            default:
+                throw error(p, "unexpected " + t); // END_ARRAY or END_OBJECT out of place cannot reach here
         }
     }
 
-    private Object number() {
-        int start = i;
-        if (peek() == '-') {
-            i++;
-        }
-        boolean integral = true;
-        while (i < s.length()) {
-            char c = s.charAt(i);
-            if (c >= '0' && c <= '9') {
-                i++;
-            } else if (c == '.' || c == 'e' || c == 'E' || c == '+' || c == '-') {
-                integral = false;
-                i++;
-            } else {
-                break;
-            }
-        }
-        String t = s.substring(start, i);
-        try {
-            if (integral) {
-                try {
-                    return Long.parseLong(t);
-                } catch (NumberFormatException tooLarge) {
-                    return Double.parseDouble(t);
-                }
-            }
-            return Double.parseDouble(t);
-        } catch (NumberFormatException e) {
-            throw error("bad number '" + t + "'");
+    private static void checkDepth(JsonParser p, int depth) {
+        if (depth >= MAX_DEPTH) {
+            throw error(p, "nested too deeply");
         }
     }
 
-    private Object literal(String word, Object v) {
-        if (!s.startsWith(word, i)) {
-            throw error("unexpected token");
+    private static IllegalArgumentException error(JsonParser p, String what) {
+        long at = p.currentTokenLocation().getCharOffset();
+        return new IllegalArgumentException("malformed JSON at offset "
+                + (at < 0 ? p.currentLocation().getCharOffset() : at) + ": " + what);
+    }
+
+    /**
+     * What the parser refused, without the input: Jackson's messages may quote the offending token, which may be
+     * part of a password, so a token is left out and a character shown alone, as in "unexpected character '}': expected
+     * a value".
+     */
+    private static String what(StreamReadException e) {
+        if (e instanceof JsonEOFException) {
+            return ((JsonEOFException) e).getTokenBeingDecoded() == JsonToken.VALUE_STRING ? "unterminated string"
+                    : "unexpected end";
         }
-        i += word.length();
-        return v;
-    }
-
-    private void ws() {
-        while (i < s.length()) {
-            char c = s.charAt(i);
-            if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
-                i++;
-            } else {
-                return;
-            }
-        }
-    }
-
-    private char peek() {
-        if (i >= s.length()) {
-            throw error("unexpected end");
-        }
-        return s.charAt(i);
-    }
-
-    private char next() {
-        char c = peek();
-        i++;
-        return c;
-    }
-
-    private void expect(char c) {
-        if (next() != c) {
-            throw error("expected '" + c + "'");
-        }
-    }
-
-    private IllegalArgumentException error(String what) {
-        return new IllegalArgumentException("malformed JSON at offset " + i + ": " + what);
+        String m = String.valueOf(e.getOriginalMessage());
+        int end = m.indexOf('\n');
+        m = end < 0 ? m : m.substring(0, end);
+        m = QUOTED_TOKEN.matcher(m).replaceFirst("$1");
+        m = QUOTED_CHAR.matcher(m).replaceAll("'$1'");
+        m = m.length() > 200 ? m.substring(0, 200) + "..." : m;
+        return m.isEmpty() ? m : Character.toLowerCase(m.charAt(0)) + m.substring(1);
     }
 }

@@ -137,7 +137,7 @@ final class PatroniParser {
                 continue;
             }
             String role = str(rec.get("role"));
-            boolean leader = "leader".equals(role) || "master".equals(role) || "primary".equals(role);
+            boolean leader = Role.fromPatroni(role) == Role.PRIMARY;
             Object lag = rec.get("lag");
             long lagBytes = leader ? 0 : lag instanceof Number ? Math.max(0, ((Number) lag).longValue()) : -1;
             Member m = member("/cluster member " + name, name, rec, leader, -1, lagBytes);
@@ -146,7 +146,7 @@ final class PatroniParser {
                 if (leader) {
                     b.leader(name);
                 }
-                if ("sync_standby".equals(role)) {
+                if (Role.isSyncStandby(role)) {
                     b.syncStandby(name);
                 }
             }

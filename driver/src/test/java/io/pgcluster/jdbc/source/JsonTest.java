@@ -31,4 +31,14 @@ class JsonTest {
         assertThatThrownBy(() -> Json.parse("[".repeat(100))).hasMessageContaining("nested too deeply");
         assertThatThrownBy(() -> Json.parseObject("[1]")).hasMessageContaining("JSON object");
     }
+
+    @Test
+    void errorsNameTheProblemButNeverQuoteAToken() {
+        assertThatThrownBy(() -> Json.parse("{\"password\": s3cret-value}")).hasMessageContaining("offset")
+                .hasMessageContaining("unrecognized token").hasMessageNotContaining("s3cret");
+        assertThatThrownBy(() -> Json.parse("{\"a\" 1}")).hasMessageContaining("unexpected character '1'")
+                .hasMessageContaining("colon");
+        assertThatThrownBy(() -> Json.parse("")).hasMessage("malformed JSON at offset 0: unexpected end");
+        assertThatThrownBy(() -> Json.parse("{\"a\": 01}")).hasMessageContaining("Leading zeroes");
+    }
 }
