@@ -167,7 +167,8 @@ public final class PgClusterConfig {
             Addresses.requireUriAuthorities(PgClusterProperty.SERVERS, rawServers, servers, "the etcd client");
         }
         String read = (String) values.get(PgClusterProperty.READ);
-        this.readEndpoint = read == null ? null : Addresses.parse(PgClusterProperty.READ, read, 5432).get(0);
+        this.readEndpoint = read == null ? null
+                : Addresses.parse(PgClusterProperty.READ, read, source.defaultPort()).get(0);
     }
 
     public static Builder builder() {
