@@ -1246,7 +1246,7 @@ public final class PatroniCluster implements AutoCloseable {
             if (m != lm && !(m.isReplica() && m.isUp())) {
                 throw new Await.NotYet("member " + m.name + " is " + m.role + "/" + m.state + ": " + v);
             }
-            sync |= "sync_standby".equals(m.role);
+            sync |= m.isSyncStandby();
         }
         if (spec.synchronousMode && nodes.size() > 1 && !sync) {
             throw new Await.NotYet("no sync_standby yet in synchronous mode: " + v);
