@@ -119,31 +119,31 @@ public final class PatroniCluster implements AutoCloseable {
      * }</pre>
      */
     public static final class Builder {
-        private int nodes = 3;
-        private String scope = DEFAULT_SCOPE;
-        private String namespace = DEFAULT_NAMESPACE;
-        private int ttl = 10;
-        private int loopWait = 2;
-        private int retryTimeout = 4;
-        private boolean haProxy;
-        private HaProxyChecks haProxyChecks = HaProxyChecks.TIGHT;
-        private boolean pgBouncer;
-        private boolean faultProxies;
-        private boolean synchronousMode;
-        private Dcs dcs = Dcs.ETCD;
-        private boolean etcdTls;
-        private boolean etcdAuth;
-        private boolean postgresTls;
-        private boolean zooKeeperTls;
-        private String zooKeeperUser;
-        private String zooKeeperPassword;
-        private long replicaMaxLagBytes = DEFAULT_REPLICA_MAX_LAG;
-        private Duration startTimeout = Duration.ofSeconds(DEFAULT_START_TIMEOUT_SECONDS);
-        private Path baseDir;
-        private boolean restTls;
-        private boolean restVerifyClient;
-        private String restUser;
-        private String restPassword;
+        int nodes = 3;
+        String scope = DEFAULT_SCOPE;
+        String namespace = DEFAULT_NAMESPACE;
+        int ttl = 10;
+        int loopWait = 2;
+        int retryTimeout = 4;
+        boolean haProxy;
+        HaProxyChecks haProxyChecks = HaProxyChecks.TIGHT;
+        boolean pgBouncer;
+        boolean faultProxies;
+        boolean synchronousMode;
+        Dcs dcs = Dcs.ETCD;
+        boolean etcdTls;
+        boolean etcdAuth;
+        boolean postgresTls;
+        boolean zooKeeperTls;
+        String zooKeeperUser;
+        String zooKeeperPassword;
+        long replicaMaxLagBytes = DEFAULT_REPLICA_MAX_LAG;
+        Duration startTimeout = Duration.ofSeconds(DEFAULT_START_TIMEOUT_SECONDS);
+        Path baseDir;
+        boolean restTls;
+        boolean restVerifyClient;
+        String restUser;
+        String restPassword;
 
         private Builder() {}
 
@@ -407,11 +407,7 @@ public final class PatroniCluster implements AutoCloseable {
         }
 
         ClusterSpec spec() {
-            return new ClusterSpec(nodes, scope, namespace, ttl, loopWait, retryTimeout, haProxy, haProxyChecks, pgBouncer,
-                    faultProxies, synchronousMode, replicaMaxLagBytes, (int) Math.max(1, startTimeout.toSeconds()), dcs,
-                    postgresTls, zooKeeperTls, zooKeeperUser, zooKeeperPassword,
-                    new RestSecurity(restTls, restVerifyClient, restUser, restPassword))
-                    .withEtcdSecurity(etcdTls, etcdAuth);
+            return ClusterSpec.of(this);
         }
 
         /**
