@@ -35,6 +35,11 @@ final class ClusterReads {
 
     /** See {@link PatroniCluster#restClusterJson()}. */
     String restClusterJson() {
+        return firstAnswer("/cluster");
+    }
+
+    /** The body of {@code GET path} from the first running node whose REST API answers it. */
+    private String firstAnswer(String path) {
         List<String> errors = new ArrayList<>();
         for (PatroniNode n : nodes) {
             if (!n.isRunning()) {
@@ -42,7 +47,7 @@ final class ClusterReads {
                 continue;
             }
             try {
-                PatroniRest.Response r = rest.get(n.restUrl() + "/cluster", REST_TIMEOUT);
+                PatroniRest.Response r = rest.get(n.restUrl() + path, REST_TIMEOUT);
                 if (r.ok()) {
                     return r.body;
                 }
@@ -51,7 +56,7 @@ final class ClusterReads {
                 errors.add(n.name() + ": " + e);
             }
         }
-        throw new TestkitException("No Patroni REST API answered GET /cluster: " + String.join("; ", errors));
+        throw new TestkitException("No Patroni REST API answered GET " + path + ": " + String.join("; ", errors));
     }
 
     ClusterView view() {
@@ -115,22 +120,7 @@ final class ClusterReads {
 
     /** See {@link PatroniCluster#dynamicConfig()}. */
     Map<String, Object> dynamicConfig() {
-        List<String> errors = new ArrayList<>();
-        for (PatroniNode n : nodes) {
-            if (!n.isRunning()) {
-                continue;
-            }
-            try {
-                PatroniRest.Response r = rest.get(n.restUrl() + "/config", REST_TIMEOUT);
-                if (r.ok()) {
-                    return Collections.unmodifiableMap(Json.parseObject(r.body));
-                }
-                errors.add(n.name() + ": " + r);
-            } catch (IOException e) {
-                errors.add(n.name() + ": " + e);
-            }
-        }
-        throw new TestkitException("No Patroni REST API answered GET /config: " + String.join("; ", errors));
+        return Collections.unmodifiableMap(Json.parseObject(firstAnswer("/config")));
     }
 
     /** Waits until every running member reports this pause state in {@code GET /patroni}. */
