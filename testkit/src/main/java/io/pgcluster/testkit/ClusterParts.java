@@ -48,17 +48,8 @@ final class ClusterParts {
         this.spec = spec;
         this.baseDir = baseDir;
         this.runAs = RunAs.detect();
-        Path python = Setting.PYTHON.executable();
-        Path patroniScript = Setting.PATRONI.executable();
+        Installed bin = new Installed(spec); // the install check: fails before anything is written
         boolean zk = spec.dcs == Dcs.ZOOKEEPER;
-        Path etcdBinary = zk ? null : Setting.ETCD.executable();
-        Path java = zk ? Setting.JAVA.executable() : null;
-        Path zooKeeperJar = zk ? Setting.ZOOKEEPER_JAR.executable() : null;
-        Path pgBinDir = Setting.PG_BIN_DIR.executable();
-        Setting.pgTool("postgres");
-        Setting.pgTool("initdb");
-        Path haproxyBinary = spec.haProxy ? Setting.HAPROXY.executable() : null;
-        Path pgbouncerBinary = spec.pgBouncer ? Setting.PGBOUNCER.executable() : null;
 
         this.registry = new RunRegistry(baseDir);
         int n = spec.nodes;
@@ -79,9 +70,7 @@ final class ClusterParts {
             if (spec.rest.verifyClient() && spec.haProxy) {
                 haProxyClientPem = restCertificates.dir().resolve("haproxy-client.pem");
                 try {
-                    write(haProxyClientPem, Files.readString(restClientCertificate.cert())
-                            + Files.readString(restClientCertificate.key()));
-                    Files.setPosixFilePermissions(haProxyClientPem, PosixFilePermissions.fromString("rw-------"));
+                    writeKeyPem(haProxyClientPem, restClientCertificate);
                 } catch (IOException e) {
                     throw new TestkitException("Cannot write " + haProxyClientPem + ": " + e, e);
                 }
@@ -106,9 +95,8 @@ final class ClusterParts {
                     Certificates ca = Certificates.create(zkDir.resolve("tls"));
                     Certificates.Issued server = ca.server("zookeeper", List.of("localhost"), List.of(HOST));
                     Certificates.Issued patroni = ca.client("patroni");
-                    Path serverPem = zkDir.resolve("tls").resolve("zookeeper.pem"); // ZooKeeper: cert + key, one file
-                    write(serverPem, Files.readString(server.cert()) + Files.readString(server.key()));
-                    Files.setPosixFilePermissions(serverPem, PosixFilePermissions.fromString("rw-------"));
+                    Path serverPem = zkDir.resolve("tls").resolve("zookeeper.pem");
+                    writeKeyPem(serverPem, server);
                     this.zooKeeperCa = ca;
                     this.zooKeeperReader = spec.zooKeeperUser != null ? ca.client("pgcluster-reader") : null;
                     zkTls = new Configs.ZooKeeperTlsFiles(ca.caFile(), serverPem, patroni.cert(), patroni.key(),
@@ -119,7 +107,7 @@ final class ClusterParts {
                 }
                 write(zooCfg, Configs.zooCfg(zkData, dcsClientPort, zkTls, spec.zooKeeperUser, spec.zooKeeperPassword));
                 ManagedProcess zkProcess = new ManagedProcess("zookeeper",
-                        Configs.zooKeeperCommand(java, zooKeeperJar, zooCfg, spec.zooKeeperTls), zkDir,
+                        Configs.zooKeeperCommand(bin.java, bin.zooKeeperJar, zooCfg, spec.zooKeeperTls), zkDir,
                         zkDir.resolve("zookeeper.log"), home, runAs, h -> registry.record(h, "zookeeper"));
                 this.zooKeeper = new ZooKeeperServer(zkProcess, dcsClientPort, zkTls == null ? null : zkTls.ca());
                 this.etcd = null;
@@ -127,11 +115,11 @@ final class ClusterParts {
                 Path etcdDir = mkdir(baseDir.resolve("etcd"));
                 etcdSecurity = EtcdSecurity.of(spec, baseDir.resolve("tls"));
                 ManagedProcess etcdProcess = new ManagedProcess("etcd",
-                        Configs.etcdCommand(etcdBinary, spec.scope, etcdDir.resolve("data"), dcsClientPort, etcdPeerPort,
+                        Configs.etcdCommand(bin.etcd, spec.scope, etcdDir.resolve("data"), dcsClientPort, etcdPeerPort,
                                 etcdSecurity),
                         etcdDir, etcdDir.resolve("etcd.log"), home, runAs, h -> registry.record(h, "etcd"));
                 this.etcd = new EtcdServer(etcdProcess, dcsClientPort, new PatroniRest(), etcdSecurity,
-                        etcdBinary.resolveSibling("etcdctl"));
+                        bin.etcd.resolveSibling("etcdctl"));
                 this.zooKeeper = null;
                 this.zooKeeperCa = null;
                 this.zooKeeperReader = null;
@@ -157,10 +145,10 @@ final class ClusterParts {
                 Path dataDir = nodeDir.resolve("data");
                 Path yml = nodeDir.resolve("patroni.yml");
                 write(yml, Configs.patroniYaml(spec, name, pgPort, connectPort, restPort, dcsClientPort, dataDir,
-                        nodeDir.resolve("pgpass"), pgBinDir, secrets, etcdSecurity, zkTls,
+                        nodeDir.resolve("pgpass"), bin.pgBinDir, secrets, etcdSecurity, zkTls,
                         postgresCa == null ? null : postgresCa.server(name, List.of("localhost"), List.of(HOST)),
                         restApiSecurity));
-                ManagedProcess p = new ManagedProcess(name, List.of(python.toString(), patroniScript.toString(),
+                ManagedProcess p = new ManagedProcess(name, List.of(bin.python.toString(), bin.patroni.toString(),
                         yml.toString()), nodeDir, nodeDir.resolve("patroni.log"), home, runAs, h -> registry.record(h, name));
                 PatroniNode node = new PatroniNode(cluster, name, pgPort, connectPort, restPort, dataDir, p);
                 nodeList.add(node);
@@ -180,7 +168,7 @@ final class ClusterParts {
                 Path cfg = dir.resolve("haproxy.cfg");
                 write(cfg, Configs.haproxyCfg(spec, write, read, stats, backends, restCertificates == null ? ""
                         : Configs.haproxyCheckTls(restCertificates.caFile(), haProxyClientPem)));
-                ManagedProcess p = new ManagedProcess("haproxy", List.of(haproxyBinary.toString(), "-f", cfg.toString(),
+                ManagedProcess p = new ManagedProcess("haproxy", List.of(bin.haproxy.toString(), "-f", cfg.toString(),
                         "-db"), dir, dir.resolve("haproxy.log"), home, runAs, h -> registry.record(h, "haproxy"));
                 this.haProxy = new HaProxy(write, read, stats, p);
             } else {
@@ -195,8 +183,8 @@ final class ClusterParts {
                 write(users, Configs.userlist(secrets));
                 Files.setPosixFilePermissions(users, PosixFilePermissions.fromString("rw-------"));
                 this.pgBouncers = new PgBouncerPair(write, read,
-                        pgbouncer("write", write, haProxy.writePort(), dir, users, pgbouncerBinary, home),
-                        pgbouncer("read", read, haProxy.readPort(), dir, users, pgbouncerBinary, home));
+                        pgbouncer("write", write, haProxy.writePort(), dir, users, bin.pgbouncer, home),
+                        pgbouncer("read", read, haProxy.readPort(), dir, users, bin.pgbouncer, home));
             } else {
                 this.pgBouncers = null;
             }
@@ -226,6 +214,41 @@ final class ClusterParts {
 
     private static void write(Path file, String content) throws IOException {
         Files.writeString(file, content, StandardCharsets.UTF_8);
+    }
+
+    /** Certificate and key in one owner-only file, the form HAProxy and ZooKeeper read. */
+    private static void writeKeyPem(Path file, Certificates.Issued issued) throws IOException {
+        write(file, Files.readString(issued.cert()) + Files.readString(issued.key()));
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+    }
+
+    /**
+     * The programs a spec needs. Resolving them is the install check: a missing one fails here, with a
+     * TestkitException naming the setting that points to it, before any file is written or process started.
+     */
+    private static final class Installed {
+        final Path python;
+        final Path patroni;
+        final Path pgBinDir;
+        final Path etcd; // null with ZooKeeper
+        final Path java; // null with etcd
+        final Path zooKeeperJar; // null with etcd
+        final Path haproxy; // null without HAProxy
+        final Path pgbouncer; // null without PgBouncer
+
+        Installed(ClusterSpec spec) {
+            boolean zk = spec.dcs == Dcs.ZOOKEEPER;
+            this.python = Setting.PYTHON.executable();
+            this.patroni = Setting.PATRONI.executable();
+            this.etcd = zk ? null : Setting.ETCD.executable();
+            this.java = zk ? Setting.JAVA.executable() : null;
+            this.zooKeeperJar = zk ? Setting.ZOOKEEPER_JAR.executable() : null;
+            this.pgBinDir = Setting.PG_BIN_DIR.executable();
+            Setting.pgTool("postgres");
+            Setting.pgTool("initdb");
+            this.haproxy = spec.haProxy ? Setting.HAPROXY.executable() : null;
+            this.pgbouncer = spec.pgBouncer ? Setting.PGBOUNCER.executable() : null;
+        }
     }
 
     /** The node with this name; IllegalArgumentException naming the nodes if there is none. */
