@@ -32,42 +32,20 @@ final class ClusterSpec {
     final String zooKeeperPassword;
     final RestSecurity rest;
 
-    ClusterSpec(int nodes, String scope, String namespace, int ttl, int loopWait, int retryTimeout, boolean haProxy,
-            HaProxyChecks haProxyChecks, boolean pgBouncer, boolean faultProxies, boolean synchronousMode,
-            long replicaMaxLagBytes, int startTimeoutSeconds, Dcs dcs) {
-        this(nodes, scope, namespace, ttl, loopWait, retryTimeout, haProxy, haProxyChecks, pgBouncer, faultProxies,
-                synchronousMode, replicaMaxLagBytes, startTimeoutSeconds, dcs, false, false, null, null,
-                RestSecurity.NONE);
-    }
-
-    ClusterSpec(int nodes, String scope, String namespace, int ttl, int loopWait, int retryTimeout, boolean haProxy,
-            HaProxyChecks haProxyChecks, boolean pgBouncer, boolean faultProxies, boolean synchronousMode,
-            long replicaMaxLagBytes, int startTimeoutSeconds, Dcs dcs, boolean postgresTls) {
-        this(nodes, scope, namespace, ttl, loopWait, retryTimeout, haProxy, haProxyChecks, pgBouncer, faultProxies,
-                synchronousMode, replicaMaxLagBytes, startTimeoutSeconds, dcs, postgresTls, false, null, null,
-                RestSecurity.NONE);
-    }
-
-    ClusterSpec(int nodes, String scope, String namespace, int ttl, int loopWait, int retryTimeout, boolean haProxy,
-            HaProxyChecks haProxyChecks, boolean pgBouncer, boolean faultProxies, boolean synchronousMode,
-            long replicaMaxLagBytes, int startTimeoutSeconds, Dcs dcs, boolean zooKeeperTls, String zooKeeperUser,
-            String zooKeeperPassword) {
-        this(nodes, scope, namespace, ttl, loopWait, retryTimeout, haProxy, haProxyChecks, pgBouncer, faultProxies,
-                synchronousMode, replicaMaxLagBytes, startTimeoutSeconds, dcs, false, zooKeeperTls, zooKeeperUser,
-                zooKeeperPassword, RestSecurity.NONE);
-    }
-
-    ClusterSpec(int nodes, String scope, String namespace, int ttl, int loopWait, int retryTimeout, boolean haProxy,
-            HaProxyChecks haProxyChecks, boolean pgBouncer, boolean faultProxies, boolean synchronousMode,
-            long replicaMaxLagBytes, int startTimeoutSeconds, Dcs dcs, RestSecurity rest) {
-        this(nodes, scope, namespace, ttl, loopWait, retryTimeout, haProxy, haProxyChecks, pgBouncer, faultProxies,
-                synchronousMode, replicaMaxLagBytes, startTimeoutSeconds, dcs, false, false, null, null, rest);
-    }
-
-    ClusterSpec(int nodes, String scope, String namespace, int ttl, int loopWait, int retryTimeout, boolean haProxy,
-            HaProxyChecks haProxyChecks, boolean pgBouncer, boolean faultProxies, boolean synchronousMode,
-            long replicaMaxLagBytes, int startTimeoutSeconds, Dcs dcs, boolean postgresTls, boolean zooKeeperTls,
-            String zooKeeperUser, String zooKeeperPassword, RestSecurity rest) {
+    /** Only through {@link PatroniCluster.Builder#spec()} (or {@link #of(ClusterConfig)}, which uses the builder). */
+    private ClusterSpec(PatroniCluster.Builder b) {
+        int nodes = b.nodes;
+        String scope = b.scope;
+        String namespace = b.namespace;
+        int ttl = b.ttl;
+        int loopWait = b.loopWait;
+        int retryTimeout = b.retryTimeout;
+        long replicaMaxLagBytes = b.replicaMaxLagBytes;
+        int startTimeoutSeconds = (int) Math.max(1, b.startTimeout.toSeconds());
+        Dcs dcs = b.dcs;
+        boolean zooKeeperTls = b.zooKeeperTls;
+        String zooKeeperUser = b.zooKeeperUser;
+        String zooKeeperPassword = b.zooKeeperPassword;
         if (nodes < 1 || nodes > 9) {
             throw new IllegalArgumentException("nodes must be 1..9 but was " + nodes);
         }
@@ -89,20 +67,17 @@ final class ClusterSpec {
         if (replicaMaxLagBytes < 0) {
             throw new IllegalArgumentException("replica max lag must be >= 0 but was " + replicaMaxLagBytes);
         }
-        if (startTimeoutSeconds < 1) {
-            throw new IllegalArgumentException("start timeout must be >= 1 s but was " + startTimeoutSeconds);
-        }
         this.nodes = nodes;
         this.scope = scope;
         this.namespace = namespace;
         this.ttl = ttl;
         this.loopWait = loopWait;
         this.retryTimeout = retryTimeout;
-        this.haProxy = haProxy || pgBouncer;
-        this.haProxyChecks = Objects.requireNonNull(haProxyChecks, "haProxyChecks");
-        this.pgBouncer = pgBouncer;
-        this.faultProxies = faultProxies;
-        this.synchronousMode = synchronousMode;
+        this.haProxy = b.haProxy || b.pgBouncer;
+        this.haProxyChecks = Objects.requireNonNull(b.haProxyChecks, "haProxyChecks");
+        this.pgBouncer = b.pgBouncer;
+        this.faultProxies = b.faultProxies;
+        this.synchronousMode = b.synchronousMode;
         this.replicaMaxLagBytes = replicaMaxLagBytes;
         this.startTimeoutSeconds = startTimeoutSeconds;
         this.dcs = Objects.requireNonNull(dcs, "dcs");
@@ -122,51 +97,27 @@ final class ClusterSpec {
         this.zooKeeperTls = zooKeeperTls;
         this.zooKeeperUser = zooKeeperUser;
         this.zooKeeperPassword = zooKeeperPassword;
-        this.postgresTls = postgresTls;
-        this.etcdTls = false;
-        this.etcdAuth = false;
-        this.rest = Objects.requireNonNull(rest, "rest");
-    }
-
-    private ClusterSpec(ClusterSpec s, boolean etcdTls, boolean etcdAuth) {
-        if ((etcdTls || etcdAuth) && s.dcs != Dcs.ETCD) {
-            throw new IllegalArgumentException("etcdTls and etcdAuth need dcs ETCD but dcs is " + s.dcs);
+        if ((b.etcdTls || b.etcdAuth) && dcs != Dcs.ETCD) {
+            throw new IllegalArgumentException("etcdTls and etcdAuth need dcs ETCD but dcs is " + dcs);
         }
-        this.nodes = s.nodes;
-        this.scope = s.scope;
-        this.namespace = s.namespace;
-        this.ttl = s.ttl;
-        this.loopWait = s.loopWait;
-        this.retryTimeout = s.retryTimeout;
-        this.haProxy = s.haProxy;
-        this.haProxyChecks = s.haProxyChecks;
-        this.pgBouncer = s.pgBouncer;
-        this.faultProxies = s.faultProxies;
-        this.synchronousMode = s.synchronousMode;
-        this.replicaMaxLagBytes = s.replicaMaxLagBytes;
-        this.startTimeoutSeconds = s.startTimeoutSeconds;
-        this.dcs = s.dcs;
-        this.postgresTls = s.postgresTls;
-        this.zooKeeperTls = s.zooKeeperTls;
-        this.zooKeeperUser = s.zooKeeperUser;
-        this.zooKeeperPassword = s.zooKeeperPassword;
-        this.rest = s.rest;
-        this.etcdTls = etcdTls;
-        this.etcdAuth = etcdAuth;
+        this.postgresTls = b.postgresTls;
+        this.etcdTls = b.etcdTls;
+        this.etcdAuth = b.etcdAuth;
+        this.rest = new RestSecurity(b.restTls, b.restVerifyClient, b.restUser, b.restPassword);
     }
 
-    /** This spec with etcd's TLS and authentication as given. */
-    ClusterSpec withEtcdSecurity(boolean tls, boolean auth) {
-        return new ClusterSpec(this, tls, auth);
+    static ClusterSpec of(PatroniCluster.Builder b) {
+        return new ClusterSpec(b);
     }
 
+    /** The spec a {@link ClusterConfig} annotation asks for; the builder's defaults for all it does not name. */
     static ClusterSpec of(ClusterConfig c) {
-        return new ClusterSpec(c.nodes(), c.scope(), PatroniCluster.DEFAULT_NAMESPACE, c.ttl(), c.loopWait(),
-                c.retryTimeout(), c.haProxy(), c.haProxyChecks(), c.pgBouncer(), c.faultProxies(), c.synchronousMode(),
-                PatroniCluster.DEFAULT_REPLICA_MAX_LAG, PatroniCluster.DEFAULT_START_TIMEOUT_SECONDS, c.dcs(),
-                c.postgresTls(), false, null, null, new RestSecurity(c.restTls(), c.restVerifyClient(),
-                        c.restAuth() ? RestSecurity.GENERATED_USER : null, null))
-                .withEtcdSecurity(c.etcdTls(), c.etcdAuth());
+        return PatroniCluster.builder().nodes(c.nodes()).scope(c.scope()).timing(c.ttl(), c.loopWait(),
+                c.retryTimeout()).withHaProxy(c.haProxy()).haProxyChecks(c.haProxyChecks()).withPgBouncer(c.pgBouncer())
+                .withFaultProxies(c.faultProxies()).synchronousMode(c.synchronousMode()).dcs(c.dcs())
+                .postgresTls(c.postgresTls()).restTls(c.restTls()).restVerifyClient(c.restVerifyClient())
+                .restAuth(c.restAuth() ? RestSecurity.GENERATED_USER : null, null)
+                .etcdTls(c.etcdTls()).etcdAuth(c.etcdAuth()).spec();
     }
 
     @Override

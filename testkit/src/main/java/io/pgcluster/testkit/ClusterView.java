@@ -9,15 +9,15 @@ import java.util.stream.Collectors;
 
 /** A parsed snapshot of Patroni's {@code GET /cluster}. Immutable. */
 final class ClusterView {
-    private static final Set<String> LEADER_ROLES = Set.of("leader", "master", "primary", "standby_leader");
-    private static final Set<String> REPLICA_ROLES = Set.of("replica", "sync_standby", "quorum_standby");
     // Patroni 3 reports a healthy replica as "running", Patroni 4 as "streaming".
     private static final Set<String> UP_STATES = Set.of("running", "streaming");
 
     /** One entry of {@code members}. */
     static final class Member {
         final String name;
+        /** Patroni's own word for the role, for messages; {@link #kind} is what it means. */
         final String role;
+        final Role kind;
         final String state;
         final int port;
         final Long timeline;
@@ -27,6 +27,7 @@ final class ClusterView {
         Member(String name, String role, String state, int port, Long timeline, Long lag) {
             this.name = name;
             this.role = role;
+            this.kind = Role.fromPatroni(role);
             this.state = state;
             this.port = port;
             this.timeline = timeline;
@@ -34,11 +35,15 @@ final class ClusterView {
         }
 
         boolean isLeader() {
-            return LEADER_ROLES.contains(role);
+            return kind.holdsLeaderKey();
         }
 
         boolean isReplica() {
-            return REPLICA_ROLES.contains(role);
+            return kind == Role.REPLICA;
+        }
+
+        boolean isSyncStandby() {
+            return Role.SYNC_STANDBY.equals(role);
         }
 
         boolean isUp() {

@@ -1,30 +1,16 @@
 package io.pgcluster.testkit;
 
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Collections;
-import java.util.HashMap;
-import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
-import java.util.Set;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.ReentrantLock;
-import java.util.stream.Collectors;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -65,34 +51,16 @@ public final class PatroniCluster implements AutoCloseable {
     static final int DEFAULT_START_TIMEOUT_SECONDS = 120;
 
     private static final Logger log = LoggerFactory.getLogger(PatroniCluster.class);
-    private static final Duration REST_TIMEOUT = Duration.ofSeconds(3);
-    private static final Duration OP_TIMEOUT = Duration.ofSeconds(60);
 
     private final ClusterSpec spec;
-    private final Path baseDir;
-    private final RunAs runAs;
-    private final Secrets secrets = new Secrets();
-    private final PatroniRest rest; // to Patroni's REST API: https, client certificate, credentials as spec.rest says
-    private final Certificates restCertificates; // null unless spec.rest.tls()
-    private final Certificates.Issued restClientCertificate; // null unless spec.rest.tls()
-    private final String restPassword; // null unless spec.rest.auth()
-    private final RunRegistry registry;
-    private final EtcdServer etcd; // null with Dcs.ZOOKEEPER
-    private final ZooKeeperServer zooKeeper; // null with Dcs.ETCD
-    private final FaultProxy dcsProxy; // in front of etcd or ZooKeeper, for clients; null without fault proxies
-    private final Certificates zooKeeperCa; // null unless zooKeeperTls
-    private final Certificates.Issued zooKeeperReader; // null unless zooKeeperAuth
-    private final List<PatroniNode> nodes;
-    private final Map<PatroniNode, FaultProxy> nodeProxies;
-    private final HaProxy haProxy;
-    private final PgBouncerPair pgBouncers;
-    private final Certificates postgresCa; // null without PostgreSQL TLS
-    private final List<LagHandle> lags = new CopyOnWriteArrayList<>();
+    private final ClusterParts parts;
+    private final ClusterReads reads;
+    private final ClusterOperations ops;
+    private final ClusterHealth health;
     private final ReentrantLock control = new ReentrantLock();
     private final AtomicBoolean closed = new AtomicBoolean();
     private final CountDownLatch closeDone = new CountDownLatch(1);
     private final Thread shutdownHook;
-    private volatile Map<String, Object> baselineConfig = Map.of();
     private volatile Duration bringUpTime = Duration.ZERO;
 
     /**
@@ -119,31 +87,31 @@ public final class PatroniCluster implements AutoCloseable {
      * }</pre>
      */
     public static final class Builder {
-        private int nodes = 3;
-        private String scope = DEFAULT_SCOPE;
-        private String namespace = DEFAULT_NAMESPACE;
-        private int ttl = 10;
-        private int loopWait = 2;
-        private int retryTimeout = 4;
-        private boolean haProxy;
-        private HaProxyChecks haProxyChecks = HaProxyChecks.TIGHT;
-        private boolean pgBouncer;
-        private boolean faultProxies;
-        private boolean synchronousMode;
-        private Dcs dcs = Dcs.ETCD;
-        private boolean etcdTls;
-        private boolean etcdAuth;
-        private boolean postgresTls;
-        private boolean zooKeeperTls;
-        private String zooKeeperUser;
-        private String zooKeeperPassword;
-        private long replicaMaxLagBytes = DEFAULT_REPLICA_MAX_LAG;
-        private Duration startTimeout = Duration.ofSeconds(DEFAULT_START_TIMEOUT_SECONDS);
-        private Path baseDir;
-        private boolean restTls;
-        private boolean restVerifyClient;
-        private String restUser;
-        private String restPassword;
+        int nodes = 3;
+        String scope = DEFAULT_SCOPE;
+        String namespace = DEFAULT_NAMESPACE;
+        int ttl = 10;
+        int loopWait = 2;
+        int retryTimeout = 4;
+        boolean haProxy;
+        HaProxyChecks haProxyChecks = HaProxyChecks.TIGHT;
+        boolean pgBouncer;
+        boolean faultProxies;
+        boolean synchronousMode;
+        Dcs dcs = Dcs.ETCD;
+        boolean etcdTls;
+        boolean etcdAuth;
+        boolean postgresTls;
+        boolean zooKeeperTls;
+        String zooKeeperUser;
+        String zooKeeperPassword;
+        long replicaMaxLagBytes = DEFAULT_REPLICA_MAX_LAG;
+        Duration startTimeout = Duration.ofSeconds(DEFAULT_START_TIMEOUT_SECONDS);
+        Path baseDir;
+        boolean restTls;
+        boolean restVerifyClient;
+        String restUser;
+        String restPassword;
 
         private Builder() {}
 
@@ -407,11 +375,7 @@ public final class PatroniCluster implements AutoCloseable {
         }
 
         ClusterSpec spec() {
-            return new ClusterSpec(nodes, scope, namespace, ttl, loopWait, retryTimeout, haProxy, haProxyChecks, pgBouncer,
-                    faultProxies, synchronousMode, replicaMaxLagBytes, (int) Math.max(1, startTimeout.toSeconds()), dcs,
-                    postgresTls, zooKeeperTls, zooKeeperUser, zooKeeperPassword,
-                    new RestSecurity(restTls, restVerifyClient, restUser, restPassword))
-                    .withEtcdSecurity(etcdTls, etcdAuth);
+            return ClusterSpec.of(this);
         }
 
         /**
@@ -430,7 +394,7 @@ public final class PatroniCluster implements AutoCloseable {
     static PatroniCluster start(ClusterSpec spec, Path requestedDir) {
         Path tmp = Path.of(Setting.TMP_DIR.value());
         RunRegistry.reapStale(tmp);
-        Path dir = prepareBaseDir(requestedDir, tmp);
+        Path dir = ClusterBoot.prepareBaseDir(requestedDir, tmp);
         PatroniCluster c;
         try {
             c = new PatroniCluster(spec, dir);
@@ -439,7 +403,7 @@ public final class PatroniCluster implements AutoCloseable {
             throw e;
         }
         try {
-            c.boot();
+            c.bringUpTime = ClusterBoot.boot(c.parts, c.reads, c.health);
             return c;
         } catch (RuntimeException e) {
             String logs = c.dumpLogs(40);
@@ -449,189 +413,12 @@ public final class PatroniCluster implements AutoCloseable {
         }
     }
 
-    private static Path prepareBaseDir(Path requested, Path tmp) {
-        try {
-            if (requested == null) {
-                Files.createDirectories(tmp);
-                return Files.createTempDirectory(tmp, RunRegistry.PREFIX);
-            }
-            Path dir = requested.toAbsolutePath().normalize();
-            if (Files.exists(dir)) {
-                try (var s = Files.list(dir)) {
-                    if (s.findAny().isPresent()) {
-                        throw new IllegalArgumentException("baseDir " + dir + " must be empty or absent: it is deleted on close");
-                    }
-                }
-            }
-            Files.createDirectories(dir);
-            return dir;
-        } catch (IOException e) {
-            throw new TestkitException("Cannot create the cluster folder: " + e, e);
-        }
-    }
-
     private PatroniCluster(ClusterSpec spec, Path baseDir) {
         this.spec = spec;
-        this.baseDir = baseDir;
-        this.runAs = RunAs.detect();
-        Path python = Setting.PYTHON.executable();
-        Path patroniScript = Setting.PATRONI.executable();
-        boolean zk = spec.dcs == Dcs.ZOOKEEPER;
-        Path etcdBinary = zk ? null : Setting.ETCD.executable();
-        Path java = zk ? Setting.JAVA.executable() : null;
-        Path zooKeeperJar = zk ? Setting.ZOOKEEPER_JAR.executable() : null;
-        Path pgBinDir = Setting.PG_BIN_DIR.executable();
-        Setting.pgTool("postgres");
-        Setting.pgTool("initdb");
-        Path haproxyBinary = spec.haProxy ? Setting.HAPROXY.executable() : null;
-        Path pgbouncerBinary = spec.pgBouncer ? Setting.PGBOUNCER.executable() : null;
-
-        this.registry = new RunRegistry(baseDir);
-        int n = spec.nodes;
-        int[] ports = Ports.allocate(2 + 2 * n + (spec.haProxy ? 3 : 0) + (spec.pgBouncer ? 2 : 0));
-        int next = 0;
-        int dcsClientPort = ports[next++];
-        int etcdPeerPort = ports[next++]; // unused with ZooKeeper
-        Path home = mkdir(baseDir.resolve("home"));
-        this.postgresCa = spec.postgresTls ? Certificates.create(baseDir.resolve("pg-tls")) : null;
-        this.restPassword = !spec.rest.auth() ? null
-                : spec.rest.password() != null ? spec.rest.password() : Secrets.random(20);
-        Certificates.Issued restServerCertificate = null;
-        Path haProxyClientPem = null;
-        if (spec.rest.tls()) {
-            this.restCertificates = Certificates.create(baseDir.resolve("rest-tls"));
-            restServerCertificate = restCertificates.server("rest", List.of("localhost"), List.of(HOST));
-            this.restClientCertificate = restCertificates.client("pgcluster-testkit");
-            if (spec.rest.verifyClient() && spec.haProxy) {
-                haProxyClientPem = restCertificates.dir().resolve("haproxy-client.pem");
-                try {
-                    write(haProxyClientPem, Files.readString(restClientCertificate.cert())
-                            + Files.readString(restClientCertificate.key()));
-                    Files.setPosixFilePermissions(haProxyClientPem, PosixFilePermissions.fromString("rw-------"));
-                } catch (IOException e) {
-                    throw new TestkitException("Cannot write " + haProxyClientPem + ": " + e, e);
-                }
-            }
-        } else {
-            this.restCertificates = null;
-            this.restClientCertificate = null;
-        }
-        this.rest = new PatroniRest(restCertificates == null ? null : restCertificates.caFile(), restClientCertificate,
-                spec.rest.user(), restPassword);
-        String restApiSecurity = Configs.restApiSecurity(spec.rest, restPassword, restServerCertificate,
-                restCertificates == null ? null : restCertificates.caFile());
-        List<FaultProxy> proxiesSoFar = new ArrayList<>();
-        EtcdSecurity etcdSecurity = null; // with etcdTls/etcdAuth
-        Configs.ZooKeeperTlsFiles zkTls = null;
-        try {
-            if (zk) {
-                Path zkDir = mkdir(baseDir.resolve("zookeeper"));
-                Path zkData = mkdir(zkDir.resolve("data"));
-                Path zooCfg = zkDir.resolve("zoo.cfg");
-                if (spec.zooKeeperTls) {
-                    Certificates ca = Certificates.create(zkDir.resolve("tls"));
-                    Certificates.Issued server = ca.server("zookeeper", List.of("localhost"), List.of(HOST));
-                    Certificates.Issued patroni = ca.client("patroni");
-                    Path serverPem = zkDir.resolve("tls").resolve("zookeeper.pem"); // ZooKeeper: cert + key, one file
-                    write(serverPem, Files.readString(server.cert()) + Files.readString(server.key()));
-                    Files.setPosixFilePermissions(serverPem, PosixFilePermissions.fromString("rw-------"));
-                    this.zooKeeperCa = ca;
-                    this.zooKeeperReader = spec.zooKeeperUser != null ? ca.client("pgcluster-reader") : null;
-                    zkTls = new Configs.ZooKeeperTlsFiles(ca.caFile(), serverPem, patroni.cert(), patroni.key(),
-                            "CN=patroni", "CN=pgcluster-reader");
-                } else {
-                    this.zooKeeperCa = null;
-                    this.zooKeeperReader = null;
-                }
-                write(zooCfg, Configs.zooCfg(zkData, dcsClientPort, zkTls, spec.zooKeeperUser, spec.zooKeeperPassword));
-                ManagedProcess zkProcess = new ManagedProcess("zookeeper",
-                        Configs.zooKeeperCommand(java, zooKeeperJar, zooCfg, spec.zooKeeperTls), zkDir,
-                        zkDir.resolve("zookeeper.log"), home, runAs, h -> registry.record(h, "zookeeper"));
-                this.zooKeeper = new ZooKeeperServer(zkProcess, dcsClientPort, zkTls == null ? null : zkTls.ca());
-                this.etcd = null;
-            } else {
-                Path etcdDir = mkdir(baseDir.resolve("etcd"));
-                etcdSecurity = EtcdSecurity.of(spec, baseDir.resolve("tls"));
-                ManagedProcess etcdProcess = new ManagedProcess("etcd",
-                        Configs.etcdCommand(etcdBinary, spec.scope, etcdDir.resolve("data"), dcsClientPort, etcdPeerPort,
-                                etcdSecurity),
-                        etcdDir, etcdDir.resolve("etcd.log"), home, runAs, h -> registry.record(h, "etcd"));
-                this.etcd = new EtcdServer(etcdProcess, dcsClientPort, new PatroniRest(), etcdSecurity,
-                        etcdBinary.resolveSibling("etcdctl"));
-                this.zooKeeper = null;
-                this.zooKeeperCa = null;
-                this.zooKeeperReader = null;
-            }
-            this.dcsProxy = spec.faultProxies ? FaultProxy.start(HOST, dcsClientPort) : null;
-            if (dcsProxy != null) {
-                proxiesSoFar.add(dcsProxy);
-            }
-
-            List<PatroniNode> nodeList = new ArrayList<>();
-            Map<PatroniNode, FaultProxy> proxies = new LinkedHashMap<>();
-            List<Configs.Backend> backends = new ArrayList<>();
-            for (int i = 1; i <= n; i++) {
-                String name = "pg" + i;
-                int pgPort = ports[next++];
-                int restPort = ports[next++];
-                FaultProxy proxy = spec.faultProxies ? FaultProxy.start(HOST, pgPort) : null;
-                if (proxy != null) {
-                    proxiesSoFar.add(proxy);
-                }
-                int connectPort = proxy != null ? proxy.port() : pgPort;
-                Path nodeDir = mkdir(baseDir.resolve(name));
-                Path dataDir = nodeDir.resolve("data");
-                Path yml = nodeDir.resolve("patroni.yml");
-                write(yml, Configs.patroniYaml(spec, name, pgPort, connectPort, restPort, dcsClientPort, dataDir,
-                        nodeDir.resolve("pgpass"), pgBinDir, secrets, etcdSecurity, zkTls,
-                        postgresCa == null ? null : postgresCa.server(name, List.of("localhost"), List.of(HOST)),
-                        restApiSecurity));
-                ManagedProcess p = new ManagedProcess(name, List.of(python.toString(), patroniScript.toString(),
-                        yml.toString()), nodeDir, nodeDir.resolve("patroni.log"), home, runAs, h -> registry.record(h, name));
-                PatroniNode node = new PatroniNode(this, name, pgPort, connectPort, restPort, dataDir, p);
-                nodeList.add(node);
-                if (proxy != null) {
-                    proxies.put(node, proxy);
-                }
-                backends.add(new Configs.Backend(name, connectPort, restPort));
-            }
-            this.nodes = Collections.unmodifiableList(nodeList);
-            this.nodeProxies = Collections.unmodifiableMap(proxies);
-
-            if (spec.haProxy) {
-                int write = ports[next++];
-                int read = ports[next++];
-                int stats = ports[next++];
-                Path dir = mkdir(baseDir.resolve("haproxy"));
-                Path cfg = dir.resolve("haproxy.cfg");
-                write(cfg, Configs.haproxyCfg(spec, write, read, stats, backends, restCertificates == null ? ""
-                        : Configs.haproxyCheckTls(restCertificates.caFile(), haProxyClientPem)));
-                ManagedProcess p = new ManagedProcess("haproxy", List.of(haproxyBinary.toString(), "-f", cfg.toString(),
-                        "-db"), dir, dir.resolve("haproxy.log"), home, runAs, h -> registry.record(h, "haproxy"));
-                this.haProxy = new HaProxy(write, read, stats, p);
-            } else {
-                this.haProxy = null;
-            }
-
-            if (spec.pgBouncer) {
-                int write = ports[next++];
-                int read = ports[next++];
-                Path dir = mkdir(baseDir.resolve("pgbouncer"));
-                Path users = dir.resolve("userlist.txt");
-                write(users, Configs.userlist(secrets));
-                Files.setPosixFilePermissions(users, PosixFilePermissions.fromString("rw-------"));
-                this.pgBouncers = new PgBouncerPair(write, read,
-                        pgbouncer("write", write, haProxy.writePort(), dir, users, pgbouncerBinary, home),
-                        pgbouncer("read", read, haProxy.readPort(), dir, users, pgbouncerBinary, home));
-            } else {
-                this.pgBouncers = null;
-            }
-            runAs.own(baseDir);
-        } catch (IOException | RuntimeException e) {
-            proxiesSoFar.forEach(FaultProxy::close);
-            throw e instanceof RuntimeException ? (RuntimeException) e
-                    : new TestkitException("Cannot write the cluster's files in " + baseDir + ": " + e, e);
-        }
+        this.parts = new ClusterParts(this, spec, baseDir);
+        this.reads = new ClusterReads(parts);
+        this.ops = new ClusterOperations(parts, reads);
+        this.health = new ClusterHealth(parts, reads, ops);
         this.shutdownHook = new Thread(() -> {
             if (!closed.get()) {
                 log.warn("JVM shutting down: closing Patroni cluster in {}", baseDir);
@@ -641,103 +428,22 @@ public final class PatroniCluster implements AutoCloseable {
         Runtime.getRuntime().addShutdownHook(shutdownHook);
     }
 
-    private ManagedProcess pgbouncer(String role, int port, int haproxyPort, Path dir, Path users, Path binary,
-            Path home) throws IOException {
-        Path ini = dir.resolve(role + ".ini");
-        write(ini, Configs.pgbouncerIni(role, port, haproxyPort, users));
-        return new ManagedProcess("pgbouncer-" + role, List.of(binary.toString(), ini.toString()), dir,
-                dir.resolve(role + ".log"), home, runAs, h -> registry.record(h, "pgbouncer-" + role));
-    }
-
-    private static Path mkdir(Path dir) {
+    /** Runs a control operation (switchover, kill, pause, restore, ...) alone, on an open cluster. */
+    private <T> T underControl(Supplier<T> operation) {
+        control.lock();
         try {
-            return Files.createDirectories(dir);
-        } catch (IOException e) {
-            throw new TestkitException("Cannot create " + dir + ": " + e, e);
+            ensureOpen();
+            return operation.get();
+        } finally {
+            control.unlock();
         }
     }
 
-    private static void write(Path file, String content) throws IOException {
-        Files.writeString(file, content, StandardCharsets.UTF_8);
-    }
-
-    private void boot() {
-        long t0 = System.nanoTime();
-        Duration timeout = Duration.ofSeconds(spec.startTimeoutSeconds);
-        log.info("starting Patroni cluster '{}' ({}) in {}, servers running as {}", spec.scope, spec, baseDir,
-                runAs.user());
-        dcsProcess().start();
-        if (etcd != null) {
-            etcd.awaitHealthy();
-            if (spec.etcdAuth) {
-                etcd.enableAuth(spec.namespace.replaceAll("/*$", "/"));
-            }
-        } else {
-            zooKeeper.awaitHealthy();
-        }
-        long tEtcd = System.nanoTime();
-        nodes.forEach(n -> n.patroni().start());
-        if (haProxy != null) {
-            haProxy.process().start();
-        }
-        if (pgBouncers != null) {
-            pgBouncers.writeProcess().start();
-            pgBouncers.readProcess().start();
-        }
-        PatroniNode leader = Await.until("a leader that accepts writes", timeout, this::probeWritableLeader);
-        long tLeader = System.nanoTime();
-        createAppRoleAndDatabase(leader);
-        awaitHealthy(timeout.minusNanos(System.nanoTime() - t0));
-        for (PatroniNode n : nodes) {
-            Await.until("user " + user() + " to log in to database " + database() + " on " + n.name(), OP_TIMEOUT,
-                    () -> {
-                        try (Connection c = Sql.connect(HOST, n.pgPort(), database(), user(), password(), 3, 10)) {
-                            return Sql.scalar(c, "select 1");
-                        }
-                    });
-        }
-        baselineConfig = dynamicConfig();
-        bringUpTime = Duration.ofNanos(System.nanoTime() - t0);
-        log.info("cluster '{}' healthy in {} ms ({} {} ms, first leader {} ms): leader {}, {}{}", spec.scope,
-                bringUpTime.toMillis(), etcd != null ? "etcd" : "ZooKeeper", (tEtcd - t0) / 1_000_000, (tLeader - t0) / 1_000_000, leader().name(),
-                nodes.stream().map(PatroniNode::toString).collect(Collectors.joining(", ")),
-                haProxy == null ? "" : ", " + haProxy + (pgBouncers == null ? "" : ", " + pgBouncers));
-    }
-
-    private PatroniNode probeWritableLeader() throws Exception {
-        if (nodes.stream().noneMatch(PatroniNode::isRunning)) {
-            throw new Await.Abort("no Patroni process is running; see the logs");
-        }
-        ClusterView v = view();
-        ClusterView.Member m = v.leader();
-        if (m == null || !m.isUp()) {
-            throw new Await.NotYet("no running leader in GET /cluster: " + v);
-        }
-        PatroniNode leader = node(m.name);
-        try (Connection c = connectSuperuser(leader)) {
-            if (!"f".equals(Sql.scalar(c, "select pg_is_in_recovery()"))) {
-                throw new Await.NotYet(leader.name() + " holds the leader key but pg_is_in_recovery() is still true");
-            }
-        }
-        return leader;
-    }
-
-    private void createAppRoleAndDatabase(PatroniNode leader) {
-        Await.until("role and database '" + Secrets.APP_DATABASE + "' to be created on " + leader.name(), OP_TIMEOUT,
-                () -> {
-                    try (Connection c = connectSuperuser(leader); Statement s = c.createStatement()) {
-                        if (Sql.scalar(c, "select 1 from pg_roles where rolname = '" + Secrets.APP_USER + "'") == null) {
-                            // pg_monitor includes pg_read_all_stats: the app user sees all of pg_stat_activity.
-                            s.execute("create role " + Secrets.APP_USER + " login password '" + secrets.appPassword
-                                    + "' in role pg_monitor");
-                        }
-                        if (Sql.scalar(c, "select 1 from pg_database where datname = '" + Secrets.APP_DATABASE + "'")
-                                == null) {
-                            s.execute("create database " + Secrets.APP_DATABASE + " owner " + Secrets.APP_USER);
-                        }
-                        return Boolean.TRUE;
-                    }
-                });
+    private void runUnderControl(Runnable operation) {
+        underControl(() -> {
+            operation.run();
+            return null;
+        });
     }
 
     // ---------------------------------------------------------------------------------------------------- accessors
@@ -748,7 +454,7 @@ public final class PatroniCluster implements AutoCloseable {
      * @return the scheme of {@link PatroniNode#restUrl()}
      */
     public String restScheme() {
-        return restCertificates != null ? "https" : "http";
+        return parts.restCertificates != null ? "https" : "http";
     }
 
     /**
@@ -757,7 +463,7 @@ public final class PatroniCluster implements AutoCloseable {
      * @return the CA file, or {@code null} without {@link Builder#restTls(boolean)}
      */
     public Path restCaFile() {
-        return restCertificates == null ? null : restCertificates.caFile();
+        return parts.restCertificates == null ? null : parts.restCertificates.caFile();
     }
 
     /**
@@ -766,7 +472,7 @@ public final class PatroniCluster implements AutoCloseable {
      * @return the certificate, or {@code null} without {@link Builder#restTls(boolean)}
      */
     public Certificates.Issued restClientCertificate() {
-        return restClientCertificate;
+        return parts.restClientCertificate;
     }
 
     /**
@@ -784,7 +490,7 @@ public final class PatroniCluster implements AutoCloseable {
      * @return the password, or {@code null} without {@link Builder#restAuth(String, String)}
      */
     public String restPassword() {
-        return restPassword;
+        return parts.restPassword;
     }
 
     /**
@@ -821,7 +527,7 @@ public final class PatroniCluster implements AutoCloseable {
      * @throws IllegalStateException if the cluster was built without {@code postgresTls(true)}
      */
     public Path postgresCaFile() {
-        return requirePostgresTls().caFile();
+        return parts.requirePostgresTls().caFile();
     }
 
     /**
@@ -835,31 +541,8 @@ public final class PatroniCluster implements AutoCloseable {
      * @throws IllegalStateException if the cluster was built without {@code postgresTls(true)}
      */
     public void reissuePostgresCertificates(List<String> dnsNames, List<String> ips) {
-        Certificates ca = requirePostgresTls();
-        control.lock();
-        try {
-            for (PatroniNode n : nodes) {
-                ca.server(n.name(), dnsNames, ips);
-            }
-            ca.handTo(runAs);
-            for (PatroniNode n : nodes) {
-                try (Connection c = connectSuperuser(n); Statement s = c.createStatement()) {
-                    s.execute("SELECT pg_reload_conf()");
-                } catch (SQLException e) {
-                    throw new TestkitException("Cannot reload PostgreSQL on " + n.name() + ": " + e.getMessage(), e);
-                }
-            }
-        } finally {
-            control.unlock();
-        }
-    }
-
-    private Certificates requirePostgresTls() {
-        if (postgresCa == null) {
-            throw new IllegalStateException("This cluster runs PostgreSQL without TLS: build it with "
-                    + "postgresTls(true) (or @ClusterConfig(postgresTls = true))");
-        }
-        return postgresCa;
+        parts.requirePostgresTls();
+        runUnderControl(() -> ops.reissuePostgresCertificates(dnsNames, ips));
     }
 
     /**
@@ -878,7 +561,7 @@ public final class PatroniCluster implements AutoCloseable {
      * @return the password
      */
     public String password() {
-        return secrets.appPassword;
+        return parts.secrets.appPassword;
     }
 
     /**
@@ -896,7 +579,7 @@ public final class PatroniCluster implements AutoCloseable {
      * @return the password
      */
     public String superuserPassword() {
-        return secrets.superuserPassword;
+        return parts.secrets.superuserPassword;
     }
 
     /**
@@ -906,8 +589,8 @@ public final class PatroniCluster implements AutoCloseable {
      * @throws UnsupportedOperationException if the cluster uses ZooKeeper
      */
     public EtcdServer etcd() {
-        requireDcs(Dcs.ETCD);
-        return etcd;
+        parts.requireDcs(Dcs.ETCD);
+        return parts.etcd;
     }
 
     /**
@@ -917,8 +600,8 @@ public final class PatroniCluster implements AutoCloseable {
      * @throws UnsupportedOperationException if the cluster uses etcd
      */
     public ZooKeeperServer zooKeeper() {
-        requireDcs(Dcs.ZOOKEEPER);
-        return zooKeeper;
+        parts.requireDcs(Dcs.ZOOKEEPER);
+        return parts.zooKeeper;
     }
 
     /**
@@ -930,24 +613,13 @@ public final class PatroniCluster implements AutoCloseable {
         return spec.dcs;
     }
 
-    private void requireDcs(Dcs wanted) {
-        if (spec.dcs != wanted) {
-            throw new UnsupportedOperationException("This cluster uses " + spec.dcs + " as its DCS, not " + wanted
-                    + ": build it with dcs(Dcs." + wanted + ") (or @ClusterConfig(dcs = Dcs." + wanted + "))");
-        }
-    }
-
-    private ManagedProcess dcsProcess() {
-        return etcd != null ? etcd.process() : zooKeeper.process();
-    }
-
     /**
      * All nodes, {@code pg1} .. {@code pgN}, running or not.
      *
      * @return the nodes, in name order
      */
     public List<PatroniNode> nodes() {
-        return nodes;
+        return parts.nodes;
     }
 
     /**
@@ -958,13 +630,7 @@ public final class PatroniCluster implements AutoCloseable {
      * @throws IllegalArgumentException if there is no such node
      */
     public PatroniNode node(String name) {
-        for (PatroniNode n : nodes) {
-            if (n.name().equals(name)) {
-                return n;
-            }
-        }
-        throw new IllegalArgumentException("No node named '" + name + "'; the nodes are "
-                + nodes.stream().map(PatroniNode::name).collect(Collectors.joining(", ")));
+        return parts.node(name);
     }
 
     /**
@@ -975,12 +641,7 @@ public final class PatroniCluster implements AutoCloseable {
      * @throws TestkitException if there is no leader or no REST API answers
      */
     public PatroniNode leader() {
-        ClusterView v = view();
-        ClusterView.Member m = v.leader();
-        if (m == null) {
-            throw new TestkitException("No leader in GET /cluster: " + v);
-        }
-        return node(m.name);
+        return reads.leader();
     }
 
     /**
@@ -991,17 +652,7 @@ public final class PatroniCluster implements AutoCloseable {
      * @throws TestkitException if no REST API answers
      */
     public List<PatroniNode> replicas() {
-        ClusterView v = view();
-        List<PatroniNode> r = new ArrayList<>();
-        for (ClusterView.Member m : v.members) {
-            if (m.isReplica() && m.isUp()) {
-                PatroniNode n = node(m.name);
-                if (n.isRunning()) {
-                    r.add(n);
-                }
-            }
-        }
-        return Collections.unmodifiableList(r);
+        return reads.replicas();
     }
 
     /**
@@ -1011,27 +662,11 @@ public final class PatroniCluster implements AutoCloseable {
      * @throws TestkitException if no REST API answers
      */
     public String restClusterJson() {
-        List<String> errors = new ArrayList<>();
-        for (PatroniNode n : nodes) {
-            if (!n.isRunning()) {
-                errors.add(n.name() + ": not running");
-                continue;
-            }
-            try {
-                PatroniRest.Response r = rest.get(n.restUrl() + "/cluster", REST_TIMEOUT);
-                if (r.ok()) {
-                    return r.body;
-                }
-                errors.add(n.name() + ": " + r);
-            } catch (IOException e) {
-                errors.add(n.name() + ": " + e);
-            }
-        }
-        throw new TestkitException("No Patroni REST API answered GET /cluster: " + String.join("; ", errors));
+        return reads.restClusterJson();
     }
 
     ClusterView view() {
-        return ClusterView.parse(restClusterJson());
+        return reads.view();
     }
 
     /**
@@ -1041,11 +676,11 @@ public final class PatroniCluster implements AutoCloseable {
      * @throws IllegalStateException if the cluster was built without HAProxy
      */
     public HaProxy haProxy() {
-        if (haProxy == null) {
+        if (parts.haProxy == null) {
             throw new IllegalStateException("This cluster has no HAProxy: build it with withHaProxy(true) "
                     + "(or @ClusterConfig(haProxy = true))");
         }
-        return haProxy;
+        return parts.haProxy;
     }
 
     /**
@@ -1055,11 +690,11 @@ public final class PatroniCluster implements AutoCloseable {
      * @throws IllegalStateException if the cluster was built without PgBouncer
      */
     public PgBouncerPair pgBouncers() {
-        if (pgBouncers == null) {
+        if (parts.pgBouncers == null) {
             throw new IllegalStateException("This cluster has no PgBouncer: build it with withPgBouncer(true) "
                     + "(or @ClusterConfig(pgBouncer = true))");
         }
-        return pgBouncers;
+        return parts.pgBouncers;
     }
 
     /**
@@ -1070,8 +705,8 @@ public final class PatroniCluster implements AutoCloseable {
      * @throws IllegalStateException if the cluster was built without fault proxies
      */
     public FaultProxy faultProxy(PatroniNode node) {
-        requireFaultProxies();
-        FaultProxy p = nodeProxies.get(node);
+        parts.requireFaultProxies();
+        FaultProxy p = parts.nodeProxies.get(node);
         if (p == null) {
             throw new IllegalArgumentException(node + " is not a node of this cluster");
         }
@@ -1085,8 +720,8 @@ public final class PatroniCluster implements AutoCloseable {
      * @return {@code http://127.0.0.1:<port>}
      */
     public String etcdClientEndpoint() {
-        requireDcs(Dcs.ETCD);
-        return dcsProxy != null ? etcd.scheme() + HOST + ":" + dcsProxy.port() : etcd.endpoint();
+        parts.requireDcs(Dcs.ETCD);
+        return parts.dcsProxy != null ? parts.etcd.scheme() + HOST + ":" + parts.dcsProxy.port() : parts.etcd.endpoint();
     }
 
     /**
@@ -1097,8 +732,8 @@ public final class PatroniCluster implements AutoCloseable {
      * @throws UnsupportedOperationException if the cluster uses etcd
      */
     public String zooKeeperClientAddress() {
-        requireDcs(Dcs.ZOOKEEPER);
-        return dcsProxy != null ? HOST + ":" + dcsProxy.port() : zooKeeper.connectString();
+        parts.requireDcs(Dcs.ZOOKEEPER);
+        return parts.dcsProxy != null ? HOST + ":" + parts.dcsProxy.port() : parts.zooKeeper.connectString();
     }
 
     /**
@@ -1109,11 +744,11 @@ public final class PatroniCluster implements AutoCloseable {
      * @throws IllegalStateException if ZooKeeper does not speak TLS
      */
     public Path zooKeeperCaFile() {
-        requireDcs(Dcs.ZOOKEEPER);
-        if (zooKeeperCa == null) {
+        parts.requireDcs(Dcs.ZOOKEEPER);
+        if (parts.zooKeeperCa == null) {
             throw new IllegalStateException("this cluster's ZooKeeper does not speak TLS: build it with zooKeeperTls(true)");
         }
-        return zooKeeperCa.caFile();
+        return parts.zooKeeperCa.caFile();
     }
 
     /**
@@ -1124,11 +759,11 @@ public final class PatroniCluster implements AutoCloseable {
      * @throws IllegalStateException without zooKeeperAuth
      */
     public Certificates.Issued zooKeeperReaderCertificate() {
-        requireDcs(Dcs.ZOOKEEPER);
-        if (zooKeeperReader == null) {
+        parts.requireDcs(Dcs.ZOOKEEPER);
+        if (parts.zooKeeperReader == null) {
             throw new IllegalStateException("this cluster's ZooKeeper has no ACLs: build it with zooKeeperAuth(...)");
         }
-        return zooKeeperReader;
+        return parts.zooKeeperReader;
     }
 
     /**
@@ -1140,9 +775,9 @@ public final class PatroniCluster implements AutoCloseable {
      * @throws UnsupportedOperationException if the cluster uses etcd
      */
     public FaultProxy zooKeeperFaultProxy() {
-        requireDcs(Dcs.ZOOKEEPER);
-        requireFaultProxies();
-        return dcsProxy;
+        parts.requireDcs(Dcs.ZOOKEEPER);
+        parts.requireFaultProxies();
+        return parts.dcsProxy;
     }
 
     /**
@@ -1153,16 +788,9 @@ public final class PatroniCluster implements AutoCloseable {
      * @throws IllegalStateException if the cluster was built without fault proxies
      */
     public FaultProxy etcdFaultProxy() {
-        requireDcs(Dcs.ETCD);
-        requireFaultProxies();
-        return dcsProxy;
-    }
-
-    private void requireFaultProxies() {
-        if (dcsProxy == null) {
-            throw new IllegalStateException("This cluster has no fault proxies: build it with withFaultProxies(true) "
-                    + "(or @ClusterConfig(faultProxies = true))");
-        }
+        parts.requireDcs(Dcs.ETCD);
+        parts.requireFaultProxies();
+        return parts.dcsProxy;
     }
 
     /**
@@ -1185,7 +813,7 @@ public final class PatroniCluster implements AutoCloseable {
      * @throws SQLException if the node does not accept it
      */
     public Connection connectSuperuser(PatroniNode node) throws SQLException {
-        return Sql.connect(HOST, node.pgPort(), "postgres", superuser(), superuserPassword(), 3, 30);
+        return parts.connectSuperuser(node);
     }
 
     /**
@@ -1194,7 +822,7 @@ public final class PatroniCluster implements AutoCloseable {
      * @return the base folder
      */
     public Path baseDir() {
-        return baseDir;
+        return parts.baseDir;
     }
 
     /**
@@ -1206,7 +834,7 @@ public final class PatroniCluster implements AutoCloseable {
         return bringUpTime;
     }
 
-    // ----------------------------------------------------------------------------------------------------- health
+    // ----------------------------------------------------------------------------------------- health and operations
 
     /**
      * Waits until the cluster is healthy: every Patroni runs; {@code GET /cluster} lists all N members with exactly
@@ -1220,126 +848,8 @@ public final class PatroniCluster implements AutoCloseable {
      */
     public void awaitHealthy(Duration timeout) {
         ensureOpen();
-        String what = "cluster '" + spec.scope + "' to be healthy (1 leader + " + (nodes.size() - 1)
-                + " streaming replica(s)" + (haProxy == null ? "" : ", HAProxy" + (pgBouncers == null ? "" : "/PgBouncer")
-                + " routing") + ")";
-        Await.until(what, timeout, Duration.ofMillis(250), this::probeHealthy);
+        health.awaitHealthy(timeout);
     }
-
-    private PatroniNode probeHealthy() throws Exception {
-        for (PatroniNode n : nodes) {
-            if (!n.isRunning()) {
-                throw new Await.NotYet(n.name() + ": Patroni is not running");
-            }
-        }
-        ClusterView v = view();
-        List<String> expected = nodes.stream().map(PatroniNode::name).sorted().collect(Collectors.toList());
-        if (!v.names().equals(expected)) {
-            throw new Await.NotYet("GET /cluster lists " + v.names() + ", expected " + expected + ": " + v);
-        }
-        ClusterView.Member lm = v.leader();
-        if (lm == null || !lm.isUp()) {
-            throw new Await.NotYet("no running leader in GET /cluster: " + v);
-        }
-        boolean sync = false;
-        for (ClusterView.Member m : v.members) {
-            if (m != lm && !(m.isReplica() && m.isUp())) {
-                throw new Await.NotYet("member " + m.name + " is " + m.role + "/" + m.state + ": " + v);
-            }
-            sync |= "sync_standby".equals(m.role);
-        }
-        if (spec.synchronousMode && nodes.size() > 1 && !sync) {
-            throw new Await.NotYet("no sync_standby yet in synchronous mode: " + v);
-        }
-        PatroniNode leader = node(lm.name);
-        Set<String> streaming = new HashSet<>();
-        try (Connection c = connectSuperuser(leader); Statement s = c.createStatement()) {
-            if (!"f".equals(Sql.scalar(c, "select pg_is_in_recovery()"))) {
-                throw new Await.NotYet(leader.name() + " is leader in the DCS but pg_is_in_recovery() is true");
-            }
-            try (ResultSet rs = s.executeQuery(
-                    "select application_name from pg_stat_replication where state = 'streaming'")) {
-                while (rs.next()) {
-                    streaming.add(rs.getString(1));
-                }
-            }
-        }
-        for (PatroniNode n : nodes) {
-            if (n == leader) {
-                continue;
-            }
-            try (Connection c = connectSuperuser(n)) {
-                if (!"t".equals(Sql.scalar(c, "select pg_is_in_recovery()"))) {
-                    throw new Await.NotYet(n.name() + " is a replica in the DCS but pg_is_in_recovery() is false");
-                }
-            }
-            if (!streaming.contains(n.name())) {
-                throw new Await.NotYet("pg_stat_replication on " + leader.name() + " shows " + streaming
-                        + " streaming, not yet " + n.name());
-            }
-        }
-        if (haProxy != null) {
-            probeRoute("HAProxy write port " + haProxy.writePort(), haProxy.writePort(), leader);
-            if (nodes.size() > 1) {
-                probeRoute("HAProxy read port " + haProxy.readPort(), haProxy.readPort(), null);
-            }
-        }
-        if (pgBouncers != null) {
-            probeRoute("PgBouncer write port " + pgBouncers.writePort(), pgBouncers.writePort(), leader);
-            if (nodes.size() > 1) {
-                probeRoute("PgBouncer read port " + pgBouncers.readPort(), pgBouncers.readPort(), null);
-            }
-        }
-        return leader;
-    }
-
-    /** Checks where a port leads: to {@code leader}, or to some replica when {@code leader} is null. */
-    private void probeRoute(String what, int port, PatroniNode leader) throws Await.NotYet {
-        Route r;
-        try {
-            r = route(port);
-        } catch (SQLException e) {
-            throw new Await.NotYet(what + ": " + e.getMessage());
-        }
-        if (leader == null && !r.inRecovery) {
-            throw new Await.NotYet(what + " reached " + r.node + ", which is not in recovery");
-        }
-        if (leader != null && (r.inRecovery || !r.node.equals(leader.name()))) {
-            throw new Await.NotYet(what + " reached " + r.node + (r.inRecovery ? " (in recovery)" : "")
-                    + ", not the leader " + leader.name());
-        }
-    }
-
-    /** Where a new app-user connection through a port (HAProxy, PgBouncer, proxy, node) ends up. */
-    static final class Route {
-        final String node;
-        final boolean inRecovery;
-
-        Route(String node, boolean inRecovery) {
-            this.node = node;
-            this.inRecovery = inRecovery;
-        }
-
-        @Override
-        public String toString() {
-            return node + (inRecovery ? " (replica)" : " (primary)");
-        }
-    }
-
-    Route route(int port) throws SQLException {
-        try (Connection c = Sql.connect(HOST, port, database(), user(), password(), 3, 5);
-                Statement s = c.createStatement();
-                ResultSet rs = s.executeQuery("select inet_server_port(), pg_is_in_recovery()")) {
-            rs.next();
-            int serverPort = rs.getInt(1);
-            boolean inRecovery = rs.getBoolean(2);
-            String reached = nodes.stream().filter(n -> n.pgPort() == serverPort).map(PatroniNode::name).findFirst()
-                    .orElse("port " + serverPort);
-            return new Route(reached, inRecovery);
-        }
-    }
-
-    // ------------------------------------------------------------------------------------------------- operations
 
     /**
      * Planned switchover to any healthy replica (Patroni picks it), through {@code POST /switchover} on the leader.
@@ -1348,7 +858,7 @@ public final class PatroniCluster implements AutoCloseable {
      * @throws TestkitException if Patroni refuses or the switchover does not complete within 60 s
      */
     public PatroniNode switchover() {
-        return doSwitchover(null);
+        return underControl(() -> ops.switchover(null));
     }
 
     /**
@@ -1360,46 +870,7 @@ public final class PatroniCluster implements AutoCloseable {
      */
     public PatroniNode switchover(String candidate) {
         node(candidate);
-        return doSwitchover(candidate);
-    }
-
-    private PatroniNode doSwitchover(String candidate) {
-        control.lock();
-        try {
-            ensureOpen();
-            long t0 = System.nanoTime();
-            PatroniNode old = leader();
-            if (old.name().equals(candidate)) {
-                throw new IllegalArgumentException(candidate + " is already the leader");
-            }
-            Map<String, Object> body = new LinkedHashMap<>();
-            body.put("leader", old.name());
-            if (candidate != null) {
-                body.put("candidate", candidate);
-            }
-            String what = "switchover from " + old.name() + (candidate == null ? "" : " to " + candidate);
-            // Patroni refuses (412/503) while no replica is healthy enough; a just-restored cluster can need a moment.
-            Await.until(what + " to be accepted by POST /switchover", OP_TIMEOUT, Duration.ofSeconds(1), () -> {
-                PatroniRest.Response r = rest.send("POST", old.restUrl() + "/switchover", Json.write(body),
-                        Duration.ofSeconds(45));
-                if (r.ok()) {
-                    return Boolean.TRUE;
-                }
-                ClusterView.Member now = view().leader();
-                if (now != null && !now.name.equals(old.name())) {
-                    return Boolean.TRUE;
-                }
-                throw new Await.NotYet("POST /switchover on " + old.name() + ": " + r);
-            });
-            PatroniNode now = awaitLeaderOtherThan(old.name(), OP_TIMEOUT);
-            if (candidate != null && !now.name().equals(candidate)) {
-                throw new TestkitException("Patroni switched over to " + now.name() + " instead of " + candidate);
-            }
-            log.info("switchover {} -> {} done in {}", old.name(), now.name(), Await.millisSince(t0));
-            return now;
-        } finally {
-            control.unlock();
-        }
+        return underControl(() -> ops.switchover(candidate));
     }
 
     /**
@@ -1409,15 +880,7 @@ public final class PatroniCluster implements AutoCloseable {
      * @return the killed node
      */
     public PatroniNode killPrimary() {
-        control.lock();
-        try {
-            ensureOpen();
-            PatroniNode l = leader();
-            l.kill9();
-            return l;
-        } finally {
-            control.unlock();
-        }
+        return underControl(ops::killPrimary);
     }
 
     /**
@@ -1430,13 +893,7 @@ public final class PatroniCluster implements AutoCloseable {
      * @throws TestkitException on timeout
      */
     public PatroniNode awaitLeaderOtherThan(String oldLeader, Duration timeout) {
-        return Await.until("a writable leader other than " + oldLeader, timeout, () -> {
-            PatroniNode l = probeWritableLeader();
-            if (l.name().equals(oldLeader)) {
-                throw new Await.NotYet(oldLeader + " is still the leader");
-            }
-            return l;
-        });
+        return reads.awaitLeaderOtherThan(oldLeader, timeout);
     }
 
     /**
@@ -1444,44 +901,12 @@ public final class PatroniCluster implements AutoCloseable {
      * member reports it in {@code GET /patroni}. While paused Patroni neither fails over nor restarts PostgreSQL.
      */
     public void pause() {
-        control.lock();
-        try {
-            ensureOpen();
-            patchConfig(Map.of("pause", true));
-            awaitPause(true);
-        } finally {
-            control.unlock();
-        }
+        runUnderControl(() -> ops.pause(true));
     }
 
     /** Ends maintenance mode ({@code PATCH /config {"pause": null}}) and waits until every running member reports it. */
     public void resume() {
-        control.lock();
-        try {
-            ensureOpen();
-            Map<String, Object> patch = new HashMap<>();
-            patch.put("pause", null);
-            patchConfig(patch);
-            awaitPause(false);
-        } finally {
-            control.unlock();
-        }
-    }
-
-    private void awaitPause(boolean paused) {
-        Await.until("every running member to report pause=" + paused + " in GET /patroni", OP_TIMEOUT, () -> {
-            for (PatroniNode n : nodes) {
-                if (!n.isRunning()) {
-                    continue;
-                }
-                Map<String, Object> status = Json.parseObject(rest.get(n.restUrl() + "/patroni", REST_TIMEOUT).body);
-                boolean p = Boolean.TRUE.equals(status.get("pause"));
-                if (p != paused) {
-                    throw new Await.NotYet(n.name() + " reports pause=" + p);
-                }
-            }
-            return Boolean.TRUE;
-        });
+        runUnderControl(() -> ops.pause(false));
     }
 
     /**
@@ -1494,57 +919,7 @@ public final class PatroniCluster implements AutoCloseable {
      * @throws TestkitException if Patroni rejects it
      */
     public void setDynamicConfig(Map<String, Object> patch) {
-        control.lock();
-        try {
-            ensureOpen();
-            patchConfig(patch);
-        } finally {
-            control.unlock();
-        }
-    }
-
-    private void patchConfig(Map<String, Object> patch) {
-        String body = Json.write(patch);
-        Await.until("PATCH /config " + body, OP_TIMEOUT, Duration.ofMillis(500), () -> {
-            List<String> errors = new ArrayList<>();
-            for (PatroniNode n : nodes) {
-                if (!n.isRunning()) {
-                    continue;
-                }
-                PatroniRest.Response r = rest.send("PATCH", n.restUrl() + "/config", body, Duration.ofSeconds(10));
-                if (r.ok()) {
-                    log.info("dynamic config patched through {}: {}", n.name(), body);
-                    return Boolean.TRUE;
-                }
-                errors.add(n.name() + ": " + r);
-            }
-            throw new Await.NotYet(errors.isEmpty() ? "no Patroni is running" : String.join("; ", errors));
-        });
-        // Each Patroni answers GET /config from its own view of the DCS, refreshed once per loop: wait until every
-        // running member shows the change, so that callers can read their own write from any of them.
-        Await.until("every Patroni to show the patched config " + body, OP_TIMEOUT, Duration.ofMillis(100), () -> {
-            for (PatroniNode n : nodes) {
-                if (!n.isRunning()) {
-                    continue;
-                }
-                PatroniRest.Response r = rest.get(n.restUrl() + "/config", REST_TIMEOUT);
-                if (!r.ok()) {
-                    throw new Await.NotYet(n.name() + ": " + r);
-                }
-                Map<String, Object> shown = Json.parseObject(r.body);
-                for (Map.Entry<String, Object> e : patch.entrySet()) {
-                    Object want = e.getValue();
-                    if (want instanceof Map) {
-                        continue; // nested sections: top-level values suffice to see the patch arrived
-                    }
-                    Object got = shown.get(e.getKey());
-                    if (!String.valueOf(want).equals(String.valueOf(got))) {
-                        throw new Await.NotYet(n.name() + " shows " + e.getKey() + "=" + got);
-                    }
-                }
-            }
-            return Boolean.TRUE;
-        });
+        runUnderControl(() -> ops.patchConfig(patch));
     }
 
     /**
@@ -1554,22 +929,7 @@ public final class PatroniCluster implements AutoCloseable {
      * @throws TestkitException if no REST API answers
      */
     public Map<String, Object> dynamicConfig() {
-        List<String> errors = new ArrayList<>();
-        for (PatroniNode n : nodes) {
-            if (!n.isRunning()) {
-                continue;
-            }
-            try {
-                PatroniRest.Response r = rest.get(n.restUrl() + "/config", REST_TIMEOUT);
-                if (r.ok()) {
-                    return Collections.unmodifiableMap(Json.parseObject(r.body));
-                }
-                errors.add(n.name() + ": " + r);
-            } catch (IOException e) {
-                errors.add(n.name() + ": " + e);
-            }
-        }
-        throw new TestkitException("No Patroni REST API answered GET /config: " + String.join("; ", errors));
+        return reads.dynamicConfig();
     }
 
     /**
@@ -1582,110 +942,26 @@ public final class PatroniCluster implements AutoCloseable {
      * @throws TestkitException if the cluster does not become healthy in time
      */
     public void restoreHealthy(Duration timeout) {
-        control.lock();
-        try {
-            ensureOpen();
-            long t0 = System.nanoTime();
-            List<String> actions = new ArrayList<>();
-            if (!lags.isEmpty()) {
-                actions.add("ended " + lags.size() + " induced lag(s)");
-                endLags();
-            }
-            if (dcsProxy != null) {
-                dcsProxy.pass();
-                nodeProxies.values().forEach(FaultProxy::pass);
-            }
-            if (etcd != null && !etcd.isRunning()) {
-                actions.add("started etcd");
-                etcd.start();
-            }
-            if (zooKeeper != null && !zooKeeper.isRunning()) {
-                actions.add("started ZooKeeper");
-                zooKeeper.start();
-            }
-            for (ManagedProcess p : auxiliaryProcesses()) {
-                if (!p.isAlive()) {
-                    log.warn("{} had exited; restarting it. Log tail:\n{}", p.name(), p.tail(20));
-                    actions.add("restarted " + p.name());
-                    p.start();
-                }
-            }
-            for (PatroniNode n : nodes) {
-                if (!n.isRunning()) {
-                    actions.add("started " + n.name());
-                    n.start();
-                }
-            }
-            Map<String, Object> current = Await.until("GET /config to answer", timeout, () -> {
-                try {
-                    return dynamicConfig();
-                } catch (TestkitException e) {
-                    throw new Await.NotYet(e.getMessage());
-                }
-            });
-            Map<String, Object> patch = Json.mergePatch(current, baselineConfig);
-            if (!patch.isEmpty()) {
-                actions.add("restored dynamic config " + Json.write(patch));
-                patchConfig(patch);
-                if (Boolean.TRUE.equals(current.get("pause"))) {
-                    awaitPause(false);
-                }
-            }
-            awaitHealthy(timeout.minusNanos(System.nanoTime() - t0));
-            if (!actions.isEmpty()) {
-                log.info("cluster restored in {}: {}", Await.millisSince(t0), String.join(", ", actions));
-            }
-        } finally {
-            control.unlock();
-        }
+        runUnderControl(() -> health.restore(timeout));
+    }
+
+    /** Where a new app-user connection through a port (HAProxy, PgBouncer, proxy, node) ends up. */
+    Route route(int port) throws SQLException {
+        return reads.route(port);
     }
 
     void register(LagHandle lag) {
-        lags.add(lag);
-    }
-
-    private void endLags() {
-        for (LagHandle l : lags) {
-            l.close();
-        }
-        lags.clear();
-    }
-
-    private List<ManagedProcess> auxiliaryProcesses() {
-        List<ManagedProcess> l = new ArrayList<>();
-        if (haProxy != null) {
-            l.add(haProxy.process());
-        }
-        if (pgBouncers != null) {
-            l.add(pgBouncers.writeProcess());
-            l.add(pgBouncers.readProcess());
-        }
-        return l;
-    }
-
-    private List<ManagedProcess> allProcesses() {
-        List<ManagedProcess> l = new ArrayList<>();
-        l.add(dcsProcess());
-        nodes.forEach(n -> l.add(n.patroni()));
-        l.addAll(auxiliaryProcesses());
-        return l;
+        health.register(lag);
     }
 
     /** Every live process of this cluster: servers, postmasters and their children. */
     List<ProcessHandle> processes() {
-        List<ProcessHandle> l = new ArrayList<>();
-        for (ManagedProcess p : allProcesses()) {
-            p.handle().filter(ProcessHandle::isAlive).ifPresent(h -> l.addAll(Signals.tree(h)));
-        }
-        for (PatroniNode n : nodes) {
-            n.postmaster().ifPresent(h -> l.addAll(Signals.tree(h)));
-        }
-        return l;
+        return parts.processes();
     }
 
     void ensureOpen() {
         if (closed.get()) {
-            throw new IllegalStateException("The Patroni cluster in " + baseDir + " is closed");
+            throw new IllegalStateException("The Patroni cluster in " + parts.baseDir + " is closed");
         }
     }
 
@@ -1698,7 +974,7 @@ public final class PatroniCluster implements AutoCloseable {
      */
     public String dumpLogs(int lines) {
         StringBuilder b = new StringBuilder();
-        for (ManagedProcess p : allProcesses()) {
+        for (ManagedProcess p : parts.allProcesses()) {
             b.append("\n===== ").append(p.name()).append(" (").append(p.logFile()).append("), last ").append(lines)
                     .append(" lines =====\n");
             for (String line : LogTail.tail(p.logFile(), lines)) {
@@ -1735,40 +1011,8 @@ public final class PatroniCluster implements AutoCloseable {
 
     private void doClose() {
         long t0 = System.nanoTime();
-        endLags();
-        nodeProxies.values().forEach(FaultProxy::close);
-        if (dcsProxy != null) {
-            dcsProxy.close();
-        }
-        List<ProcessHandle> all = processes();
-        for (ManagedProcess p : auxiliaryProcesses()) {
-            p.handle().ifPresent(h -> Signals.send(h, "TERM"));
-        }
-        for (PatroniNode n : nodes) {
-            Optional<ProcessHandle> pm = n.postmaster();
-            n.patroni().handle().ifPresent(h -> Signals.send(h, "KILL"));
-            pm.ifPresent(h -> Signals.send(h, "QUIT"));
-        }
-        dcsProcess().handle().ifPresent(h -> Signals.send(h, "TERM"));
-        List<ProcessHandle> left = Signals.awaitGone(all, Duration.ofSeconds(15));
-        if (!left.isEmpty()) {
-            log.warn("still running 15 s after the stop signals, sending SIGKILL: {}", left);
-            left = Signals.killAll(left);
-        }
-        for (PatroniNode n : nodes) {
-            if (n.postmasterKilled()) {
-                String shmid = n.sysvSharedMemoryId();
-                if (shmid != null) {
-                    RunAs.run(List.of("ipcrm", "-m", shmid)); // the segment of a SIGKILLed postmaster, if still there
-                }
-            }
-        }
-        if (Setting.KEEP_DIR.isTrue()) {
-            registry.markClosed();
-            log.info("keeping {} (-D{}=true)", baseDir, Setting.KEEP_DIR.property());
-        } else {
-            RunRegistry.deleteTree(baseDir);
-        }
+        health.endLags();
+        List<ProcessHandle> left = ClusterBoot.stop(parts);
         if (Thread.currentThread() != shutdownHook) {
             try {
                 Runtime.getRuntime().removeShutdownHook(shutdownHook);
@@ -1785,6 +1029,6 @@ public final class PatroniCluster implements AutoCloseable {
 
     @Override
     public String toString() {
-        return "PatroniCluster[" + spec + ", " + baseDir + (closed.get() ? ", closed" : "") + "]";
+        return "PatroniCluster[" + spec + ", " + parts.baseDir + (closed.get() ? ", closed" : "") + "]";
     }
 }

@@ -77,26 +77,28 @@ public final class PatroniClusterExtension
 
     @Override
     public void handleBeforeAllMethodExecutionException(ExtensionContext context, Throwable t) throws Throwable {
-        existingCluster(context).ifPresent(c -> printLogs(c, "@BeforeAll of " + context.getDisplayName() + " failed"));
-        throw t;
+        throw withLogs(context, "@BeforeAll of ", t);
     }
 
     @Override
     public void handleBeforeEachMethodExecutionException(ExtensionContext context, Throwable t) throws Throwable {
-        existingCluster(context).ifPresent(c -> printLogs(c, "@BeforeEach for " + context.getDisplayName() + " failed"));
-        throw t;
+        throw withLogs(context, "@BeforeEach for ", t);
     }
 
     @Override
     public void handleAfterEachMethodExecutionException(ExtensionContext context, Throwable t) throws Throwable {
-        existingCluster(context).ifPresent(c -> printLogs(c, "@AfterEach for " + context.getDisplayName() + " failed"));
-        throw t;
+        throw withLogs(context, "@AfterEach for ", t);
     }
 
     @Override
     public void handleAfterAllMethodExecutionException(ExtensionContext context, Throwable t) throws Throwable {
-        existingCluster(context).ifPresent(c -> printLogs(c, "@AfterAll of " + context.getDisplayName() + " failed"));
-        throw t;
+        throw withLogs(context, "@AfterAll of ", t);
+    }
+
+    /** Prints the cluster's logs, if this test's cluster was started, and hands back the failure to rethrow. */
+    private static Throwable withLogs(ExtensionContext context, String phase, Throwable t) {
+        existingCluster(context).ifPresent(c -> printLogs(c, phase + context.getDisplayName() + " failed"));
+        return t;
     }
 
     private static void printLogs(PatroniCluster cluster, String why) {

@@ -126,7 +126,7 @@ public final class RigCli {
 
     private static long awaitRoute(PatroniCluster cluster, int port, PatroniNode leader, String what) {
         return Await.until(what + " to reach " + leader.name(), Duration.ofSeconds(60), Duration.ofMillis(100), () -> {
-            PatroniCluster.Route r = cluster.route(port);
+            Route r = cluster.route(port);
             return r.node.equals(leader.name()) && !r.inRecovery ? System.nanoTime() : null;
         });
     }

@@ -21,6 +21,8 @@ class ClusterViewTest {
         assertThat(v.names()).containsExactly("pg1", "pg2", "pg3", "pg4");
         assertThat(v.leader().name).isEqualTo("pg3");
         assertThat(v.member("pg2").isReplica()).isTrue();
+        assertThat(v.member("pg2").isSyncStandby()).isTrue();
+        assertThat(v.member("pg1").isSyncStandby()).isFalse();
         assertThat(v.member("pg2").lag).isEqualTo(13238840L);
         assertThat(v.member("pg3").lag).isNull();
         assertThat(v.member("pg4").lag).isNull();
@@ -37,6 +39,10 @@ class ClusterViewTest {
                 + "{\"name\":\"b\",\"role\":\"replica\",\"state\":\"streaming\"}]}");
         assertThat(v4.leader().name).isEqualTo("a");
         assertThat(v4.member("b").isUp()).isTrue();
+        assertThat(ClusterView.parse("{\"members\":[{\"name\":\"s\",\"role\":\"standby_leader\",\"state\":"
+                + "\"running\"}]}").leader().name).isEqualTo("s");
+        assertThat(ClusterView.parse("{\"members\":[{\"name\":\"d\",\"role\":\"demoted\",\"state\":"
+                + "\"running\"}]}").leader()).isNull();
         assertThat(ClusterView.parse("{\"members\":[]}").leader()).isNull();
         assertThat(ClusterView.parse("{\"members\":[]}").paused).isFalse();
     }

@@ -9,7 +9,16 @@ import org.junit.jupiter.api.Test;
 
 class ConfigsTest {
     private static ClusterSpec spec(HaProxyChecks checks, boolean sync) {
-        return new ClusterSpec(3, "demo", "/service", 10, 2, 4, true, checks, true, true, sync, 1048576, 120, Dcs.ETCD);
+        return demo().withHaProxy(true).haProxyChecks(checks).withPgBouncer(true).withFaultProxies(true)
+                .synchronousMode(sync).spec();
+    }
+
+    private static PatroniCluster.Builder demo() {
+        return PatroniCluster.builder().scope("demo");
+    }
+
+    private static PatroniCluster.Builder zooKeeper() {
+        return demo().nodes(2).dcs(Dcs.ZOOKEEPER);
     }
 
     @Test
@@ -119,8 +128,7 @@ class ConfigsTest {
 
     @Test
     void zooKeeperClusterUsesPatronisZookeeperSectionAndAStandaloneServer() {
-        ClusterSpec zk = new ClusterSpec(3, "demo", "/service", 10, 2, 4, false, HaProxyChecks.TIGHT, false, false,
-                false, 1048576, 120, Dcs.ZOOKEEPER);
+        ClusterSpec zk = demo().dcs(Dcs.ZOOKEEPER).spec();
         String y = Configs.patroniYaml(zk, "pg1", 5441, 5441, 8008, 2181, Path.of("/d"), Path.of("/p"),
                 Path.of("/usr/lib/postgresql/15/bin"), new Secrets());
         assertThat(y).contains("zookeeper:\n  hosts: ['127.0.0.1:2181']\n").doesNotContain("etcd");
@@ -135,8 +143,7 @@ class ConfigsTest {
 
     @Test
     void zooKeeperWithTlsAndAuthSpeaksTlsOnlyAndClosesPatronisZnodes() {
-        ClusterSpec spec = new ClusterSpec(2, "demo", "/service", 10, 2, 4, false, HaProxyChecks.TIGHT, false, false,
-                false, 1048576, 120, Dcs.ZOOKEEPER, true, "reader", "s3cret");
+        ClusterSpec spec = zooKeeper().zooKeeperTls(true).zooKeeperAuth("reader", "s3cret").spec();
         Configs.ZooKeeperTlsFiles files = new Configs.ZooKeeperTlsFiles(Path.of("/t/ca.crt"), Path.of("/t/zk.pem"),
                 Path.of("/t/patroni.crt"), Path.of("/t/patroni.key"), "CN=patroni", "CN=pgcluster-reader");
         String y = Configs.patroniYaml(spec, "pg1", 5441, 5441, 8008, 2281, Path.of("/d"), Path.of("/p"),
@@ -162,20 +169,15 @@ class ConfigsTest {
 
     @Test
     void zooKeeperAuthNeedsTlsAndZooKeeper() {
-        assertThatThrownBy(() -> new ClusterSpec(2, "demo", "/service", 10, 2, 4, false, HaProxyChecks.TIGHT, false,
-                false, false, 1048576, 120, Dcs.ZOOKEEPER, false, "reader", "s3cret"))
+        assertThatThrownBy(() -> zooKeeper().zooKeeperAuth("reader", "s3cret").spec())
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("zooKeeperAuth needs zooKeeperTls")
                 .hasMessageContaining("x509");
-        assertThatThrownBy(() -> new ClusterSpec(2, "demo", "/service", 10, 2, 4, false, HaProxyChecks.TIGHT, false,
-                false, false, 1048576, 120, Dcs.ETCD, true, null, null))
+        assertThatThrownBy(() -> demo().nodes(2).zooKeeperTls(true).spec())
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("Dcs.ZOOKEEPER");
-        assertThatThrownBy(() -> new ClusterSpec(2, "demo", "/service", 10, 2, 4, false, HaProxyChecks.TIGHT, false,
-                false, false, 1048576, 120, Dcs.ZOOKEEPER, true, "a:b", "x"))
+        assertThatThrownBy(() -> zooKeeper().zooKeeperTls(true).zooKeeperAuth("a:b", "x").spec())
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("without ':'");
-        ClusterSpec plain = new ClusterSpec(2, "demo", "/service", 10, 2, 4, false, HaProxyChecks.TIGHT, false, false,
-                false, 1048576, 120, Dcs.ZOOKEEPER);
-        ClusterSpec secure = new ClusterSpec(2, "demo", "/service", 10, 2, 4, false, HaProxyChecks.TIGHT, false, false,
-                false, 1048576, 120, Dcs.ZOOKEEPER, true, "reader", "s3cret");
+        ClusterSpec plain = zooKeeper().spec();
+        ClusterSpec secure = zooKeeper().zooKeeperTls(true).zooKeeperAuth("reader", "s3cret").spec();
         assertThat(secure).as("a secured ZooKeeper is another cluster").isNotEqualTo(plain);
         assertThat(secure.toString()).contains("ZooKeeper (TLS, digest user reader)").doesNotContain("s3cret");
     }

@@ -54,7 +54,7 @@ class InducedLagIT {
             // HAProxy's read port checks /replica?lag=1MB: only the other replica is left in the pool.
             Await.until("HAProxy read port to avoid " + lagging.name(), Duration.ofSeconds(20), () -> {
                 for (int i = 0; i < 4; i++) {
-                    PatroniCluster.Route r = cluster.route(cluster.haProxy().readPort());
+                    Route r = cluster.route(cluster.haProxy().readPort());
                     if (!r.node.equals(other.name())) {
                         throw new Await.NotYet("read port reached " + r);
                     }

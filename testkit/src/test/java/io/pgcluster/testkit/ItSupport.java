@@ -29,10 +29,10 @@ final class ItSupport {
         }
     }
 
-    static PatroniCluster.Route awaitRoute(PatroniCluster c, String what, int port, String node, boolean inRecovery,
+    static Route awaitRoute(PatroniCluster c, String what, int port, String node, boolean inRecovery,
             Duration timeout) {
         return Await.until(what + " to reach " + node + (inRecovery ? " (replica)" : " (primary)"), timeout, () -> {
-            PatroniCluster.Route r = c.route(port);
+            Route r = c.route(port);
             if (!r.node.equals(node) || r.inRecovery != inRecovery) {
                 throw new Await.NotYet(what + " reached " + r);
             }

@@ -70,13 +70,13 @@ class PauseAndConfigIT {
                 .containsEntry("synchronous_mode", true);
         // Patroni acts on it: a synchronous standby appears.
         Await.until("a sync_standby in GET /cluster", Duration.ofSeconds(30), () ->
-                cluster.view().members.stream().anyMatch(m -> m.role.equals("sync_standby")) ? true : null);
+                cluster.view().members.stream().anyMatch(m -> m.isSyncStandby()) ? true : null);
 
         cluster.restoreHealthy(Duration.ofMinutes(1));
         assertThat(cluster.dynamicConfig()).containsEntry("ttl", 10L).containsEntry("loop_wait", 2L)
                 .containsEntry("retry_timeout", 4L).containsEntry("maximum_lag_on_failover", 1048576L)
                 .containsEntry("synchronous_mode", false);
         Await.until("no sync_standby in GET /cluster", Duration.ofSeconds(30), () ->
-                cluster.view().members.stream().noneMatch(m -> m.role.equals("sync_standby")) ? true : null);
+                cluster.view().members.stream().noneMatch(m -> m.isSyncStandby()) ? true : null);
     }
 }

@@ -46,14 +46,14 @@ class ProxyRoutingIT {
         Set<String> reached = new HashSet<>();
         // HAProxy round-robins over the replicas it has marked UP; a just-demoted primary joins after a check or two.
         Await.until("HAProxy read port to reach every replica " + replicas, timeout, () -> {
-            PatroniCluster.Route r = cluster.route(cluster.haProxy().readPort());
+            Route r = cluster.route(cluster.haProxy().readPort());
             if (!r.inRecovery) { // possible for ~2 s after a promotion (fall 2 x inter 1s)
                 throw new Await.NotYet("HAProxy read port reached a primary: " + r);
             }
             reached.add(r.node);
             return reached.equals(replicas) ? true : null;
         });
-        PatroniCluster.Route viaBouncer = cluster.route(cluster.pgBouncers().readPort());
+        Route viaBouncer = cluster.route(cluster.pgBouncers().readPort());
         assertThat(viaBouncer.inRecovery).isTrue();
         assertThat(replicas).contains(viaBouncer.node);
     }
