@@ -1,6 +1,6 @@
 package io.pgcluster.jdbc;
 
-import io.pgcluster.jdbc.pool.MemberPool;
+import io.pgcluster.jdbc.routing.MemberPool;
 import io.pgcluster.jdbc.routing.RoutingTable;
 import io.pgcluster.jdbc.topology.Member;
 import io.pgcluster.jdbc.topology.Topology;

@@ -2,7 +2,7 @@ package io.pgcluster.jdbc;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.pgcluster.jdbc.pool.MemberPool;
+import io.pgcluster.jdbc.routing.MemberPool;
 import io.pgcluster.jdbc.routing.RoutingTable;
 import io.pgcluster.jdbc.topology.Member;
 import io.pgcluster.jdbc.topology.Role;

@@ -37,7 +37,7 @@ class PackageCyclesTest {
      * only ever shrinks.
      */
     private static final Set<Set<String>> KNOWN = Set.of(
-            Set.of(PREFIX, PREFIX + ".metrics", PREFIX + ".pool", PREFIX + ".routing"));
+            Set.of(PREFIX, PREFIX + ".metrics", PREFIX + ".routing"));
 
     @Test
     void driverPackagesFormNoCycle() throws Exception {

@@ -1,7 +1,7 @@
 package io.pgcluster.benchmarks.soak;
 
 import io.pgcluster.jdbc.metrics.ClusterMetrics;
-import io.pgcluster.jdbc.pool.MemberPool;
+import io.pgcluster.jdbc.routing.MemberPool;
 import io.pgcluster.jdbc.topology.Member;
 import io.pgcluster.jdbc.topology.Topology;
 import java.util.ArrayList;

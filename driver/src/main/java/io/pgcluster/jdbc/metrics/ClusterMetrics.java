@@ -1,7 +1,7 @@
 package io.pgcluster.jdbc.metrics;
 
 import com.zaxxer.hikari.metrics.IMetricsTracker;
-import io.pgcluster.jdbc.pool.MemberPool;
+import io.pgcluster.jdbc.routing.MemberPool;
 import io.pgcluster.jdbc.topology.Topology;
 
 /**

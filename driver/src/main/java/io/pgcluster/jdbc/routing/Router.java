@@ -7,13 +7,10 @@ import io.pgcluster.jdbc.failover.ClusterUnavailableException;
 import io.pgcluster.jdbc.failover.Failures;
 import io.pgcluster.jdbc.failover.SqlStates;
 import io.pgcluster.jdbc.metrics.ClusterMetrics;
-import io.pgcluster.jdbc.pool.MemberPool;
-import io.pgcluster.jdbc.pool.Pools;
 import io.pgcluster.jdbc.topology.ClusterView;
 import io.pgcluster.jdbc.topology.Member;
 import io.pgcluster.jdbc.topology.Role;
 import io.pgcluster.jdbc.topology.Topology;
-import io.pgcluster.jdbc.topology.TopologyListener;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.SQLNonTransientConnectionException;
@@ -23,8 +20,6 @@ import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Chooses the member for each physical connection: the leader for read-write work, an eligible replica for
@@ -39,9 +34,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Thread-safety: {@link #acquire} is safe for concurrent use; topology changes arrive on the topology thread.
  */
-public final class Router implements TopologyListener {
-    private static final Logger log = LoggerFactory.getLogger(Router.class);
-
+public final class Router {
     /**
      * A physical connection and the pool it came from.
      *
@@ -57,7 +50,6 @@ public final class Router implements TopologyListener {
 
     private final PgClusterConfig config;
     private final ClusterView view;
-    private final Pools pools;
     private final ClusterMetrics metrics;
     private final LoadBalance loadBalance;
     private final ReadFallback readFallback;
@@ -69,10 +61,13 @@ public final class Router implements TopologyListener {
     private final Object tableChanged = new Object();
     private volatile RoutingTable table;
 
-    public Router(PgClusterConfig config, ClusterView view, Pools pools, ClusterMetrics metrics) {
+    /**
+     * @param view the cluster's name and last known leader, for error messages
+     * @param metrics told of every routing decision and wait
+     */
+    public Router(PgClusterConfig config, ClusterView view, ClusterMetrics metrics) {
         this.config = config;
         this.view = view;
-        this.pools = pools;
         this.metrics = metrics;
         this.loadBalance = config.loadBalance();
         this.readFallback = config.readFallback();
@@ -83,15 +78,11 @@ public final class Router implements TopologyListener {
         this.table = new RoutingTable(view.current(), null, NONE, List.of(), false);
     }
 
-    @Override
-    public void onTopology(Topology previous, Topology current) {
-        Pools.State state;
-        try {
-            state = pools.apply(previous, current);
-        } catch (RuntimeException e) {
-            log.error("pgcluster {}: could not bring the pools in line with {}", view.cluster(), current, e);
-            state = pools.state();
-        }
+    /**
+     * Routes by {@code current} from now on, to the pools in service ({@link Pools#apply}, which opened and retired
+     * them for this snapshot). Called on the topology thread.
+     */
+    public void update(Topology current, Pools.State state) {
         List<MemberPool> eligible = new ArrayList<>();
         List<String> excluded = new ArrayList<>();
         for (Member m : current.replicas()) {

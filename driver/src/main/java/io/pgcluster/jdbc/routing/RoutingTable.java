@@ -1,6 +1,5 @@
 package io.pgcluster.jdbc.routing;
 
-import io.pgcluster.jdbc.pool.MemberPool;
 import io.pgcluster.jdbc.topology.Topology;
 import java.util.List;
 

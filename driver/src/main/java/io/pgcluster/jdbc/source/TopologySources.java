@@ -1,7 +1,7 @@
 package io.pgcluster.jdbc.source;
 
 import io.pgcluster.jdbc.config.PgClusterConfig;
-import io.pgcluster.jdbc.config.ServerConnector;
+import io.pgcluster.jdbc.connect.ServerConnector;
 import java.util.concurrent.ScheduledExecutorService;
 
 /**

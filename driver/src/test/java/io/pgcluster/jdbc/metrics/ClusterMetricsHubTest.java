@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.zaxxer.hikari.metrics.IMetricsTracker;
-import io.pgcluster.jdbc.pool.MemberPool;
+import io.pgcluster.jdbc.routing.MemberPool;
 import io.pgcluster.jdbc.topology.Topology;
 import java.sql.SQLException;
 import java.util.List;

@@ -1,9 +1,9 @@
 package io.pgcluster.jdbc.metrics;
 
 import io.pgcluster.jdbc.config.PgClusterConfig;
-import io.pgcluster.jdbc.config.ServerConnector;
-import io.pgcluster.jdbc.pool.MemberPool;
-import io.pgcluster.jdbc.pool.Pools;
+import io.pgcluster.jdbc.connect.ServerConnector;
+import io.pgcluster.jdbc.routing.MemberPool;
+import io.pgcluster.jdbc.routing.Pools;
 import io.pgcluster.jdbc.routing.Router;
 import io.pgcluster.jdbc.topology.ClusterView;
 import io.pgcluster.jdbc.topology.Member;
@@ -37,9 +37,9 @@ final class LocalCluster implements AutoCloseable {
                 .password("pw").set("minIdle", "0").set("failoverTimeout", "300ms").set("connectionTimeout", "250ms")
                 .set("suspectTimeout", "10s").build();
         pools = new Pools("demo", config, new ServerConnector(config), executor, view::requestRefresh, hub);
-        router = new Router(config, view, pools, hub);
+        router = new Router(config, view, hub);
         view.addListener(hub);
-        view.addListener(router);
+        view.addListener((previous, current) -> router.update(current, pools.apply(previous, current)));
     }
 
     Member member(String name, Role role, long lag) {

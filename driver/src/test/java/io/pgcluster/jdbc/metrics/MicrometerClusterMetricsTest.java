@@ -29,7 +29,7 @@ import io.micrometer.core.instrument.TimeGauge;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.search.Search;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import io.pgcluster.jdbc.pool.MemberPool;
+import io.pgcluster.jdbc.routing.MemberPool;
 import io.pgcluster.jdbc.topology.Role;
 import io.pgcluster.jdbc.topology.Topology;
 import java.sql.SQLException;

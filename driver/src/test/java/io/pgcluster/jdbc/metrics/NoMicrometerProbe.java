@@ -4,7 +4,7 @@ import com.zaxxer.hikari.metrics.IMetricsTracker;
 import io.pgcluster.jdbc.PgClusterDataSource;
 import io.pgcluster.jdbc.TransactionMode;
 import io.pgcluster.jdbc.config.PgClusterConfig;
-import io.pgcluster.jdbc.pool.MemberPool;
+import io.pgcluster.jdbc.routing.MemberPool;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.Set;

@@ -4,10 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.pgcluster.jdbc.config.PgClusterConfig;
-import io.pgcluster.jdbc.config.ServerConnector;
+import io.pgcluster.jdbc.connect.ServerConnector;
 import io.pgcluster.jdbc.metrics.ClusterMetrics;
-import io.pgcluster.jdbc.pool.MemberPool;
-import io.pgcluster.jdbc.pool.Pools;
 import io.pgcluster.jdbc.topology.ClusterView;
 import io.pgcluster.jdbc.topology.Member;
 import io.pgcluster.jdbc.topology.Role;
@@ -53,8 +51,8 @@ class RouterTest {
         executor = Executors.newSingleThreadScheduledExecutor();
         view = new ClusterView("demo");
         pools = new Pools("demo", config, new ServerConnector(config), executor, view::requestRefresh);
-        router = new Router(config, view, pools, ClusterMetrics.NOOP);
-        view.addListener(router);
+        router = new Router(config, view, ClusterMetrics.NOOP);
+        view.addListener((previous, current) -> router.update(current, pools.apply(previous, current)));
     }
 
     @AfterEach

@@ -1,7 +1,7 @@
-package io.pgcluster.jdbc.pool;
+package io.pgcluster.jdbc.routing;
 
 import io.pgcluster.jdbc.config.PgClusterConfig;
-import io.pgcluster.jdbc.config.ServerConnector;
+import io.pgcluster.jdbc.connect.ServerConnector;
 import io.pgcluster.jdbc.metrics.ClusterMetrics;
 import io.pgcluster.jdbc.topology.Member;
 import io.pgcluster.jdbc.topology.Topology;
@@ -86,11 +86,23 @@ public final class Pools implements AutoCloseable {
         this.drainer = executor.scheduleWithFixedDelay(this::drain, 1, 1, TimeUnit.SECONDS);
     }
 
-    /** Brings the pools in line with {@code current} and returns the pools in service. */
+    /**
+     * Brings the pools in line with {@code current} and returns the pools in service. A failure to open or retire a
+     * pool is logged, and the pools in service then are returned: routing must follow the topology regardless.
+     */
     public synchronized State apply(Topology previous, Topology current) {
         if (closed || !current.isKnown()) {
             return state();
         }
+        try {
+            follow(previous, current);
+        } catch (RuntimeException e) {
+            log.error("pgcluster {}: could not bring the pools in line with {}", cluster, current, e);
+        }
+        return state();
+    }
+
+    private void follow(Topology previous, Topology current) {
         Member leader = current.leader();
         if (writePool != null && (leader == null || !writePool.member().sameServer(leader))) {
             MemberPool old = writePool;
@@ -132,7 +144,6 @@ public final class Pools implements AutoCloseable {
                 p.clearSuspect();
             }
         }
-        return state();
     }
 
     /** A snapshot of the pools in service. */

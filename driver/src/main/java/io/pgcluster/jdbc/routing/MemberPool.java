@@ -1,10 +1,10 @@
-package io.pgcluster.jdbc.pool;
+package io.pgcluster.jdbc.routing;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.metrics.IMetricsTracker;
 import com.zaxxer.hikari.pool.HikariPool;
 import io.pgcluster.jdbc.config.PgClusterConfig;
-import io.pgcluster.jdbc.config.ServerConnector;
+import io.pgcluster.jdbc.connect.ServerConnector;
 import io.pgcluster.jdbc.metrics.ClusterMetrics;
 import io.pgcluster.jdbc.topology.Member;
 import java.sql.Connection;

@@ -1,5 +1,8 @@
-package io.pgcluster.jdbc.config;
+package io.pgcluster.jdbc.connect;
 
+import io.pgcluster.jdbc.config.AllowedHosts;
+import io.pgcluster.jdbc.config.PgClusterConfig;
+import io.pgcluster.jdbc.config.ServerAddress;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;

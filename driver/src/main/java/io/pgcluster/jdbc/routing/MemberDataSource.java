@@ -1,6 +1,6 @@
-package io.pgcluster.jdbc.pool;
+package io.pgcluster.jdbc.routing;
 
-import io.pgcluster.jdbc.config.ServerConnector;
+import io.pgcluster.jdbc.connect.ServerConnector;
 import io.pgcluster.jdbc.failover.Failures;
 import io.pgcluster.jdbc.failover.SqlStates;
 import io.pgcluster.jdbc.topology.Member;
