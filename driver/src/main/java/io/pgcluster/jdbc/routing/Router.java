@@ -6,7 +6,7 @@ import io.pgcluster.jdbc.config.PgClusterConfig.ReadFallback;
 import io.pgcluster.jdbc.failover.ClusterUnavailableException;
 import io.pgcluster.jdbc.failover.Failures;
 import io.pgcluster.jdbc.failover.SqlStates;
-import io.pgcluster.jdbc.metrics.ClusterMetrics;
+import io.pgcluster.jdbc.metrics.ClusterMetricsHub;
 import io.pgcluster.jdbc.topology.ClusterView;
 import io.pgcluster.jdbc.topology.Member;
 import io.pgcluster.jdbc.topology.Role;
@@ -50,7 +50,7 @@ public final class Router {
 
     private final PgClusterConfig config;
     private final ClusterView view;
-    private final ClusterMetrics metrics;
+    private final ClusterMetricsHub metrics;
     private final LoadBalance loadBalance;
     private final ReadFallback readFallback;
     private final long maxLag;
@@ -65,7 +65,7 @@ public final class Router {
      * @param view the cluster's name and last known leader, for error messages
      * @param metrics told of every routing decision and wait
      */
-    public Router(PgClusterConfig config, ClusterView view, ClusterMetrics metrics) {
+    public Router(PgClusterConfig config, ClusterView view, ClusterMetricsHub metrics) {
         this.config = config;
         this.view = view;
         this.metrics = metrics;

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.pgcluster.jdbc.config.PgClusterConfig;
 import io.pgcluster.jdbc.connect.ServerConnector;
-import io.pgcluster.jdbc.metrics.ClusterMetrics;
+import io.pgcluster.jdbc.metrics.ClusterMetricsHub;
 import io.pgcluster.jdbc.topology.ClusterView;
 import io.pgcluster.jdbc.topology.Member;
 import io.pgcluster.jdbc.topology.Role;
@@ -51,7 +51,7 @@ class RouterTest {
         executor = Executors.newSingleThreadScheduledExecutor();
         view = new ClusterView("demo");
         pools = new Pools("demo", config, new ServerConnector(config), executor, view::requestRefresh);
-        router = new Router(config, view, ClusterMetrics.NOOP);
+        router = new Router(config, view, new ClusterMetricsHub(view.current()));
         view.addListener((previous, current) -> router.update(current, pools.apply(previous, current)));
     }
 
