@@ -84,17 +84,17 @@ public final class Router {
      */
     public void update(Topology current, Pools.State state) {
         List<MemberPool> eligible = new ArrayList<>();
-        List<String> excluded = new ArrayList<>();
+        List<Exclusion> excluded = new ArrayList<>();
         for (Member m : current.replicas()) {
             MemberPool p = state.reads().get(m.name());
             // a standby cluster's standby leader is where its WAL comes from: nothing in this cluster is ahead of it
             long lag = m.role() == Role.STANDBY_LEADER ? 0 : m.lagBytes();
             if (p == null) {
-                excluded.add(m.name() + " (noloadbalance)");
+                excluded.add(Exclusion.of(m.name(), Exclusion.Reason.NO_LOAD_BALANCE));
             } else if (lag < 0) {
-                excluded.add(m.name() + " (lag unknown)");
+                excluded.add(Exclusion.of(m.name(), Exclusion.Reason.LAG_UNKNOWN));
             } else if (lag > maxLag) {
-                excluded.add(m.name() + " (lag " + lag + " B > maxReplicaLag " + maxLag + " B)");
+                excluded.add(Exclusion.lagging(m.name(), lag, maxLag));
             } else {
                 eligible.add(p);
             }
@@ -432,7 +432,10 @@ public final class Router {
     }
 
     private static String describeReaders(RoutingTable t) {
-        List<String> parts = new ArrayList<>(t.excluded());
+        List<String> parts = new ArrayList<>();
+        for (Exclusion e : t.excluded()) {
+            parts.add(e.toString());
+        }
         long now = System.nanoTime();
         for (MemberPool p : t.readers()) {
             if (p.isSuspect(now)) {

@@ -10,11 +10,11 @@ import java.util.List;
  * @param topology the snapshot this table was built from
  * @param leader the leader's pool, or {@code null} while there is no leader
  * @param readers pools of replicas eligible for reads, sorted by member name (never modified)
- * @param excluded replicas left out of {@code readers} and why, for error messages
+ * @param excluded running replicas left out of {@code readers} and why, for error messages and health reports
  * @param closed whether the data source is closed: nothing may be borrowed
  *
  * <p>Thread-safety: immutable once published (the router never changes the arrays it builds); read by any thread.
  */
-public record RoutingTable(Topology topology, MemberPool leader, MemberPool[] readers, List<String> excluded,
+public record RoutingTable(Topology topology, MemberPool leader, MemberPool[] readers, List<Exclusion> excluded,
         boolean closed) {
 }
