@@ -7,6 +7,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The validated, immutable configuration of one pgcluster cluster: where its topology comes from, how to
@@ -81,7 +83,46 @@ public final class PgClusterConfig {
 
     /** How reads are spread over eligible replicas; see {@link PgClusterProperty#LOAD_BALANCE}. */
     public enum LoadBalance {
-        ROUND_ROBIN("roundRobin"), RANDOM("random"), LEAST_CONNECTIONS("leastConnections");
+        ROUND_ROBIN("roundRobin") {
+            @Override
+            public int first(Candidates c, AtomicInteger next) {
+                return (next.getAndIncrement() & Integer.MAX_VALUE) % c.size();
+            }
+        },
+        RANDOM("random") {
+            @Override
+            public int first(Candidates c, AtomicInteger next) {
+                return ThreadLocalRandom.current().nextInt(c.size());
+            }
+        },
+        LEAST_CONNECTIONS("leastConnections") {
+            /** Fewest connections in use; ties go round-robin, so that idle replicas share the work. */
+            @Override
+            public int first(Candidates c, AtomicInteger next) {
+                int n = c.size();
+                int offset = (next.getAndIncrement() & Integer.MAX_VALUE) % n;
+                int best = offset;
+                int bestActive = Integer.MAX_VALUE;
+                for (int i = 0; i < n; i++) {
+                    int k = (offset + i) % n;
+                    int a = c.activeConnections(k);
+                    if (a >= 0 && a < bestActive) {
+                        best = k;
+                        bestActive = a;
+                    }
+                }
+                return best;
+            }
+        };
+
+        /** The replicas a pick chooses among, read in place (the hot path allocates nothing). */
+        public interface Candidates {
+            /** How many; at least 1. */
+            int size();
+
+            /** Connections in use at candidate {@code i}, or -1 when it takes no new work now. */
+            int activeConnections(int i);
+        }
 
         private final String key;
 
@@ -92,6 +133,13 @@ public final class PgClusterConfig {
         public String key() {
             return key;
         }
+
+        /**
+         * The candidate to try first, {@code 0 <= i < c.size()}; the router tries the others in order after it.
+         *
+         * @param next the router's round-robin counter
+         */
+        public abstract int first(Candidates c, AtomicInteger next);
 
         static LoadBalance of(String key) {
             for (LoadBalance l : values()) {

@@ -17,7 +17,6 @@ import java.sql.SQLNonTransientConnectionException;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -183,7 +182,7 @@ public final class Router {
             return null;
         }
         long now = System.nanoTime();
-        int start = start(readers, now);
+        int start = loadBalance.first(t, next);
         MemberPool saturated = null;
         MemberPool avoided = null;
         for (int i = 0; i < n; i++) {
@@ -211,31 +210,6 @@ public final class Router {
             }
         }
         return avoided == null ? null : tryBorrow(avoided, connectionTimeoutMillis);
-    }
-
-    private int start(MemberPool[] readers, long now) {
-        int n = readers.length;
-        switch (loadBalance) {
-            case RANDOM:
-                return ThreadLocalRandom.current().nextInt(n);
-            case LEAST_CONNECTIONS: {
-                int offset = (next.getAndIncrement() & Integer.MAX_VALUE) % n;
-                int best = offset;
-                int bestActive = Integer.MAX_VALUE;
-                for (int i = 0; i < n; i++) {
-                    int k = (offset + i) % n;
-                    MemberPool p = readers[k];
-                    int a = p.activeConnections();
-                    if (!p.isSuspect(now) && a < bestActive) {
-                        best = k;
-                        bestActive = a;
-                    }
-                }
-                return best;
-            }
-            default:
-                return (next.getAndIncrement() & Integer.MAX_VALUE) % n;
-        }
     }
 
     /**

@@ -1,5 +1,6 @@
 package io.pgcluster.jdbc.routing;
 
+import io.pgcluster.jdbc.config.PgClusterConfig.LoadBalance;
 import io.pgcluster.jdbc.topology.Topology;
 import java.util.List;
 
@@ -16,5 +17,18 @@ import java.util.List;
  * <p>Thread-safety: immutable once published (the router never changes the arrays it builds); read by any thread.
  */
 public record RoutingTable(Topology topology, MemberPool leader, MemberPool[] readers, List<Exclusion> excluded,
-        boolean closed) {
+        boolean closed) implements LoadBalance.Candidates {
+
+    /** The number of {@link #readers()}: what load balancing picks among. */
+    @Override
+    public int size() {
+        return readers.length;
+    }
+
+    /** Connections in use at reader {@code i}, or -1 while it is suspect. */
+    @Override
+    public int activeConnections(int i) {
+        MemberPool p = readers[i];
+        return p.isSuspect(System.nanoTime()) ? -1 : p.activeConnections();
+    }
 }
