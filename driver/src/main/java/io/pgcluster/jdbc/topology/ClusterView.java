@@ -27,7 +27,7 @@ public final class ClusterView {
     private volatile long lastLeaderLossNanos;
     private volatile String lastKnownLeader;
 
-    /** A view with nothing to ask for a fresh look ({@link #requestRefresh()} does nothing), e.g. for a source's tests. */
+    /** A view with no source to ask for a fresh look ({@link #requestRefresh()} does nothing), e.g. for tests. */
     public ClusterView(String cluster) {
         this(cluster, () -> { });
     }
