@@ -31,7 +31,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * fail, as configured. Writes wait for the leader up to {@code failoverTimeout}, then fail with a
  * {@link ClusterUnavailableException} naming the cluster, the last known leader and how long they waited.
  *
- * <p>Thread-safety: {@link #acquire} is safe for concurrent use; topology changes arrive on the topology thread.
+ * <p>The router opens and closes no pool: {@link Pools} follows the topology and hands it the pools in service
+ * ({@link #update}); the balancing order among replicas is the configured {@link LoadBalance}'s.
+ *
+ * <p>Thread-safety: {@link #acquire} is safe for concurrent use; {@link #update} runs on the topology thread.
  */
 public final class Router {
     /**
