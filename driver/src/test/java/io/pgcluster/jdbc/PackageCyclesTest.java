@@ -28,8 +28,7 @@ import org.junit.jupiter.api.Test;
  */
 class PackageCyclesTest {
     private static final String PREFIX = "io.pgcluster.jdbc";
-    private static final Pattern EDGE = Pattern.compile("^\\s+(" + Pattern.quote(PREFIX) + "[\\w.]*)\\s+->\\s+("
-            + Pattern.quote(PREFIX) + "[\\w.]*)\\s");
+    private static final Pattern EDGE = Pattern.compile("^\\s+([\\w.]+)\\s+->\\s+([\\w.]+)\\s");
 
     /**
      * Cycles that lie in files other engineers reshape at the same time, each as the set of packages it runs
@@ -54,6 +53,17 @@ class PackageCyclesTest {
                 .containsExactlyInAnyOrderElementsOf(KNOWN);
     }
 
+    /**
+     * What observers implement needs nothing but the topology: no Micrometer, no HikariCP, no pool, no data source
+     * (the Micrometer code is in {@code metrics.micrometer}).
+     */
+    @Test
+    void theObserverSpiUsesOnlyTheTopology() throws Exception {
+        Set<String> uses = new TreeSet<>(dependencies().get(PREFIX + ".metrics"));
+        uses.removeIf(p -> p.startsWith("java."));
+        assertThat(uses).containsExactlyInAnyOrder(PREFIX + ".topology", "org.slf4j");
+    }
+
     @Test
     void aCycleIsFound() {
         Map<String, Set<String>> graph = new TreeMap<>();
@@ -68,6 +78,21 @@ class PackageCyclesTest {
 
     /** Package -> packages of the driver it uses, from {@code jdeps -verbose:package} on the main classes. */
     static Map<String, Set<String>> packageGraph() throws URISyntaxException {
+        Map<String, Set<String>> graph = new TreeMap<>();
+        for (Map.Entry<String, Set<String>> e : dependencies().entrySet()) {
+            Set<String> driver = new TreeSet<>();
+            for (String p : e.getValue()) {
+                if (p.equals(PREFIX) || p.startsWith(PREFIX + ".")) {
+                    driver.add(p);
+                }
+            }
+            graph.put(e.getKey(), driver);
+        }
+        return graph;
+    }
+
+    /** Each driver package -> every other package it uses (the JDK's and libraries' too). */
+    static Map<String, Set<String>> dependencies() throws URISyntaxException {
         Path classes = Path.of(PgClusterDataSource.class.getProtectionDomain().getCodeSource().getLocation().toURI());
         ToolProvider jdeps = ToolProvider.findFirst("jdeps").orElseThrow(() -> new AssertionError("no jdeps"));
         StringWriter out = new StringWriter();
@@ -75,18 +100,17 @@ class PackageCyclesTest {
         int rc = jdeps.run(new PrintWriter(out), new PrintWriter(err), "-verbose:package", "-filter:none",
                 classes.toString());
         assertThat(rc).as("jdeps: %s", err).isZero();
-        Map<String, Set<String>> graph = new TreeMap<>();
+        Map<String, Set<String>> uses = new TreeMap<>();
         for (String line : out.toString().split("\\R")) {
             Matcher m = EDGE.matcher(line);
-            if (m.find()) {
-                graph.computeIfAbsent(m.group(1), k -> new TreeSet<>());
-                graph.computeIfAbsent(m.group(2), k -> new TreeSet<>());
+            if (m.find() && (m.group(1).equals(PREFIX) || m.group(1).startsWith(PREFIX + "."))) {
+                Set<String> targets = uses.computeIfAbsent(m.group(1), k -> new TreeSet<>());
                 if (!m.group(1).equals(m.group(2))) {
-                    graph.get(m.group(1)).add(m.group(2));
+                    targets.add(m.group(2));
                 }
             }
         }
-        return graph;
+        return uses;
     }
 
     /** The strongly connected components with more than one package (Tarjan), in a stable order. */
