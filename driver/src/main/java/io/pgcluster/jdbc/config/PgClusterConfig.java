@@ -83,37 +83,7 @@ public final class PgClusterConfig {
 
     /** How reads are spread over eligible replicas; see {@link PgClusterProperty#LOAD_BALANCE}. */
     public enum LoadBalance {
-        ROUND_ROBIN("roundRobin") {
-            @Override
-            public int first(Candidates c, AtomicInteger next) {
-                return (next.getAndIncrement() & Integer.MAX_VALUE) % c.size();
-            }
-        },
-        RANDOM("random") {
-            @Override
-            public int first(Candidates c, AtomicInteger next) {
-                return ThreadLocalRandom.current().nextInt(c.size());
-            }
-        },
-        LEAST_CONNECTIONS("leastConnections") {
-            /** Fewest connections in use; ties go round-robin, so that idle replicas share the work. */
-            @Override
-            public int first(Candidates c, AtomicInteger next) {
-                int n = c.size();
-                int offset = (next.getAndIncrement() & Integer.MAX_VALUE) % n;
-                int best = offset;
-                int bestActive = Integer.MAX_VALUE;
-                for (int i = 0; i < n; i++) {
-                    int k = (offset + i) % n;
-                    int a = c.activeConnections(k);
-                    if (a >= 0 && a < bestActive) {
-                        best = k;
-                        bestActive = a;
-                    }
-                }
-                return best;
-            }
-        };
+        ROUND_ROBIN("roundRobin"), RANDOM("random"), LEAST_CONNECTIONS("leastConnections");
 
         /** The replicas a pick chooses among, read in place (the hot path allocates nothing). */
         public interface Candidates {
@@ -136,10 +106,31 @@ public final class PgClusterConfig {
 
         /**
          * The candidate to try first, {@code 0 <= i < c.size()}; the router tries the others in order after it.
+         * Least connections: the fewest in use, ties taken round-robin so that idle replicas share the work.
          *
          * @param next the router's round-robin counter
          */
-        public abstract int first(Candidates c, AtomicInteger next);
+        public int first(Candidates c, AtomicInteger next) {
+            int n = c.size();
+            if (this == RANDOM) {
+                return ThreadLocalRandom.current().nextInt(n);
+            }
+            int offset = (next.getAndIncrement() & Integer.MAX_VALUE) % n;
+            if (this == ROUND_ROBIN) {
+                return offset;
+            }
+            int best = offset;
+            int bestActive = Integer.MAX_VALUE;
+            for (int i = 0; i < n; i++) {
+                int k = (offset + i) % n;
+                int a = c.activeConnections(k);
+                if (a >= 0 && a < bestActive) {
+                    best = k;
+                    bestActive = a;
+                }
+            }
+            return best;
+        }
 
         static LoadBalance of(String key) {
             for (LoadBalance l : values()) {
