@@ -1,13 +1,14 @@
 package io.pgcluster.jdbc;
 
 import io.pgcluster.jdbc.config.PgClusterConfig;
-import io.pgcluster.jdbc.config.ServerConnector;
+import io.pgcluster.jdbc.connect.ServerConnector;
 import io.pgcluster.jdbc.metrics.ClusterMetricsHub;
-import io.pgcluster.jdbc.pool.Pools;
+import io.pgcluster.jdbc.routing.Pools;
 import io.pgcluster.jdbc.routing.Router;
 import io.pgcluster.jdbc.source.TopologySource;
 import io.pgcluster.jdbc.source.TopologySources;
 import io.pgcluster.jdbc.topology.ClusterView;
+import io.pgcluster.jdbc.topology.Topology;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -43,29 +44,38 @@ final class Cluster implements AutoCloseable {
         this.topologyThread = DaemonThreads.scheduler(name, "topology");
         this.poolsThread = DaemonThreads.scheduler(name, "pools");
         ServerConnector connector = new ServerConnector(config);
-        this.view = new ClusterView(name);
-        this.metrics = new ClusterMetricsHub(view.current());
-        this.pools = new Pools(name, config, connector, poolsThread, view::requestRefresh, metrics);
-        this.router = new Router(config, view, pools, metrics);
-        view.addListener(metrics); // first: it sees a new leader before routing can hand out a connection to it
-        view.addListener(router);
-        TopologySource s = null;
         try {
-            s = TopologySources.create(config, connector, topologyThread);
-            view.setRefresher(s::refresh);
-            s.start(view);
+            this.source = TopologySources.create(config, connector, topologyThread);
         } catch (RuntimeException e) {
-            if (s != null) {
-                s.close();
-            }
+            topologyThread.shutdownNow();
+            poolsThread.shutdownNow();
+            throw e;
+        }
+        // the source's "look again now", wired into what sees connection failures: the view (for the JDBC layer)
+        // and the pools; the source exists first, so nothing is installed after construction
+        Runnable refresh = source::refresh;
+        this.view = new ClusterView(name, refresh);
+        this.metrics = new ClusterMetricsHub(view.current());
+        this.pools = new Pools(name, config, connector, poolsThread, refresh, metrics);
+        this.router = new Router(config, view, metrics);
+        view.addListener(metrics); // first: it sees a new leader before routing can hand out a connection to it
+        view.addListener(this::route);
+        try {
+            source.start(view);
+        } catch (RuntimeException e) {
+            source.close();
             pools.close();
             metrics.close();
             topologyThread.shutdownNow();
             poolsThread.shutdownNow();
             throw e;
         }
-        this.source = s;
-        log.info("pgcluster {}: following {}", name, s.describe());
+        log.info("pgcluster {}: following {}", name, source.describe());
+    }
+
+    /** A topology snapshot: the pools follow it (open, retire), then routing uses the pools now in service. */
+    private void route(Topology previous, Topology current) {
+        router.update(current, pools.apply(previous, current));
     }
 
     String name() {

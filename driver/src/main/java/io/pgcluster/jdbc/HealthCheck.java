@@ -1,6 +1,7 @@
 package io.pgcluster.jdbc;
 
-import io.pgcluster.jdbc.pool.MemberPool;
+import io.pgcluster.jdbc.routing.Exclusion;
+import io.pgcluster.jdbc.routing.MemberPool;
 import io.pgcluster.jdbc.routing.RoutingTable;
 import io.pgcluster.jdbc.topology.Member;
 import io.pgcluster.jdbc.topology.Topology;
@@ -76,10 +77,9 @@ final class HealthCheck {
                         + p.suspectReason()) : new ClusterHealth.Replica(m, true, null);
             }
         }
-        for (String excluded : table.excluded()) {
-            if (excluded.startsWith(m.name() + " (")) {
-                return new ClusterHealth.Replica(m, false, excluded.substring(m.name().length() + 2,
-                        excluded.length() - 1));
+        for (Exclusion e : table.excluded()) {
+            if (e.member().equals(m.name())) {
+                return new ClusterHealth.Replica(m, false, e.why());
             }
         }
         return new ClusterHealth.Replica(m, false, "not routed");

@@ -2,7 +2,7 @@ package io.pgcluster.jdbc;
 
 import io.pgcluster.jdbc.failover.Failures;
 import io.pgcluster.jdbc.failover.SqlStates;
-import io.pgcluster.jdbc.pool.MemberPool;
+import io.pgcluster.jdbc.routing.MemberPool;
 import io.pgcluster.jdbc.routing.Router.Lease;
 import java.lang.reflect.InvocationHandler;
 import java.lang.reflect.InvocationTargetException;

@@ -51,7 +51,7 @@ public final class PgClusterDataSource implements DataSource, AutoCloseable {
     /** Starts following the configured cluster. */
     public PgClusterDataSource(PgClusterConfig config) {
         this.cluster = new Cluster(config);
-        this.runner = new TransactionRunner(config.name(), config, this, cluster.metrics());
+        this.runner = new TransactionRunner(config.name(), config, this, cluster.metrics().forwarding());
     }
 
     /**
@@ -105,7 +105,7 @@ public final class PgClusterDataSource implements DataSource, AutoCloseable {
      * Reports what this data source's topology, pools, routing and failover handling do to {@code metrics}, from
      * now until the data source closes: it first hears the current topology and open pools, then every event, and
      * {@link ClusterMetrics#closed()} last. For Micrometer, bind a
-     * {@link io.pgcluster.jdbc.metrics.PgClusterMeterBinder} rather than calling this.
+     * {@link io.pgcluster.jdbc.metrics.micrometer.PgClusterMeterBinder} rather than calling this.
      */
     public void addMetrics(ClusterMetrics metrics) {
         cluster.metrics().attach(Objects.requireNonNull(metrics, "metrics"));

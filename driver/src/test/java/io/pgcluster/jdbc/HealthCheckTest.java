@@ -2,7 +2,8 @@ package io.pgcluster.jdbc;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.pgcluster.jdbc.pool.MemberPool;
+import io.pgcluster.jdbc.routing.Exclusion;
+import io.pgcluster.jdbc.routing.MemberPool;
 import io.pgcluster.jdbc.routing.RoutingTable;
 import io.pgcluster.jdbc.topology.Member;
 import io.pgcluster.jdbc.topology.Role;
@@ -43,5 +44,20 @@ class HealthCheckTest {
 
         assertThat(h.up()).isTrue();
         assertThat(h.reason()).startsWith("failover in progress: no leader for ");
+    }
+
+    @Test
+    void anExcludedReplicaSaysWhyInItsOwnWords() {
+        Topology t = Topology.builder("demo").member(member("pg2", Role.REPLICA)).member(member("pg3", Role.REPLICA))
+                .member(member("pg4", Role.REPLICA)).build();
+        List<Exclusion> excluded = List.of(new Exclusion("pg2", Exclusion.Reason.LAG_TOO_HIGH, 5 << 20, 1 << 20),
+                new Exclusion("pg3", Exclusion.Reason.NO_LOAD_BALANCE, 0, 0));
+
+        ClusterHealth h = new HealthCheck("demo", 30_000).check(new RoutingTable(t, null, NONE, excluded, false),
+                "etcd");
+
+        assertThat(h.replicas()).extracting(ClusterHealth.Replica::notReadableBecause)
+                .containsExactly("lag 5242880 B > maxReplicaLag 1048576 B", "noloadbalance", "not routed");
+        assertThat(h.replicas()).extracting(ClusterHealth.Replica::readable).containsOnly(false);
     }
 }

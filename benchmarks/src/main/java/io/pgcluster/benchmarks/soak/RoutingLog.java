@@ -1,7 +1,7 @@
 package io.pgcluster.benchmarks.soak;
 
+import io.pgcluster.jdbc.metrics.Access;
 import io.pgcluster.jdbc.metrics.ClusterMetrics;
-import io.pgcluster.jdbc.pool.MemberPool;
 import io.pgcluster.jdbc.topology.Member;
 import io.pgcluster.jdbc.topology.Topology;
 import java.util.ArrayList;
@@ -53,9 +53,9 @@ final class RoutingLog implements ClusterMetrics {
     }
 
     @Override
-    public synchronized void connectFailed(MemberPool pool, String sqlState) {
-        if (!pool.isWrite()) {
-            suspicions.add(new Suspicion(pool.member().name(), System.nanoTime()));
+    public synchronized void connectFailed(Member member, Access access, String sqlState) {
+        if (access == Access.READ) {
+            suspicions.add(new Suspicion(member.name(), System.nanoTime()));
         }
     }
 

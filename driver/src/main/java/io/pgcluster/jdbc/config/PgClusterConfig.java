@@ -8,6 +8,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The validated, immutable configuration of one pgcluster cluster: where its topology comes from, how to
@@ -121,6 +123,15 @@ public final class PgClusterConfig {
     public enum LoadBalance {
         ROUND_ROBIN("roundRobin"), RANDOM("random"), LEAST_CONNECTIONS("leastConnections");
 
+        /** The replicas a pick chooses among, read in place (the hot path allocates nothing). */
+        public interface Candidates {
+            /** How many; at least 1. */
+            int size();
+
+            /** Connections in use at candidate {@code i}, or -1 when it takes no new work now. */
+            int activeConnections(int i);
+        }
+
         private final String key;
 
         LoadBalance(String key) {
@@ -129,6 +140,34 @@ public final class PgClusterConfig {
 
         public String key() {
             return key;
+        }
+
+        /**
+         * The candidate to try first, {@code 0 <= i < c.size()}; the router tries the others in order after it.
+         * Least connections: the fewest in use, ties taken round-robin so that idle replicas share the work.
+         *
+         * @param next the router's round-robin counter
+         */
+        public int first(Candidates c, AtomicInteger next) {
+            int n = c.size();
+            if (this == RANDOM) {
+                return ThreadLocalRandom.current().nextInt(n);
+            }
+            int offset = (next.getAndIncrement() & Integer.MAX_VALUE) % n;
+            if (this == ROUND_ROBIN) {
+                return offset;
+            }
+            int best = offset;
+            int bestActive = Integer.MAX_VALUE;
+            for (int i = 0; i < n; i++) {
+                int k = (offset + i) % n;
+                int a = c.activeConnections(k);
+                if (a >= 0 && a < bestActive) {
+                    best = k;
+                    bestActive = a;
+                }
+            }
+            return best;
         }
 
         static LoadBalance of(String key) {

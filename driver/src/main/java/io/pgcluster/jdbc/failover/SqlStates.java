@@ -28,6 +28,13 @@ public final class SqlStates {
      * another leader or trying again does not help.
      */
     public static final String SERVER_NOT_TRUSTED = "28000";
+    /** PostgreSQL's invalid_password: the server refused the login. */
+    public static final String INVALID_PASSWORD = "28P01";
+    /**
+     * PostgreSQL's invalid_authorization_specification: the server refused the login (no pg_hba entry, no such
+     * role). The same code as {@link #SERVER_NOT_TRUSTED}, which pgcluster reports for a certificate it refused.
+     */
+    public static final String INVALID_AUTHORIZATION = "28000";
     /** A setting or argument has a bad value. */
     public static final String INVALID_PARAMETER = "22023";
     /**

@@ -1,7 +1,6 @@
 package io.pgcluster.jdbc.metrics;
 
-import com.zaxxer.hikari.metrics.IMetricsTracker;
-import io.pgcluster.jdbc.pool.MemberPool;
+import io.pgcluster.jdbc.topology.Member;
 import io.pgcluster.jdbc.topology.Topology;
 
 /**
@@ -9,14 +8,16 @@ import io.pgcluster.jdbc.topology.Topology;
  * pgcluster's metrics. Every method is a no-op by default.
  *
  * <p>The driver's parts report to their cluster's {@link ClusterMetricsHub}, which forwards to the
- * implementations attached with {@code PgClusterDataSource.addMetrics}; {@link PgClusterMeterBinder} attaches one
- * that records Micrometer meters. Nothing here needs Micrometer, so the driver runs unchanged without it, and with
+ * implementations attached with {@code PgClusterDataSource.addMetrics}; {@code PgClusterMeterBinder} (in
+ * {@code io.pgcluster.jdbc.metrics.micrometer}) attaches one that records Micrometer meters. Events speak of
+ * members ({@link Member}), {@link Access} (write on the leader, read on a replica) and SQLStates, never of the
+ * driver's pool objects. Nothing here needs Micrometer, so the driver runs unchanged without it, and with
  * nothing attached an event costs one call to an empty method, not a branch.
  *
  * <p>An implementation first hears {@link #attached} with the current topology, then {@link #poolOpened} for every
- * pool already open, then events as they happen, and {@link #closed()} last, when the data source closes. Events
- * about the topology and pools arrive one at a time; the others arrive concurrently, from the threads doing the
- * work, some of them on every {@code getConnection()} use.
+ * member and access with connections open, then events as they happen, and {@link #closed()} last, when the data
+ * source closes. Events about the topology and pools arrive one at a time; the others arrive concurrently, from the
+ * threads doing the work, some of them on every {@code getConnection()} use.
  *
  * <pre>{@code
  * ds.addMetrics(new ClusterMetrics() {
@@ -52,21 +53,30 @@ public interface ClusterMetrics {
     default void onTopology(Topology previous, Topology current) {
     }
 
-    /** A pool was opened for a member and role (or was open when this implementation was attached). */
-    default void poolOpened(MemberPool pool) {
+    /**
+     * Connections to {@code member} for {@code access} were opened (a pool), or were open when this implementation
+     * was attached. The same member and access may be opened again before the first is closed: a retired pool drains
+     * beside its successor.
+     *
+     * @param counts what may be read about these connections from now on, until {@link #poolClosed} with the same
+     *     {@code counts}
+     */
+    default void poolOpened(Member member, Access access, ConnectionCounts counts) {
     }
 
     /**
-     * What records HikariCP's own measurements of {@code pool} (connection acquire, usage and creation times,
-     * timeouts), or {@code null}. Asked once per pool, right after {@link #poolOpened}; the driver installs it in
-     * the running pool.
+     * What receives the pool's own measurements of the connections just reported by {@link #poolOpened} (borrow,
+     * use and opening times, timeouts), or {@code null}. Asked once, right after {@link #poolOpened}.
      */
-    default IMetricsTracker poolTracker(MemberPool pool) {
+    default ConnectionTimings poolTimings(Member member, Access access) {
         return null;
     }
 
-    /** A pool was shut down; nothing is reported about it afterwards. */
-    default void poolClosed(MemberPool pool) {
+    /**
+     * The connections reported by {@link #poolOpened} with {@code counts} were shut down; nothing follows about
+     * them.
+     */
+    default void poolClosed(Member member, Access access, ConnectionCounts counts) {
     }
 
     /**
@@ -90,37 +100,36 @@ public interface ClusterMetrics {
     default void unavailable() {
     }
 
-    /**
-     * A read-write transaction with at least one statement committed on {@code pool} (a write pool).
-     */
-    default void writeCommitted(MemberPool pool) {
+    /** A read-write transaction with at least one statement committed on {@code leader}. */
+    default void writeCommitted(Member leader) {
     }
 
     /**
-     * A borrow from {@code pool} gave up after {@code connectionTimeout}: the pool stayed saturated (not a failover,
-     * which is counted as waits for a leader). pgcluster borrows in short slices, so HikariCP's own timeout events
-     * do not count requests; this does.
+     * A borrow of a connection to {@code member} for {@code access} gave up after {@code connectionTimeout}: its
+     * connections stayed in use (not a failover, which is counted as waits for a leader). pgcluster borrows in short
+     * slices, so {@link ConnectionTimings#connectionTimedOut()} does not count requests; this does.
      */
-    default void borrowTimedOut(MemberPool pool) {
+    default void borrowTimedOut(Member member, Access access) {
     }
 
     /**
-     * A member refused a new connection or could not be reached while {@code pool} opened one.
+     * {@code member} refused a new connection for {@code access}, or could not be reached.
      *
      * @param sqlState the failure's SQLState, or {@code null}
      */
-    default void connectFailed(MemberPool pool, String sqlState) {
+    default void connectFailed(Member member, Access access, String sqlState) {
     }
 
     /**
      * A physical connection in use failed.
      *
-     * @param pool the pool it came from, or {@code null} if unknown
+     * @param member the member it was connected to, or {@code null} if unknown
+     * @param access what it was used for, or {@code null} if unknown
      * @param sqlState the failure's SQLState as pgjdbc or the server reported it, or {@code null}
      * @param reportedAs the SQLState pgcluster reported instead (08006, 08007), or {@code null} when it ran the
      *     statement again elsewhere or the failure did not matter (a read-only COMMIT)
      */
-    default void connectionFailed(MemberPool pool, String sqlState, String reportedAs) {
+    default void connectionFailed(Member member, Access access, String sqlState, String reportedAs) {
     }
 
     /**

@@ -1,7 +1,6 @@
 package io.pgcluster.jdbc.metrics;
 
-import com.zaxxer.hikari.metrics.IMetricsTracker;
-import io.pgcluster.jdbc.pool.MemberPool;
+import io.pgcluster.jdbc.topology.Member;
 import io.pgcluster.jdbc.topology.Topology;
 import io.pgcluster.jdbc.topology.TopologyListener;
 import java.util.ArrayList;
@@ -13,35 +12,65 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The {@link ClusterMetrics} a cluster's parts report to, from construction on, and that forwards to the
- * implementations attached later (see {@code PgClusterDataSource.addMetrics}).
+ * What a cluster's parts report to, from construction on, and that forwards to the {@link ClusterMetrics}
+ * implementations attached later (see {@code PgClusterDataSource.addMetrics}). The parts name a pool as an
+ * {@link ObservedPool}; attached implementations hear of its member and {@link Access} only.
  *
  * <p>Events of the request path (routing, waits, commits, failures, retries) read one volatile field, the
  * delegate: {@link ClusterMetrics#NOOP} until something is attached, then that implementation (or a composite of
  * several). So without metrics the hot path pays one call to an empty method and no branch, and with them one
  * more interface call. Topology and pool events, rare, are delivered under this object's lock, which also
  * replays the current topology and open pools to an implementation being attached, so that it misses nothing and
- * sees nothing twice. HikariCP's own measurements of each pool reach attached implementations through one tracker
- * per pool, installed in the running pool when the first implementation that wants it is attached.
+ * sees nothing twice. The pools' own timings reach attached implementations through one {@link ConnectionTimings}
+ * per pool, installed in the running pool when the first implementation that wants it is attached, so that a pool
+ * nobody measures keeps the pool's own no-op.
  *
  * <pre>{@code
  * ClusterMetricsHub hub = new ClusterMetricsHub(view.current());
- * view.addListener(hub);                                   // before the router: sees a new leader first
- * Pools pools = new Pools(name, config, connector, executor, view::requestRefresh, hub);
+ * view.addListener(hub);                                   // before routing: sees a new leader first
+ * Pools pools = new Pools(name, config, connector, executor, source::refresh, hub);
  * hub.attach(myMetrics);                                   // any time later, from any thread
  * }</pre>
  *
  * <p>Thread-safety: safe for concurrent use.
  */
-public final class ClusterMetricsHub implements ClusterMetrics, TopologyListener {
+public final class ClusterMetricsHub implements TopologyListener {
     private static final Logger log = LoggerFactory.getLogger(ClusterMetricsHub.class);
 
-    private volatile ClusterMetrics delegate = NOOP;
+    private volatile ClusterMetrics delegate = ClusterMetrics.NOOP;
     // Guarded by this:
     private final List<ClusterMetrics> attached = new ArrayList<>();
-    private final Map<MemberPool, Trackers> pools = new LinkedHashMap<>();
+    private final Map<ObservedPool, Timings> pools = new LinkedHashMap<>();
     private Topology topology;
     private boolean closed;
+
+    /** Forwards the request-path events to whatever is attached at the time; for code that takes an observer. */
+    private final ClusterMetrics forwarding = new ClusterMetrics() {
+        @Override
+        public void routed(boolean readOnly, boolean toLeader) {
+            delegate.routed(readOnly, toLeader);
+        }
+
+        @Override
+        public void leaderWait(long nanos, boolean acquired) {
+            delegate.leaderWait(nanos, acquired);
+        }
+
+        @Override
+        public void unavailable() {
+            delegate.unavailable();
+        }
+
+        @Override
+        public void retry(boolean readOnly, String sqlState) {
+            delegate.retry(readOnly, sqlState);
+        }
+
+        @Override
+        public String toString() {
+            return ClusterMetricsHub.this.toString();
+        }
+    };
 
     /**
      * A hub with nothing attached.
@@ -55,7 +84,7 @@ public final class ClusterMetricsHub implements ClusterMetrics, TopologyListener
     /**
      * Attaches {@code metrics}: it hears the current topology and open pools now, then every event until the data
      * source closes. Attaching the same instance again does nothing; attaching to a closed cluster only tells it
-     * {@link #closed()}.
+     * {@link ClusterMetrics#closed()}.
      */
     public synchronized void attach(ClusterMetrics metrics) {
         if (attached.contains(metrics)) {
@@ -67,7 +96,7 @@ public final class ClusterMetricsHub implements ClusterMetrics, TopologyListener
         }
         Topology t = topology;
         safely(metrics, "attached", () -> metrics.attached(t));
-        for (Map.Entry<MemberPool, Trackers> e : pools.entrySet()) {
+        for (Map.Entry<ObservedPool, Timings> e : pools.entrySet()) {
             opened(metrics, e.getKey(), e.getValue());
         }
         attached.add(metrics);
@@ -79,13 +108,21 @@ public final class ClusterMetricsHub implements ClusterMetrics, TopologyListener
         return List.copyOf(attached);
     }
 
+    /**
+     * The request-path events (routing, waits, unavailability, retries) as a {@link ClusterMetrics}, forwarded to
+     * whatever is attached when each event happens.
+     */
+    public ClusterMetrics forwarding() {
+        return forwarding;
+    }
+
     /** Tells every attached implementation that the data source closed, and detaches them all. */
     public synchronized void close() {
         if (closed) {
             return;
         }
         closed = true;
-        delegate = NOOP;
+        delegate = ClusterMetrics.NOOP;
         for (ClusterMetrics m : attached) {
             safely(m, "closed", m::closed);
         }
@@ -93,6 +130,7 @@ public final class ClusterMetricsHub implements ClusterMetrics, TopologyListener
         pools.clear();
     }
 
+    /** A topology snapshot was published; see {@link ClusterMetrics#onTopology}. */
     @Override
     public synchronized void onTopology(Topology previous, Topology current) {
         topology = current;
@@ -101,32 +139,32 @@ public final class ClusterMetricsHub implements ClusterMetrics, TopologyListener
         }
     }
 
-    @Override
-    public synchronized void poolOpened(MemberPool pool) {
+    /** A pool was opened; see {@link ClusterMetrics#poolOpened}. */
+    public synchronized void poolOpened(ObservedPool pool) {
         if (closed) {
             return;
         }
-        Trackers t = new Trackers();
+        Timings t = new Timings(pool);
         pools.put(pool, t);
         for (ClusterMetrics m : attached) {
             opened(m, pool, t);
         }
     }
 
-    private static void opened(ClusterMetrics m, MemberPool pool, Trackers t) {
+    private static void opened(ClusterMetrics m, ObservedPool pool, Timings t) {
         safely(m, "poolOpened", () -> {
-            m.poolOpened(pool);
-            t.add(pool, m.poolTracker(pool));
+            m.poolOpened(pool.member(), pool.access(), pool);
+            t.add(m.poolTimings(pool.member(), pool.access()));
         });
     }
 
-    @Override
-    public synchronized void poolClosed(MemberPool pool) {
+    /** A pool was shut down; see {@link ClusterMetrics#poolClosed}. */
+    public synchronized void poolClosed(ObservedPool pool) {
         if (pools.remove(pool) == null) {
             return;
         }
         for (ClusterMetrics m : attached) {
-            safely(m, "poolClosed", () -> m.poolClosed(pool));
+            safely(m, "poolClosed", () -> m.poolClosed(pool.member(), pool.access(), pool));
         }
     }
 
@@ -139,42 +177,49 @@ public final class ClusterMetricsHub implements ClusterMetrics, TopologyListener
         }
     }
 
-    @Override
+    /** See {@link ClusterMetrics#routed}. */
     public void routed(boolean readOnly, boolean toLeader) {
         delegate.routed(readOnly, toLeader);
     }
 
-    @Override
+    /** See {@link ClusterMetrics#leaderWait}. */
     public void leaderWait(long nanos, boolean acquired) {
         delegate.leaderWait(nanos, acquired);
     }
 
-    @Override
+    /** See {@link ClusterMetrics#unavailable}. */
     public void unavailable() {
         delegate.unavailable();
     }
 
-    @Override
-    public void writeCommitted(MemberPool pool) {
-        delegate.writeCommitted(pool);
+    /** See {@link ClusterMetrics#writeCommitted}; a commit on a read pool is not reported. */
+    public void writeCommitted(ObservedPool pool) {
+        if (pool.access() == Access.WRITE) {
+            delegate.writeCommitted(pool.member());
+        }
     }
 
-    @Override
-    public void borrowTimedOut(MemberPool pool) {
-        delegate.borrowTimedOut(pool);
+    /** See {@link ClusterMetrics#borrowTimedOut}. */
+    public void borrowTimedOut(ObservedPool pool) {
+        delegate.borrowTimedOut(pool.member(), pool.access());
     }
 
-    @Override
-    public void connectFailed(MemberPool pool, String sqlState) {
-        delegate.connectFailed(pool, sqlState);
+    /** See {@link ClusterMetrics#connectFailed}. */
+    public void connectFailed(ObservedPool pool, String sqlState) {
+        delegate.connectFailed(pool.member(), pool.access(), sqlState);
     }
 
-    @Override
-    public void connectionFailed(MemberPool pool, String sqlState, String reportedAs) {
-        delegate.connectionFailed(pool, sqlState, reportedAs);
+    /**
+     * See {@link ClusterMetrics#connectionFailed}.
+     *
+     * @param pool the pool the connection came from, or {@code null} if unknown
+     */
+    public void connectionFailed(ObservedPool pool, String sqlState, String reportedAs) {
+        delegate.connectionFailed(pool == null ? null : pool.member(), pool == null ? null : pool.access(), sqlState,
+                reportedAs);
     }
 
-    @Override
+    /** See {@link ClusterMetrics#retry}. */
     public void retry(boolean readOnly, String sqlState) {
         delegate.retry(readOnly, sqlState);
     }
@@ -185,57 +230,55 @@ public final class ClusterMetricsHub implements ClusterMetrics, TopologyListener
     }
 
     /**
-     * HikariCP's tracker for one pool: forwards to the trackers the attached implementations gave for it.
-     * Installed in the pool when the first one arrives, so that a pool nobody measures keeps HikariCP's no-op.
+     * The timings of one pool: forwards to those the attached implementations gave for it. Installed in the pool when
+     * the first one arrives, so that a pool nobody measures keeps the pool's no-op.
      */
-    private static final class Trackers implements IMetricsTracker {
-        private volatile IMetricsTracker[] all = new IMetricsTracker[0];
+    private static final class Timings implements ConnectionTimings {
+        private final ObservedPool pool;
+        private volatile ConnectionTimings[] all = new ConnectionTimings[0];
+
+        Timings(ObservedPool pool) {
+            this.pool = pool;
+        }
 
         /** Called under the hub's lock. */
-        void add(MemberPool pool, IMetricsTracker tracker) {
-            if (tracker == null) {
+        void add(ConnectionTimings timings) {
+            if (timings == null) {
                 return;
             }
-            IMetricsTracker[] now = Arrays.copyOf(all, all.length + 1);
-            now[now.length - 1] = tracker;
+            ConnectionTimings[] now = Arrays.copyOf(all, all.length + 1);
+            now[now.length - 1] = timings;
             all = now;
             if (now.length == 1) {
-                pool.trackWith(this);
+                pool.timeWith(this);
             }
         }
 
         @Override
-        public void recordConnectionCreatedMillis(long millis) {
-            for (IMetricsTracker t : all) {
-                t.recordConnectionCreatedMillis(millis);
+        public void connectionCreated(long millis) {
+            for (ConnectionTimings t : all) {
+                t.connectionCreated(millis);
             }
         }
 
         @Override
-        public void recordConnectionAcquiredNanos(long nanos) {
-            for (IMetricsTracker t : all) {
-                t.recordConnectionAcquiredNanos(nanos);
+        public void connectionAcquired(long nanos) {
+            for (ConnectionTimings t : all) {
+                t.connectionAcquired(nanos);
             }
         }
 
         @Override
-        public void recordConnectionUsageMillis(long millis) {
-            for (IMetricsTracker t : all) {
-                t.recordConnectionUsageMillis(millis);
+        public void connectionUsed(long millis) {
+            for (ConnectionTimings t : all) {
+                t.connectionUsed(millis);
             }
         }
 
         @Override
-        public void recordConnectionTimeout() {
-            for (IMetricsTracker t : all) {
-                t.recordConnectionTimeout();
-            }
-        }
-
-        @Override
-        public void close() {
-            for (IMetricsTracker t : all) {
-                t.close();
+        public void connectionTimedOut() {
+            for (ConnectionTimings t : all) {
+                t.connectionTimedOut();
             }
         }
     }
@@ -270,30 +313,30 @@ public final class ClusterMetricsHub implements ClusterMetrics, TopologyListener
         }
 
         @Override
-        public void writeCommitted(MemberPool pool) {
+        public void writeCommitted(Member leader) {
             for (ClusterMetrics m : all) {
-                m.writeCommitted(pool);
+                m.writeCommitted(leader);
             }
         }
 
         @Override
-        public void borrowTimedOut(MemberPool pool) {
+        public void borrowTimedOut(Member member, Access access) {
             for (ClusterMetrics m : all) {
-                m.borrowTimedOut(pool);
+                m.borrowTimedOut(member, access);
             }
         }
 
         @Override
-        public void connectFailed(MemberPool pool, String sqlState) {
+        public void connectFailed(Member member, Access access, String sqlState) {
             for (ClusterMetrics m : all) {
-                m.connectFailed(pool, sqlState);
+                m.connectFailed(member, access, sqlState);
             }
         }
 
         @Override
-        public void connectionFailed(MemberPool pool, String sqlState, String reportedAs) {
+        public void connectionFailed(Member member, Access access, String sqlState, String reportedAs) {
             for (ClusterMetrics m : all) {
-                m.connectionFailed(pool, sqlState, reportedAs);
+                m.connectionFailed(member, access, sqlState, reportedAs);
             }
         }
 

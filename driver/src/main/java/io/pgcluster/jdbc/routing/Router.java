@@ -6,25 +6,19 @@ import io.pgcluster.jdbc.config.PgClusterConfig.ReadFallback;
 import io.pgcluster.jdbc.failover.ClusterUnavailableException;
 import io.pgcluster.jdbc.failover.Failures;
 import io.pgcluster.jdbc.failover.SqlStates;
-import io.pgcluster.jdbc.metrics.ClusterMetrics;
-import io.pgcluster.jdbc.pool.MemberPool;
-import io.pgcluster.jdbc.pool.Pools;
+import io.pgcluster.jdbc.metrics.ClusterMetricsHub;
 import io.pgcluster.jdbc.topology.ClusterView;
 import io.pgcluster.jdbc.topology.Member;
 import io.pgcluster.jdbc.topology.Role;
 import io.pgcluster.jdbc.topology.Topology;
-import io.pgcluster.jdbc.topology.TopologyListener;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.SQLNonTransientConnectionException;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Chooses the member for each physical connection: the leader for read-write work, an eligible replica for
@@ -37,11 +31,12 @@ import org.slf4j.LoggerFactory;
  * fail, as configured. Writes wait for the leader up to {@code failoverTimeout}, then fail with a
  * {@link ClusterUnavailableException} naming the cluster, the last known leader and how long they waited.
  *
- * <p>Thread-safety: {@link #acquire} is safe for concurrent use; topology changes arrive on the topology thread.
+ * <p>The router opens and closes no pool: {@link Pools} follows the topology and hands it the pools in service
+ * ({@link #update}); the balancing order among replicas is the configured {@link LoadBalance}'s.
+ *
+ * <p>Thread-safety: {@link #acquire} is safe for concurrent use; {@link #update} runs on the topology thread.
  */
-public final class Router implements TopologyListener {
-    private static final Logger log = LoggerFactory.getLogger(Router.class);
-
+public final class Router {
     /**
      * A physical connection and the pool it came from.
      *
@@ -57,8 +52,7 @@ public final class Router implements TopologyListener {
 
     private final PgClusterConfig config;
     private final ClusterView view;
-    private final Pools pools;
-    private final ClusterMetrics metrics;
+    private final ClusterMetricsHub metrics;
     private final LoadBalance loadBalance;
     private final ReadFallback readFallback;
     private final long maxLag;
@@ -69,10 +63,13 @@ public final class Router implements TopologyListener {
     private final Object tableChanged = new Object();
     private volatile RoutingTable table;
 
-    public Router(PgClusterConfig config, ClusterView view, Pools pools, ClusterMetrics metrics) {
+    /**
+     * @param view the cluster's name and last known leader, for error messages
+     * @param metrics told of every routing decision and wait
+     */
+    public Router(PgClusterConfig config, ClusterView view, ClusterMetricsHub metrics) {
         this.config = config;
         this.view = view;
-        this.pools = pools;
         this.metrics = metrics;
         this.loadBalance = config.loadBalance();
         this.readFallback = config.readFallback();
@@ -83,27 +80,23 @@ public final class Router implements TopologyListener {
         this.table = new RoutingTable(view.current(), null, NONE, List.of(), false);
     }
 
-    @Override
-    public void onTopology(Topology previous, Topology current) {
-        Pools.State state;
-        try {
-            state = pools.apply(previous, current);
-        } catch (RuntimeException e) {
-            log.error("pgcluster {}: could not bring the pools in line with {}", view.cluster(), current, e);
-            state = pools.state();
-        }
+    /**
+     * Routes by {@code current} from now on, to the pools in service ({@link Pools#apply}, which opened and retired
+     * them for this snapshot). Called on the topology thread.
+     */
+    public void update(Topology current, Pools.State state) {
         List<MemberPool> eligible = new ArrayList<>();
-        List<String> excluded = new ArrayList<>();
+        List<Exclusion> excluded = new ArrayList<>();
         for (Member m : current.replicas()) {
             MemberPool p = state.reads().get(m.name());
             // a standby cluster's standby leader is where its WAL comes from: nothing in this cluster is ahead of it
             long lag = m.role() == Role.STANDBY_LEADER ? 0 : m.lagBytes();
             if (p == null) {
-                excluded.add(m.name() + " (noloadbalance)");
+                excluded.add(Exclusion.of(m.name(), Exclusion.Reason.NO_LOAD_BALANCE));
             } else if (lag < 0) {
-                excluded.add(m.name() + " (lag unknown)");
+                excluded.add(Exclusion.of(m.name(), Exclusion.Reason.LAG_UNKNOWN));
             } else if (lag > maxLag) {
-                excluded.add(m.name() + " (lag " + lag + " B > maxReplicaLag " + maxLag + " B)");
+                excluded.add(Exclusion.lagging(m.name(), lag, maxLag));
             } else {
                 eligible.add(p);
             }
@@ -192,7 +185,7 @@ public final class Router implements TopologyListener {
             return null;
         }
         long now = System.nanoTime();
-        int start = start(readers, now);
+        int start = loadBalance.first(t, next);
         MemberPool saturated = null;
         MemberPool avoided = null;
         for (int i = 0; i < n; i++) {
@@ -220,31 +213,6 @@ public final class Router implements TopologyListener {
             }
         }
         return avoided == null ? null : tryBorrow(avoided, connectionTimeoutMillis);
-    }
-
-    private int start(MemberPool[] readers, long now) {
-        int n = readers.length;
-        switch (loadBalance) {
-            case RANDOM:
-                return ThreadLocalRandom.current().nextInt(n);
-            case LEAST_CONNECTIONS: {
-                int offset = (next.getAndIncrement() & Integer.MAX_VALUE) % n;
-                int best = offset;
-                int bestActive = Integer.MAX_VALUE;
-                for (int i = 0; i < n; i++) {
-                    int k = (offset + i) % n;
-                    MemberPool p = readers[k];
-                    int a = p.activeConnections();
-                    if (!p.isSuspect(now) && a < bestActive) {
-                        best = k;
-                        bestActive = a;
-                    }
-                }
-                return best;
-            }
-            default:
-                return (next.getAndIncrement() & Integer.MAX_VALUE) % n;
-        }
     }
 
     /**
@@ -441,7 +409,10 @@ public final class Router implements TopologyListener {
     }
 
     private static String describeReaders(RoutingTable t) {
-        List<String> parts = new ArrayList<>(t.excluded());
+        List<String> parts = new ArrayList<>();
+        for (Exclusion e : t.excluded()) {
+            parts.add(e.toString());
+        }
         long now = System.nanoTime();
         for (MemberPool p : t.readers()) {
             if (p.isSuspect(now)) {

@@ -1,6 +1,6 @@
 package io.pgcluster.jdbc.routing;
 
-import io.pgcluster.jdbc.pool.MemberPool;
+import io.pgcluster.jdbc.config.PgClusterConfig.LoadBalance;
 import io.pgcluster.jdbc.topology.Topology;
 import java.util.List;
 
@@ -11,11 +11,24 @@ import java.util.List;
  * @param topology the snapshot this table was built from
  * @param leader the leader's pool, or {@code null} while there is no leader
  * @param readers pools of replicas eligible for reads, sorted by member name (never modified)
- * @param excluded replicas left out of {@code readers} and why, for error messages
+ * @param excluded running replicas left out of {@code readers} and why, for error messages and health reports
  * @param closed whether the data source is closed: nothing may be borrowed
  *
  * <p>Thread-safety: immutable once published (the router never changes the arrays it builds); read by any thread.
  */
-public record RoutingTable(Topology topology, MemberPool leader, MemberPool[] readers, List<String> excluded,
-        boolean closed) {
+public record RoutingTable(Topology topology, MemberPool leader, MemberPool[] readers, List<Exclusion> excluded,
+        boolean closed) implements LoadBalance.Candidates {
+
+    /** The number of {@link #readers()}: what load balancing picks among. */
+    @Override
+    public int size() {
+        return readers.length;
+    }
+
+    /** Connections in use at reader {@code i}, or -1 while it is suspect. */
+    @Override
+    public int activeConnections(int i) {
+        MemberPool p = readers[i];
+        return p.isSuspect(System.nanoTime()) ? -1 : p.activeConnections();
+    }
 }

@@ -1,7 +1,7 @@
 package io.pgcluster.jdbc.source;
 
 import io.pgcluster.jdbc.config.HostAndPort;
-import io.pgcluster.jdbc.config.ServerConnector;
+import io.pgcluster.jdbc.connect.ServerConnector;
 import io.pgcluster.jdbc.topology.ClusterView;
 import io.pgcluster.jdbc.topology.Member;
 import io.pgcluster.jdbc.topology.Role;

@@ -2,7 +2,7 @@ package io.pgcluster.jdbc.source;
 
 import io.pgcluster.jdbc.config.PgClusterConfig;
 import io.pgcluster.jdbc.config.PgClusterConfig.Source;
-import io.pgcluster.jdbc.config.ServerConnector;
+import io.pgcluster.jdbc.connect.ServerConnector;
 import java.util.EnumMap;
 import java.util.Map;
 import java.util.concurrent.ScheduledExecutorService;

@@ -23,12 +23,22 @@ public final class ClusterView {
     private final List<TopologyListener> listeners = new CopyOnWriteArrayList<>();
     private final Object monitor = new Object();
     private volatile Topology current;
-    private volatile Runnable refresher = () -> { };
+    private final Runnable refresh;
     private volatile long lastLeaderLossNanos;
     private volatile String lastKnownLeader;
 
+    /** A view with no source to ask for a fresh look ({@link #requestRefresh()} does nothing), e.g. for tests. */
     public ClusterView(String cluster) {
+        this(cluster, () -> { });
+    }
+
+    /**
+     * @param refresh the source's "look again now" ({@code TopologySource.refresh}), given when the cluster is wired:
+     *     the source exists before the view it publishes into
+     */
+    public ClusterView(String cluster, Runnable refresh) {
         this.cluster = cluster;
+        this.refresh = refresh;
         this.current = Topology.unknown(cluster, "no answer from the topology source yet");
     }
 
@@ -50,17 +60,12 @@ public final class ClusterView {
         listeners.add(listener);
     }
 
-    /** Installs what {@link #requestRefresh()} runs: the source's "look again now". */
-    public void setRefresher(Runnable refresher) {
-        this.refresher = refresher;
-    }
-
     /**
      * Asks the source to look again now, because a connection failure suggests the topology has changed.
      * Returns at once.
      */
     public void requestRefresh() {
-        refresher.run();
+        refresh.run();
     }
 
     /** Publishes a fresh snapshot from the source. */

@@ -3,8 +3,8 @@ package io.pgcluster.jdbc.metrics;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import com.zaxxer.hikari.metrics.IMetricsTracker;
-import io.pgcluster.jdbc.pool.MemberPool;
+import io.pgcluster.jdbc.routing.MemberPool;
+import io.pgcluster.jdbc.topology.Member;
 import io.pgcluster.jdbc.topology.Topology;
 import java.sql.SQLException;
 import java.util.List;
@@ -49,23 +49,23 @@ class ClusterMetricsHubTest {
         }
 
         @Override
-        public void poolOpened(MemberPool pool) {
-            events.add("opened " + pool);
+        public void poolOpened(Member member, Access access, ConnectionCounts counts) {
+            events.add("opened " + access + " " + member.name() + " max " + counts.maxConnections());
         }
 
         @Override
-        public IMetricsTracker poolTracker(MemberPool pool) {
-            return tracks ? new IMetricsTracker() {
+        public ConnectionTimings poolTimings(Member member, Access access) {
+            return tracks ? new ConnectionTimings() {
                 @Override
-                public void recordConnectionTimeout() {
+                public void connectionTimedOut() {
                     timeouts.incrementAndGet();
                 }
             } : null;
         }
 
         @Override
-        public void poolClosed(MemberPool pool) {
-            events.add("closed " + pool);
+        public void poolClosed(Member member, Access access, ConnectionCounts counts) {
+            events.add("closed " + access + " " + member.name());
         }
 
         @Override
@@ -89,14 +89,13 @@ class ClusterMetricsHubTest {
         cluster.publish("pg1", "pg1", "pg2");
         Recorder r = new Recorder(false);
         cluster.hub.attach(r);
-        assertThat(r.events).containsExactly("attached pg1", "opened write pool pg1 (127.0.0.1:" + cluster.closedPort
-                + ")", "opened read pool pg2 (127.0.0.1:" + cluster.closedPort + ")");
+        assertThat(r.events).containsExactly("attached pg1", "opened write pg1 max 10", "opened read pg2 max 10");
 
         r.events.clear();
         cluster.hub.routed(true, false);
         cluster.publish("pg1", "pg1", "pg2", "pg3");
         assertThat(r.events).containsExactly("routed true false", "topology pg1",
-                "opened read pool pg3 (127.0.0.1:" + cluster.closedPort + ")");
+                "opened read pg3 max 10");
     }
 
     @Test
@@ -117,7 +116,7 @@ class ClusterMetricsHubTest {
         cluster.hub.retry(true, "40001");
         cluster.publish("pg1", "pg1");
         assertThat(a.events).containsExactly("attached -", "retry 40001", "topology pg1",
-                "opened write pool pg1 (127.0.0.1:" + cluster.closedPort + ")");
+                "opened write pg1 max 10");
         assertThat(b.events).isEqualTo(a.events);
     }
 
@@ -131,7 +130,7 @@ class ClusterMetricsHubTest {
         cluster.hub.close();
         cluster.hub.close();
         cluster.hub.routed(true, true);
-        assertThat(r.events).containsExactly("closed write pool pg1 (127.0.0.1:" + cluster.closedPort + ")",
+        assertThat(r.events).containsExactly("closed write pg1",
                 "closed");
 
         Recorder late = new Recorder(false);
@@ -149,7 +148,7 @@ class ClusterMetricsHubTest {
             }
 
             @Override
-            public void poolOpened(MemberPool pool) {
+            public void poolOpened(Member member, Access access, ConnectionCounts counts) {
                 throw new IllegalStateException("boom");
             }
         };

@@ -1,9 +1,9 @@
 package io.pgcluster.jdbc.metrics;
 
 import io.pgcluster.jdbc.config.PgClusterConfig;
-import io.pgcluster.jdbc.config.ServerConnector;
-import io.pgcluster.jdbc.pool.MemberPool;
-import io.pgcluster.jdbc.pool.Pools;
+import io.pgcluster.jdbc.connect.ServerConnector;
+import io.pgcluster.jdbc.routing.MemberPool;
+import io.pgcluster.jdbc.routing.Pools;
 import io.pgcluster.jdbc.routing.Router;
 import io.pgcluster.jdbc.topology.ClusterView;
 import io.pgcluster.jdbc.topology.Member;
@@ -20,16 +20,16 @@ import java.util.concurrent.ScheduledExecutorService;
  * tests publish snapshots themselves. Members point at a closed port and pools keep no idle connections, so
  * nothing connects unless a test borrows.
  */
-final class LocalCluster implements AutoCloseable {
-    final PgClusterConfig config;
-    final ScheduledExecutorService executor = Executors.newSingleThreadScheduledExecutor();
-    final ClusterView view = new ClusterView("demo");
-    final ClusterMetricsHub hub = new ClusterMetricsHub(view.current());
-    final Pools pools;
-    final Router router;
-    final int closedPort;
+public final class LocalCluster implements AutoCloseable {
+    public final PgClusterConfig config;
+    public final ScheduledExecutorService executor = Executors.newSingleThreadScheduledExecutor();
+    public final ClusterView view = new ClusterView("demo");
+    public final ClusterMetricsHub hub = new ClusterMetricsHub(view.current());
+    public final Pools pools;
+    public final Router router;
+    public final int closedPort;
 
-    LocalCluster() throws IOException {
+    public LocalCluster() throws IOException {
         try (ServerSocket s = new ServerSocket(0)) {
             closedPort = s.getLocalPort();
         }
@@ -37,21 +37,21 @@ final class LocalCluster implements AutoCloseable {
                 .password("pw").set("minIdle", "0").set("failoverTimeout", "300ms").set("connectionTimeout", "250ms")
                 .set("suspectTimeout", "10s").build();
         pools = new Pools("demo", config, new ServerConnector(config), executor, view::requestRefresh, hub);
-        router = new Router(config, view, pools, hub);
+        router = new Router(config, view, hub);
         view.addListener(hub);
-        view.addListener(router);
+        view.addListener((previous, current) -> router.update(current, pools.apply(previous, current)));
     }
 
-    Member member(String name, Role role, long lag) {
+    public Member member(String name, Role role, long lag) {
         return member(name, role, lag, closedPort);
     }
 
-    Member member(String name, Role role, long lag, int port) {
+    public Member member(String name, Role role, long lag, int port) {
         return new Member(name, "127.0.0.1", port, role, "running", 1, 100, lag, Map.of(), null);
     }
 
     /** Publishes pg1..pgN with {@code leader} leading (or none) and every other member a replica with no lag. */
-    Topology publish(String leader, String... members) {
+    public Topology publish(String leader, String... members) {
         Topology.Builder b = Topology.builder("demo");
         for (String m : members) {
             b.member(member(m, m.equals(leader) ? Role.PRIMARY : Role.REPLICA, 0));
@@ -61,11 +61,11 @@ final class LocalCluster implements AutoCloseable {
         return t;
     }
 
-    MemberPool writePool() {
+    public MemberPool writePool() {
         return pools.state().write();
     }
 
-    MemberPool readPool(String member) {
+    public MemberPool readPool(String member) {
         return pools.state().reads().get(member);
     }
 

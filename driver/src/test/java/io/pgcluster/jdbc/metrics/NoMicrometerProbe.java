@@ -1,10 +1,9 @@
 package io.pgcluster.jdbc.metrics;
 
-import com.zaxxer.hikari.metrics.IMetricsTracker;
 import io.pgcluster.jdbc.PgClusterDataSource;
 import io.pgcluster.jdbc.TransactionMode;
 import io.pgcluster.jdbc.config.PgClusterConfig;
-import io.pgcluster.jdbc.pool.MemberPool;
+import io.pgcluster.jdbc.topology.Member;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.Set;
@@ -32,8 +31,8 @@ public final class NoMicrometerProbe implements Callable<String> {
         try (PgClusterDataSource ds = new PgClusterDataSource(config)) {
             ds.addMetrics(new ClusterMetrics() {
                 @Override
-                public IMetricsTracker poolTracker(MemberPool pool) {
-                    return new IMetricsTracker() {
+                public ConnectionTimings poolTimings(Member member, Access access) {
+                    return new ConnectionTimings() {
                     };
                 }
 
@@ -60,7 +59,7 @@ public final class NoMicrometerProbe implements Callable<String> {
             seen.add("leader " + ds.topology().leader().name());
         }
         try {
-            Class.forName("io.pgcluster.jdbc.metrics.PgClusterMeterBinder");
+            Class.forName("io.pgcluster.jdbc.metrics.micrometer.PgClusterMeterBinder");
             seen.add("binder loaded");
         } catch (NoClassDefFoundError e) {
             seen.add("binder needs Micrometer");

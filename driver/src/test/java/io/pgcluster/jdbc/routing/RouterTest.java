@@ -4,10 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.pgcluster.jdbc.config.PgClusterConfig;
-import io.pgcluster.jdbc.config.ServerConnector;
-import io.pgcluster.jdbc.metrics.ClusterMetrics;
-import io.pgcluster.jdbc.pool.MemberPool;
-import io.pgcluster.jdbc.pool.Pools;
+import io.pgcluster.jdbc.connect.ServerConnector;
+import io.pgcluster.jdbc.metrics.ClusterMetricsHub;
 import io.pgcluster.jdbc.topology.ClusterView;
 import io.pgcluster.jdbc.topology.Member;
 import io.pgcluster.jdbc.topology.Role;
@@ -53,8 +51,8 @@ class RouterTest {
         executor = Executors.newSingleThreadScheduledExecutor();
         view = new ClusterView("demo");
         pools = new Pools("demo", config, new ServerConnector(config), executor, view::requestRefresh);
-        router = new Router(config, view, pools, ClusterMetrics.NOOP);
-        view.addListener(router);
+        router = new Router(config, view, new ClusterMetricsHub(view.current()));
+        view.addListener((previous, current) -> router.update(current, pools.apply(previous, current)));
     }
 
     @AfterEach
@@ -85,8 +83,11 @@ class RouterTest {
         RoutingTable t = router.table();
         assertThat(t.leader().member().name()).isEqualTo("pg1");
         assertThat(Arrays.stream(t.readers()).map(p -> p.member().name())).containsExactly("pg2");
-        assertThat(t.excluded()).containsExactly("pg3 (lag 2097152 B > maxReplicaLag 1048576 B)",
-                "pg4 (lag unknown)", "pg5 (noloadbalance)");
+        assertThat(t.excluded()).containsExactly(new Exclusion("pg3", Exclusion.Reason.LAG_TOO_HIGH, 2 << 20, 1 << 20),
+                new Exclusion("pg4", Exclusion.Reason.LAG_UNKNOWN, 0, 0),
+                new Exclusion("pg5", Exclusion.Reason.NO_LOAD_BALANCE, 0, 0));
+        assertThat(t.excluded()).map(Exclusion::toString).containsExactly(
+                "pg3 (lag 2097152 B > maxReplicaLag 1048576 B)", "pg4 (lag unknown)", "pg5 (noloadbalance)");
         assertThat(pools.state().reads().keySet()).as("pools exist for running replicas even when lagging")
                 .containsExactlyInAnyOrder("pg2", "pg3", "pg4");
     }

@@ -1,8 +1,8 @@
-package io.pgcluster.jdbc.pool;
+package io.pgcluster.jdbc.routing;
 
 import io.pgcluster.jdbc.config.PgClusterConfig;
-import io.pgcluster.jdbc.config.ServerConnector;
-import io.pgcluster.jdbc.metrics.ClusterMetrics;
+import io.pgcluster.jdbc.connect.ServerConnector;
+import io.pgcluster.jdbc.metrics.ClusterMetricsHub;
 import io.pgcluster.jdbc.topology.Member;
 import io.pgcluster.jdbc.topology.Topology;
 import java.util.ArrayList;
@@ -40,8 +40,8 @@ public final class Pools implements AutoCloseable {
     private final PgClusterConfig config;
     private final ServerConnector connector;
     private final ScheduledExecutorService executor;
-    private final Runnable onSuspect;
-    private final ClusterMetrics metrics;
+    private final Runnable refresh;
+    private final ClusterMetricsHub metrics;
     private final Map<String, MemberPool> readPools = new HashMap<>();
     private final List<Retiring> retiring = new ArrayList<>();
     private final ScheduledFuture<?> drainer;
@@ -66,31 +66,44 @@ public final class Pools implements AutoCloseable {
 
     /** Pools that report to no metrics. */
     public Pools(String cluster, PgClusterConfig config, ServerConnector connector, ScheduledExecutorService executor,
-            Runnable onSuspect) {
-        this(cluster, config, connector, executor, onSuspect, ClusterMetrics.NOOP);
+            Runnable refresh) {
+        this(cluster, config, connector, executor, refresh, new ClusterMetricsHub(Topology.unknown(cluster,
+                "no metrics")));
     }
 
     /**
      * @param executor the pools thread: shuts retired pools down and runs HikariCP's housekeeping for every pool
-     * @param onSuspect run when a member refuses a connection (asks the source to look again)
+     * @param refresh the topology source's "look again now", run when a member refuses a connection
      * @param metrics told when pools open and close, and when a member refuses a connection
      */
     public Pools(String cluster, PgClusterConfig config, ServerConnector connector, ScheduledExecutorService executor,
-            Runnable onSuspect, ClusterMetrics metrics) {
+            Runnable refresh, ClusterMetricsHub metrics) {
         this.cluster = cluster;
         this.config = config;
         this.connector = connector;
         this.executor = executor;
-        this.onSuspect = onSuspect;
+        this.refresh = refresh;
         this.metrics = metrics;
         this.drainer = executor.scheduleWithFixedDelay(this::drain, 1, 1, TimeUnit.SECONDS);
     }
 
-    /** Brings the pools in line with {@code current} and returns the pools in service. */
+    /**
+     * Brings the pools in line with {@code current} and returns the pools in service. A failure to open or retire a
+     * pool is logged, and the pools in service then are returned: routing must follow the topology regardless.
+     */
     public synchronized State apply(Topology previous, Topology current) {
         if (closed || !current.isKnown()) {
             return state();
         }
+        try {
+            follow(previous, current);
+        } catch (RuntimeException e) {
+            log.error("pgcluster {}: could not bring the pools in line with {}", cluster, current, e);
+        }
+        return state();
+    }
+
+    private void follow(Topology previous, Topology current) {
         Member leader = current.leader();
         if (writePool != null && (leader == null || !writePool.member().sameServer(leader))) {
             MemberPool old = writePool;
@@ -132,7 +145,6 @@ public final class Pools implements AutoCloseable {
                 p.clearSuspect();
             }
         }
-        return state();
     }
 
     /** A snapshot of the pools in service. */
@@ -148,7 +160,7 @@ public final class Pools implements AutoCloseable {
 
     private MemberPool newPool(Member m, boolean write) {
         log.debug("pgcluster {}: opening {} pool for {}", cluster, write ? "write" : "read", m);
-        MemberPool p = new MemberPool(cluster, m, write, config, connector, executor, onSuspect, metrics);
+        MemberPool p = new MemberPool(cluster, m, write, config, connector, executor, refresh, metrics);
         metrics.poolOpened(p);
         return p;
     }

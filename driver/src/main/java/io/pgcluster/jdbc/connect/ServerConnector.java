@@ -1,5 +1,9 @@
-package io.pgcluster.jdbc.config;
+package io.pgcluster.jdbc.connect;
 
+import io.pgcluster.jdbc.config.AllowedHosts;
+import io.pgcluster.jdbc.config.PgClusterConfig;
+import io.pgcluster.jdbc.config.ServerAddress;
+import io.pgcluster.jdbc.failover.SqlStates;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
@@ -76,7 +80,8 @@ public final class ServerConnector {
     /**
      * Opens a new physical connection to {@code host:port}.
      *
-     * @throws SQLException 08001 without trying when the host or port is malformed; else as pgjdbc reports it
+     * @throws SQLException {@value SqlStates#UNABLE_TO_CONNECT} without trying when the host or port is malformed or
+     *     not allowed; else as pgjdbc reports it
      */
     public Connection connect(String host, int port) throws SQLException {
         String problem = ServerAddress.checkHost(host);
@@ -85,11 +90,11 @@ public final class ServerConnector {
         }
         if (problem != null) {
             throw new SQLException("pgcluster: refusing to connect to a malformed server address ("
-                    + problem + ")", "08001");
+                    + problem + ")", SqlStates.UNABLE_TO_CONNECT);
         }
         if (!allowed.permits(host)) {
             throw new SQLException("pgcluster: refusing to connect to " + host + ": not in allowedHosts ("
-                    + allowed + ")", "08001");
+                    + allowed + ")", SqlStates.UNABLE_TO_CONNECT);
         }
         Properties p = new Properties();
         p.putAll(properties);
@@ -97,7 +102,7 @@ public final class ServerConnector {
         p.setProperty("PGPORT", Integer.toString(port));
         Connection c = PGJDBC.connect(url, p);
         if (c == null) {
-            throw new SQLException("pgjdbc did not accept the URL " + url, "08001");
+            throw new SQLException("pgjdbc did not accept the URL " + url, SqlStates.UNABLE_TO_CONNECT);
         }
         return c;
     }

@@ -1,4 +1,4 @@
-package io.pgcluster.jdbc.metrics;
+package io.pgcluster.jdbc.metrics.micrometer;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tag;

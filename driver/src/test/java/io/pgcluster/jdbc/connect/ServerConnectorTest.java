@@ -1,8 +1,9 @@
-package io.pgcluster.jdbc.config;
+package io.pgcluster.jdbc.connect;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.pgcluster.jdbc.config.PgClusterConfig;
 import java.sql.SQLException;
 import org.junit.jupiter.api.Test;
 

@@ -1,4 +1,4 @@
-package io.pgcluster.jdbc.metrics;
+package io.pgcluster.jdbc.metrics.micrometer;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

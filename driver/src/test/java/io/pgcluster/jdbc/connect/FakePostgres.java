@@ -1,4 +1,4 @@
-package io.pgcluster.jdbc.config;
+package io.pgcluster.jdbc.connect;
 
 import java.io.DataInputStream;
 import java.io.IOException;

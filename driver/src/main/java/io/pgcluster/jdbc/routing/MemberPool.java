@@ -1,11 +1,15 @@
-package io.pgcluster.jdbc.pool;
+package io.pgcluster.jdbc.routing;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.metrics.IMetricsTracker;
+import io.pgcluster.jdbc.metrics.Access;
+import io.pgcluster.jdbc.metrics.ClusterMetricsHub;
+import io.pgcluster.jdbc.metrics.ConnectionTimings;
+import io.pgcluster.jdbc.metrics.ObservedPool;
 import com.zaxxer.hikari.pool.HikariPool;
 import io.pgcluster.jdbc.config.PgClusterConfig;
-import io.pgcluster.jdbc.config.ServerConnector;
-import io.pgcluster.jdbc.metrics.ClusterMetrics;
+import io.pgcluster.jdbc.connect.ServerConnector;
+import io.pgcluster.jdbc.failover.SqlStates;
 import io.pgcluster.jdbc.topology.Member;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -31,7 +35,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Thread-safety: safe for concurrent use.
  */
-public final class MemberPool {
+public final class MemberPool implements ObservedPool {
     private static final Logger log = LoggerFactory.getLogger(MemberPool.class);
 
     private final String cluster;
@@ -40,7 +44,7 @@ public final class MemberPool {
     private final int maxSize;
     private final long suspectNanos;
     private final Runnable onSuspect;
-    private final ClusterMetrics metrics;
+    private final ClusterMetricsHub metrics;
     private final HikariConfig hikariConfig;
     private final HikariPool hikari;
     private final int minIdle;
@@ -51,7 +55,7 @@ public final class MemberPool {
     private volatile boolean retired;
 
     MemberPool(String cluster, Member member, boolean write, PgClusterConfig config, ServerConnector connector,
-            ScheduledExecutorService housekeeper, Runnable onSuspect, ClusterMetrics metrics) {
+            ScheduledExecutorService housekeeper, Runnable onSuspect, ClusterMetricsHub metrics) {
         this.cluster = cluster;
         this.member = member;
         this.write = write;
@@ -80,6 +84,7 @@ public final class MemberPool {
         this.hikari = new HikariPool(h);
     }
 
+    @Override
     public Member member() {
         return member;
     }
@@ -89,10 +94,21 @@ public final class MemberPool {
         return write;
     }
 
+    @Override
+    public Access access() {
+        return Access.of(write);
+    }
+
     /** Whether the member refused a connection recently and gets no new work until its suspicion ends. */
     public boolean isSuspect(long nowNanos) {
         long until = suspectUntil;
         return until != 0 && nowNanos - until < 0;
+    }
+
+    /** Whether the member is suspect now and this pool still in service (for metrics). */
+    @Override
+    public boolean isSuspect() {
+        return !retired && isSuspect(System.nanoTime());
     }
 
     /** When the suspicion ends ({@link System#nanoTime()}), or 0. */
@@ -133,7 +149,7 @@ public final class MemberPool {
     /** Whether {@code e} is the server refusing the login: 28P01 (invalid password) or 28000 (authorization). */
     static boolean isLoginRefused(SQLException e) {
         String state = e.getSQLState();
-        return "28P01".equals(state) || "28000".equals(state);
+        return SqlStates.INVALID_PASSWORD.equals(state) || SqlStates.INVALID_AUTHORIZATION.equals(state);
     }
 
     /** Keeps no idle connection ready until a borrow succeeds, so that no login is tried without a borrower. */
@@ -207,33 +223,59 @@ public final class MemberPool {
     }
 
     /** Connections in use, for least-connections balancing and metrics. */
+    @Override
     public int activeConnections() {
         return hikari.getActiveConnections();
     }
 
+    @Override
     public int idleConnections() {
         return hikari.getIdleConnections();
     }
 
+    @Override
     public int totalConnections() {
         return hikari.getTotalConnections();
     }
 
+    @Override
     public int threadsAwaiting() {
         return hikari.getThreadsAwaitingConnection();
     }
 
     /** The most connections this pool opens ({@code writePoolSize} or {@code readPoolSize}). */
+    @Override
     public int maxConnections() {
         return maxSize;
     }
 
     /**
-     * Installs what records HikariCP's own measurements of this running pool (acquire, usage and creation times,
-     * timeouts), replacing HikariCP's no-op; see {@code ClusterMetricsHub}. HikariCP closes it when the pool shuts
-     * down.
+     * Sends HikariCP's own measurements of this running pool (acquire, usage and creation times, timeouts) to
+     * {@code timings}, replacing HikariCP's no-op; see {@code ClusterMetricsHub}.
      */
-    public void trackWith(IMetricsTracker tracker) {
+    @Override
+    public void timeWith(ConnectionTimings timings) {
+        IMetricsTracker tracker = new IMetricsTracker() {
+            @Override
+            public void recordConnectionCreatedMillis(long millis) {
+                timings.connectionCreated(millis);
+            }
+
+            @Override
+            public void recordConnectionAcquiredNanos(long nanos) {
+                timings.connectionAcquired(nanos);
+            }
+
+            @Override
+            public void recordConnectionUsageMillis(long millis) {
+                timings.connectionUsed(millis);
+            }
+
+            @Override
+            public void recordConnectionTimeout() {
+                timings.connectionTimedOut();
+            }
+        };
         hikari.setMetricsTrackerFactory((poolName, stats) -> tracker);
     }
 
@@ -265,7 +307,7 @@ public final class MemberPool {
         private static final long serialVersionUID = 1L;
 
         RetiredPoolException(MemberPool pool) {
-            super("pgcluster: " + pool + " is no longer in service", "08001");
+            super("pgcluster: " + pool + " is no longer in service", SqlStates.UNABLE_TO_CONNECT);
         }
     }
 

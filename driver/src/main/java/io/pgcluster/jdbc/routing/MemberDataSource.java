@@ -1,6 +1,6 @@
-package io.pgcluster.jdbc.pool;
+package io.pgcluster.jdbc.routing;
 
-import io.pgcluster.jdbc.config.ServerConnector;
+import io.pgcluster.jdbc.connect.ServerConnector;
 import io.pgcluster.jdbc.failover.Failures;
 import io.pgcluster.jdbc.failover.SqlStates;
 import io.pgcluster.jdbc.topology.Member;
@@ -99,7 +99,7 @@ final class MemberDataSource implements DataSource {
                 Thread.currentThread().interrupt();
                 c.close();
                 throw new SQLException("pgcluster: interrupted while " + member.name() + " completed its promotion",
-                        "08001", e);
+                        SqlStates.UNABLE_TO_CONNECT, e);
             }
         }
         return c;
@@ -161,12 +161,12 @@ final class MemberDataSource implements DataSource {
             while (inRecovery(s)) {
                 if (retired.getAsBoolean()) {
                     throw new SQLException("pgcluster: the write pool for " + member.name() + " was retired while its "
-                            + "connection waited for the end of recovery", "08003");
+                            + "connection waited for the end of recovery", SqlStates.CONNECTION_CLOSED);
                 }
                 if (System.nanoTime() - start > promotionWaitNanos) {
                     throw new SQLException("pgcluster: member " + member.name() + " (" + member.address()
                             + ") is still in recovery after " + promotionWaitNanos / 1_000_000L
-                            + " ms; it cannot take writes", "08001");
+                            + " ms; it cannot take writes", SqlStates.UNABLE_TO_CONNECT);
                 }
                 Thread.sleep(PROMOTION_POLL_MILLIS);
             }

@@ -1,4 +1,4 @@
-package io.pgcluster.jdbc.pool;
+package io.pgcluster.jdbc.routing;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

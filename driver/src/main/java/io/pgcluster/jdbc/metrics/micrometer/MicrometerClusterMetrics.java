@@ -1,6 +1,5 @@
-package io.pgcluster.jdbc.metrics;
+package io.pgcluster.jdbc.metrics.micrometer;
 
-import com.zaxxer.hikari.metrics.IMetricsTracker;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
@@ -10,7 +9,11 @@ import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.TimeGauge;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.BaseUnits;
-import io.pgcluster.jdbc.pool.MemberPool;
+import io.pgcluster.jdbc.failover.SqlStates;
+import io.pgcluster.jdbc.metrics.Access;
+import io.pgcluster.jdbc.metrics.ClusterMetrics;
+import io.pgcluster.jdbc.metrics.ConnectionCounts;
+import io.pgcluster.jdbc.metrics.ConnectionTimings;
 import io.pgcluster.jdbc.topology.Member;
 import io.pgcluster.jdbc.topology.Topology;
 import java.util.ArrayList;
@@ -211,8 +214,8 @@ final class MicrometerClusterMetrics implements ClusterMetrics {
     }
 
     @Override
-    public synchronized void poolOpened(MemberPool pool) {
-        PoolKey key = key(pool);
+    public synchronized void poolOpened(Member member, Access access, ConnectionCounts counts) {
+        PoolKey key = new PoolKey(member.name(), access.tag());
         PoolMeters m = pools.get(key);
         if (m == null) {
             PoolMeters created = new PoolMeters();
@@ -220,27 +223,27 @@ final class MicrometerClusterMetrics implements ClusterMetrics {
             pools.put(key, m);
             addGroup(key, (r, into) -> registerPoolMeters(r, key, created, into));
         }
-        m.pools.add(pool);
+        m.pools.add(counts);
     }
 
     @Override
-    public synchronized IMetricsTracker poolTracker(MemberPool pool) {
-        return pools.get(key(pool));
+    public synchronized ConnectionTimings poolTimings(Member member, Access access) {
+        return pools.get(new PoolKey(member.name(), access.tag()));
     }
 
     @Override
-    public synchronized void borrowTimedOut(MemberPool pool) {
-        PoolMeters m = pools.get(key(pool));
+    public synchronized void borrowTimedOut(Member member, Access access) {
+        PoolMeters m = pools.get(new PoolKey(member.name(), access.tag()));
         if (m != null) {
             m.timeouts.increment();
         }
     }
 
     @Override
-    public synchronized void poolClosed(MemberPool pool) {
-        PoolKey key = key(pool);
+    public synchronized void poolClosed(Member member, Access access, ConnectionCounts counts) {
+        PoolKey key = new PoolKey(member.name(), access.tag());
         PoolMeters m = pools.get(key);
-        if (m != null && m.pools.remove(pool) && m.pools.isEmpty()) {
+        if (m != null && m.pools.remove(counts) && m.pools.isEmpty()) {
             pools.remove(key);
             removeGroup(key);
         }
@@ -271,9 +274,9 @@ final class MicrometerClusterMetrics implements ClusterMetrics {
     }
 
     @Override
-    public void writeCommitted(MemberPool pool) {
+    public void writeCommitted(Member leader) {
         NewLeader n = newLeader.get();
-        if (n != null && pool.isWrite() && pool.member().sameServer(n.member) && newLeader.compareAndSet(n, null)) {
+        if (n != null && leader.sameServer(n.member) && newLeader.compareAndSet(n, null)) {
             firstWrite.record(System.nanoTime() - n.observedNanos);
         }
     }
@@ -281,28 +284,28 @@ final class MicrometerClusterMetrics implements ClusterMetrics {
     @Override
     public void unavailable() {
         increment(FAILURES_REPORTED, "Failures reported to the application with a pgcluster SQLState",
-                Tags.of("sqlstate", "08001"));
+                Tags.of("sqlstate", SqlStates.UNABLE_TO_CONNECT));
     }
 
     @Override
-    public void connectFailed(MemberPool pool, String sqlState) {
-        failure(pool, sqlState, "connect");
+    public void connectFailed(Member member, Access access, String sqlState) {
+        failure(member, access, sqlState, "connect");
     }
 
     @Override
-    public void connectionFailed(MemberPool pool, String sqlState, String reportedAs) {
-        failure(pool, sqlState, "in_use");
+    public void connectionFailed(Member member, Access access, String sqlState, String reportedAs) {
+        failure(member, access, sqlState, "in_use");
         if (reportedAs != null) {
             increment(FAILURES_REPORTED, "Failures reported to the application with a pgcluster SQLState",
                     Tags.of("sqlstate", reportedAs));
         }
     }
 
-    private void failure(MemberPool pool, String sqlState, String phase) {
+    private void failure(Member member, Access access, String sqlState, String phase) {
         String state = sqlState == null || sqlState.isEmpty() ? "none" : sqlState;
         increment(CONNECTION_FAILURES, "Physical connections that could not be opened or failed in use",
-                Tags.of("member", pool == null ? "unknown" : pool.member().name(),
-                        "role", pool == null ? "unknown" : role(pool),
+                Tags.of("member", member == null ? "unknown" : member.name(),
+                        "role", access == null ? "unknown" : access.tag(),
                         "phase", phase, "sqlstate", state,
                         "sqlstate.class", state.length() >= 2 ? state.substring(0, 2) : state));
     }
@@ -399,10 +402,10 @@ final class MicrometerClusterMetrics implements ClusterMetrics {
     private void registerPoolMeters(MeterRegistry r, PoolKey key, PoolMeters p, List<Meter> m) {
         Tags t = tags.and("member", key.member(), "role", key.role());
         m.add(poolGauge(r, POOL_CONNECTIONS, "Connections open (active and idle)", t, p,
-                MemberPool::totalConnections));
-        m.add(poolGauge(r, POOL_ACTIVE, "Connections in use", t, p, MemberPool::activeConnections));
-        m.add(poolGauge(r, POOL_IDLE, "Connections idle in the pool", t, p, MemberPool::idleConnections));
-        m.add(poolGauge(r, POOL_PENDING, "Threads waiting for a connection", t, p, MemberPool::threadsAwaiting));
+                ConnectionCounts::totalConnections));
+        m.add(poolGauge(r, POOL_ACTIVE, "Connections in use", t, p, ConnectionCounts::activeConnections));
+        m.add(poolGauge(r, POOL_IDLE, "Connections idle in the pool", t, p, ConnectionCounts::idleConnections));
+        m.add(poolGauge(r, POOL_PENDING, "Threads waiting for a connection", t, p, ConnectionCounts::threadsAwaiting));
         m.add(Gauge.builder(POOL_MAX, p, PoolMeters::max).description("Most connections the pool opens")
                 .tags(t).strongReference(true).register(r));
         m.add(Gauge.builder(POOL_SUSPECT, p, x -> x.suspect() ? 1 : 0)
@@ -416,17 +419,9 @@ final class MicrometerClusterMetrics implements ClusterMetrics {
     }
 
     private static Meter poolGauge(MeterRegistry r, String name, String description, Tags t, PoolMeters p,
-            ToIntFunction<MemberPool> f) {
+            ToIntFunction<ConnectionCounts> f) {
         return Gauge.builder(name, p, x -> x.sum(f)).description(description).tags(t).strongReference(true)
                 .register(r);
-    }
-
-    private static PoolKey key(MemberPool pool) {
-        return new PoolKey(pool.member().name(), role(pool));
-    }
-
-    private static String role(MemberPool pool) {
-        return pool.isWrite() ? "write" : "read";
     }
 
     // ---- groups --------------------------------------------------------------------------------------------------
@@ -506,16 +501,16 @@ final class MicrometerClusterMetrics implements ClusterMetrics {
      * The pools open for one member and role (two while a retired one drains beside its successor), and HikariCP's
      * tracker for all of them.
      */
-    private static final class PoolMeters implements IMetricsTracker {
-        final List<MemberPool> pools = new CopyOnWriteArrayList<>();
+    private static final class PoolMeters implements ConnectionTimings {
+        final List<ConnectionCounts> pools = new CopyOnWriteArrayList<>();
         final Timers acquire = new Timers();
         final Timers usage = new Timers();
         final Timers creation = new Timers();
         final LongAdder timeouts = new LongAdder();
 
-        int sum(ToIntFunction<MemberPool> f) {
+        int sum(ToIntFunction<ConnectionCounts> f) {
             int n = 0;
-            for (MemberPool p : pools) {
+            for (ConnectionCounts p : pools) {
                 n += f.applyAsInt(p);
             }
             return n;
@@ -523,16 +518,15 @@ final class MicrometerClusterMetrics implements ClusterMetrics {
 
         int max() {
             int n = 0;
-            for (MemberPool p : pools) {
+            for (ConnectionCounts p : pools) {
                 n = Math.max(n, p.maxConnections());
             }
             return n;
         }
 
         boolean suspect() {
-            long now = System.nanoTime();
-            for (MemberPool p : pools) {
-                if (!p.isRetired() && p.isSuspect(now)) {
+            for (ConnectionCounts p : pools) {
+                if (p.isSuspect()) {
                     return true;
                 }
             }
@@ -540,28 +534,21 @@ final class MicrometerClusterMetrics implements ClusterMetrics {
         }
 
         @Override
-        public void recordConnectionAcquiredNanos(long nanos) {
+        public void connectionAcquired(long nanos) {
             acquire.record(nanos);
         }
 
         @Override
-        public void recordConnectionUsageMillis(long millis) {
+        public void connectionUsed(long millis) {
             usage.record(TimeUnit.MILLISECONDS.toNanos(millis));
         }
 
         @Override
-        public void recordConnectionCreatedMillis(long millis) {
+        public void connectionCreated(long millis) {
             creation.record(TimeUnit.MILLISECONDS.toNanos(millis));
         }
 
-        @Override
-        public void recordConnectionTimeout() {
-            // a slice of a longer wait (see ClusterMetrics#borrowTimedOut), not a request that timed out
-        }
-
-        @Override
-        public void close() {
-            // the meters go with the last pool of this member and role (poolClosed)
-        }
+        // connectionTimedOut: a slice of a longer wait (see ClusterMetrics#borrowTimedOut), not a request that timed
+        // out; the meters go with the last pool of this member and access (poolClosed)
     }
 }
