@@ -6,6 +6,7 @@ import io.pgcluster.jdbc.failover.FailurePolicy.Decision;
 import io.pgcluster.jdbc.failover.Failures;
 import io.pgcluster.jdbc.failover.SqlStates;
 import io.pgcluster.jdbc.failover.TransactionState;
+import io.pgcluster.jdbc.metrics.ClusterMetrics;
 import io.pgcluster.jdbc.pool.MemberPool;
 import io.pgcluster.jdbc.routing.Router.Lease;
 import java.lang.reflect.InvocationHandler;
@@ -47,9 +48,10 @@ import org.slf4j.LoggerFactory;
  * </ul>
  * The logical connection stays usable: its next transaction binds to the current leader or a replica.
  *
- * <p>Not thread-safe, like any JDBC connection.
+ * <p>Not thread-safe, like any JDBC connection. Not final only so that a unit test can stand in for the cluster
+ * (the methods under "the cluster" below).
  */
-final class LogicalConnection extends ConnectionWrapper {
+class LogicalConnection extends ConnectionWrapper {
     private static final Logger log = LoggerFactory.getLogger(LogicalConnection.class);
 
     private final Cluster cluster;
@@ -72,11 +74,39 @@ final class LogicalConnection extends ConnectionWrapper {
         this.cluster = cluster;
     }
 
+    // ---- the cluster: everything this class asks of it, in one place (a unit test stands in for it here) ------
+
+    String clusterName() {
+        return cluster.name();
+    }
+
+    /** Borrows a physical connection; see {@link io.pgcluster.jdbc.routing.Router#acquire}. */
+    Lease acquire(boolean readOnly, MemberPool avoid, long deadlineNanos) throws SQLException {
+        return cluster.router().acquire(readOnly, avoid, deadlineNanos);
+    }
+
+    ClusterMetrics metrics() {
+        return cluster.metrics();
+    }
+
+    /** A connection failed: asks the topology source to look again. */
+    void requestRefresh() {
+        cluster.view().requestRefresh();
+    }
+
+    long failoverTimeoutNanos() {
+        return cluster.config().failoverTimeout().toNanos();
+    }
+
+    int maxStatementAttempts() {
+        return cluster.maxStatementAttempts();
+    }
+
     // ---- binding ---------------------------------------------------------------------------------------------
 
     /** A deadline for the waits of one statement or call: {@code failoverTimeout} from now. */
     long deadline() {
-        return Deadline.after(cluster.config().failoverTimeout().toNanos());
+        return Deadline.after(failoverTimeoutNanos());
     }
 
     /** {@link #physical(long)} with a deadline starting now. */
@@ -123,7 +153,7 @@ final class LogicalConnection extends ConnectionWrapper {
         MemberPool failed = drop();
         if (open) {
             tx.lost(l.pool().member().name());
-            cluster.metrics().connectionFailed(failed, null, SqlStates.TRANSACTION_LOST);
+            metrics().connectionFailed(failed, null, SqlStates.TRANSACTION_LOST);
             tx.checkNotLost();
         }
     }
@@ -141,7 +171,7 @@ final class LogicalConnection extends ConnectionWrapper {
             throw lostIfConnectionFailure(e);
         }
         MemberPool failed = drop();
-        cluster.metrics().connectionFailed(failed, e.getSQLState(), null);
+        metrics().connectionFailed(failed, e.getSQLState(), null);
         return bind(failed, deadline());
     }
 
@@ -156,12 +186,12 @@ final class LogicalConnection extends ConnectionWrapper {
         checkOpen();
         tx.checkNotLost();
         for (int attempt = 1;; attempt++) {
-            Lease l = cluster.router().acquire(readOnly, avoid, deadlineNanos);
+            Lease l = acquire(readOnly, avoid, deadlineNanos);
             try {
                 Connection c = l.connection();
                 session.apply(c, autoCommit, readOnly, l.pool().isWrite());
                 if (log.isDebugEnabled()) {
-                    log.debug("pgcluster {}: bound {} connection to {}", cluster.name(),
+                    log.debug("pgcluster {}: bound {} connection to {}", clusterName(),
                             readOnly ? "read-only" : "read-write", l.pool().member().name());
                 }
                 lease = l;
@@ -200,7 +230,7 @@ final class LogicalConnection extends ConnectionWrapper {
         } catch (SQLException | RuntimeException e) {
             // RuntimeException: HikariCP cleaning up a connection while its pool is shut down under it (a retired
             // leader's pool aborts its connections) can fail inside; the connection is gone either way
-            log.debug("pgcluster {}: could not clean a physical connection; closing it: {}", cluster.name(),
+            log.debug("pgcluster {}: could not clean a physical connection; closing it: {}", clusterName(),
                     e.toString());
             l.pool().evict(p);
         } finally {
@@ -219,7 +249,7 @@ final class LogicalConnection extends ConnectionWrapper {
             return null;
         }
         l.pool().evict(l.connection());
-        cluster.view().requestRefresh();
+        requestRefresh();
         return l.pool();
     }
 
@@ -245,7 +275,7 @@ final class LogicalConnection extends ConnectionWrapper {
             throws SQLException {
         boolean connectionFailure = Failures.isConnectionFailure(e);
         Lease l = lease;
-        boolean canRunAgain = stmt.isReplayable() && attempt + 1 < cluster.maxStatementAttempts() && !closed;
+        boolean canRunAgain = stmt.isReplayable() && attempt + 1 < maxStatementAttempts() && !closed;
         Decision d = FailurePolicy.statementFailed(connectionFailure, l != null, autoCommit, readOnly,
                 l != null && l.pool().isWrite(), first, canRunAgain);
         if (d == Decision.RETHROW) {
@@ -255,8 +285,8 @@ final class LogicalConnection extends ConnectionWrapper {
         String member = failed == null ? "?" : failed.member().name();
         switch (d) {
             case REPLAY:
-                cluster.metrics().connectionFailed(failed, e.getSQLState(), null);
-                log.debug("pgcluster {}: statement failed on {} ({}); running it again elsewhere", cluster.name(),
+                metrics().connectionFailed(failed, e.getSQLState(), null);
+                log.debug("pgcluster {}: statement failed on {} ({}); running it again elsewhere", clusterName(),
                         member, e.getMessage());
                 try {
                     stmt.rebind(bind(failed, deadlineNanos));
@@ -270,14 +300,14 @@ final class LogicalConnection extends ConnectionWrapper {
                 tx.beginStatement(autoCommit, unwrapped); // the statement opens the transaction on its new member
                 return;
             case TRANSACTION_LOST:
-                cluster.metrics().connectionFailed(failed, e.getSQLState(), SqlStates.TRANSACTION_LOST);
+                metrics().connectionFailed(failed, e.getSQLState(), SqlStates.TRANSACTION_LOST);
                 if (!autoCommit) {
                     tx.lost(member);
                     throw FailurePolicy.lostInTransaction(member, e);
                 }
                 throw FailurePolicy.readOnlyStatementLost(member, e);
             default:
-                cluster.metrics().connectionFailed(failed, e.getSQLState(), SqlStates.OUTCOME_UNKNOWN);
+                metrics().connectionFailed(failed, e.getSQLState(), SqlStates.OUTCOME_UNKNOWN);
                 throw FailurePolicy.autoCommitOutcomeUnknown(member, e);
         }
     }
@@ -326,7 +356,7 @@ final class LogicalConnection extends ConnectionWrapper {
                 // HikariCP closed its proxy after a broken-connection error: COMMIT cannot be sent, the server
                 // rolled back
                 drop();
-                cluster.metrics().connectionFailed(pool, null, SqlStates.TRANSACTION_LOST);
+                metrics().connectionFailed(pool, null, SqlStates.TRANSACTION_LOST);
                 throw FailurePolicy.sessionClosedBeforeCommit(pool.member().name());
             case SUCCEED:
                 drop(); // the session is gone and nothing was written
@@ -344,21 +374,21 @@ final class LogicalConnection extends ConnectionWrapper {
             MemberPool failed = drop();
             String member = failed == null ? "?" : failed.member().name();
             if (d == Decision.SUCCEED) {
-                cluster.metrics().connectionFailed(failed, e.getSQLState(), null);
+                metrics().connectionFailed(failed, e.getSQLState(), null);
                 log.debug("pgcluster {}: connection to {} failed at COMMIT of a read-only transaction",
-                        cluster.name(), member);
+                        clusterName(), member);
                 return;
             }
-            cluster.metrics().connectionFailed(failed, e.getSQLState(), SqlStates.OUTCOME_UNKNOWN);
+            metrics().connectionFailed(failed, e.getSQLState(), SqlStates.OUTCOME_UNKNOWN);
             throw FailurePolicy.commitOutcomeUnknown(member, e);
         }
         if (FailurePolicy.afterCommit(wrote, pool.isWrite() && pool.isRetired()) == Decision.OUTCOME_UNKNOWN) {
             drop();
-            cluster.metrics().connectionFailed(pool, null, SqlStates.OUTCOME_UNKNOWN);
+            metrics().connectionFailed(pool, null, SqlStates.OUTCOME_UNKNOWN);
             throw FailurePolicy.leaderLostDuringCommit(pool.member().name());
         }
         if (wrote) {
-            cluster.metrics().writeCommitted(pool);
+            metrics().writeCommitted(pool);
         }
     }
 
@@ -373,10 +403,10 @@ final class LogicalConnection extends ConnectionWrapper {
             l.connection().rollback();
         } catch (SQLException | RuntimeException e) {
             // the pool was shut down under the connection: the server ends the transaction with the session
-            log.debug("pgcluster {}: rollback on {} failed: {}", cluster.name(), pool, e.toString());
+            log.debug("pgcluster {}: rollback on {} failed: {}", clusterName(), pool, e.toString());
         }
         drop();
-        cluster.metrics().connectionFailed(pool, null, SqlStates.TRANSACTION_LOST);
+        metrics().connectionFailed(pool, null, SqlStates.TRANSACTION_LOST);
         return FailurePolicy.leaderLostBeforeCommit(pool.member().name());
     }
 
@@ -460,10 +490,10 @@ final class LogicalConnection extends ConnectionWrapper {
         MemberPool failed = drop(); // a connection failure: the connection is gone whatever the transaction
         String member = failed == null ? "?" : failed.member().name();
         if (FailurePolicy.callFailed(true, true, autoCommit) == Decision.RETHROW) {
-            cluster.metrics().connectionFailed(failed, e.getSQLState(), null);
+            metrics().connectionFailed(failed, e.getSQLState(), null);
             return e;
         }
-        cluster.metrics().connectionFailed(failed, e.getSQLState(), SqlStates.TRANSACTION_LOST);
+        metrics().connectionFailed(failed, e.getSQLState(), SqlStates.TRANSACTION_LOST);
         tx.lost(member);
         return FailurePolicy.lostInTransactionCall(member, e);
     }
@@ -666,7 +696,7 @@ final class LogicalConnection extends ConnectionWrapper {
     @Override
     public String toString() {
         Lease l = lease;
-        return "pgcluster connection [" + cluster.name() + (readOnly ? ", read-only" : ", read-write")
+        return "pgcluster connection [" + clusterName() + (readOnly ? ", read-only" : ", read-write")
                 + (l == null ? ", unbound" : ", on " + l.pool().member().name()) + (closed ? ", closed" : "") + "]";
     }
 }
