@@ -60,7 +60,8 @@ class LogicalConnection extends ConnectionWrapper {
     private volatile boolean closed;
     private boolean readOnly;
     private boolean autoCommit = true;
-    private final SessionSettings session = new SessionSettings();
+    /** Made when a session property is first set: most connections never set one. */
+    private SessionSettings session;
     private final TransactionState tx = new TransactionState();
     /**
      * {@link #unwrap} handed out the bound physical connection (or something of it, such as pgjdbc's CopyManager):
@@ -189,7 +190,15 @@ class LogicalConnection extends ConnectionWrapper {
             Lease l = acquire(readOnly, avoid, deadlineNanos);
             try {
                 Connection c = l.connection();
-                session.apply(c, autoCommit, readOnly, l.pool().isWrite());
+                if (!autoCommit) {
+                    c.setAutoCommit(false);
+                }
+                if (readOnly == l.pool().isWrite()) {
+                    c.setReadOnly(readOnly); // a replica pool's connections are read-only already
+                }
+                if (session != null) {
+                    session.apply(c);
+                }
                 if (log.isDebugEnabled()) {
                     log.debug("pgcluster {}: bound {} connection to {}", clusterName(),
                             readOnly ? "read-only" : "read-write", l.pool().member().name());
@@ -225,7 +234,9 @@ class LogicalConnection extends ConnectionWrapper {
             if (!autoCommit) {
                 p.rollback();
             }
-            session.restore(p);
+            if (session != null) {
+                session.restore(p);
+            }
             p.close();
         } catch (SQLException | RuntimeException e) {
             // RuntimeException: HikariCP cleaning up a connection while its pool is shut down under it (a retired
@@ -234,7 +245,7 @@ class LogicalConnection extends ConnectionWrapper {
                     e.toString());
             l.pool().evict(p);
         } finally {
-            session.detach();
+            detachSession();
             unwrapped = false;
         }
     }
@@ -243,7 +254,7 @@ class LogicalConnection extends ConnectionWrapper {
     private MemberPool drop() {
         Lease l = lease;
         lease = null;
-        session.detach();
+        detachSession();
         unwrapped = false;
         if (l == null) {
             return null;
@@ -314,7 +325,16 @@ class LogicalConnection extends ConnectionWrapper {
 
     @Override
     SessionSettings session() {
+        if (session == null) {
+            session = new SessionSettings();
+        }
         return session;
+    }
+
+    private void detachSession() {
+        if (session != null) {
+            session.detach();
+        }
     }
 
     @Override
@@ -556,7 +576,7 @@ class LogicalConnection extends ConnectionWrapper {
 
     @Override
     public void setClientInfo(String name, String value) throws SQLClientInfoException {
-        session.clientInfo(boundPhysical(), name, value);
+        session().clientInfo(boundPhysical(), name, value);
     }
 
     @Override
@@ -566,7 +586,7 @@ class LogicalConnection extends ConnectionWrapper {
             properties.stringPropertyNames().forEach(k -> failed.put(k, ClientInfoStatus.REASON_UNKNOWN));
             throw new SQLClientInfoException("This connection has been closed.", failed);
         }
-        session.clientInfo(boundPhysical(), properties);
+        session().clientInfo(boundPhysical(), properties);
     }
 
     // ---- statements --------------------------------------------------------------------------------------------

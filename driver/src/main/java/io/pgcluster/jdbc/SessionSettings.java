@@ -18,8 +18,8 @@ import java.util.Properties;
  * {@link ConnectionWrapper}), and client info. Each is recorded when set (and passed to the bound physical
  * connection, if any), applied to every physical connection the logical one binds, and what it changed on a
  * physical connection is restored before that goes back to its pool, so that the next borrower does not inherit
- * it. Auto-commit and the read-only flag are applied here too, but kept by the connection: they decide routing and
- * the transaction state.
+ * it. Auto-commit and the read-only flag are not here: they decide routing and the transaction state, and the
+ * connection applies them itself.
  *
  * <p>Not thread-safe, like the connection that owns it.
  */
@@ -51,7 +51,6 @@ final class SessionSettings {
      * Sets property {@code op} on the bound physical connection (if any) and records it. An object property set to
      * {@code null} counts as never set: it is not applied at binding, and its getter asks the physical connection.
      */
-    @SuppressWarnings("unchecked")
     void set(Connection bound, int op, long bits, Object value) throws SQLException {
         if (bound != null) {
             if (op == SET_HOLDABILITY__INT && physicalHoldability == -1) {
@@ -74,15 +73,8 @@ final class SessionSettings {
     }
 
     /** Applies the recorded state to a freshly borrowed physical connection. */
-    @SuppressWarnings("unchecked")
-    void apply(Connection c, boolean autoCommit, boolean readOnly, boolean writePool) throws SQLException {
+    void apply(Connection c) throws SQLException {
         dirty = isSet(SET_SCHEMA__STRING) || clientInfo != null;
-        if (!autoCommit) {
-            c.setAutoCommit(false);
-        }
-        if (readOnly == writePool) {
-            c.setReadOnly(readOnly);
-        }
         for (int op = 0; given != 0 && op < SESSION_PROPERTIES; op++) {
             if (isSet(op)) {
                 if (op == SET_HOLDABILITY__INT) {
