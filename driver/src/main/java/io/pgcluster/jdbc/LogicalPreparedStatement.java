@@ -12,7 +12,8 @@ import java.sql.SQLException;
  * @param <S> the physical statement type
  */
 class LogicalPreparedStatement<S extends PreparedStatement> extends PreparedStatementWrapper<S> {
-    final ParamLog params = new ParamLog();
+    /** Made at the first parameter: a statement without parameters records nothing. */
+    private ParamLog params;
 
     LogicalPreparedStatement(LogicalConnection conn, Factory<S> factory) throws SQLException {
         super(conn, factory);
@@ -20,12 +21,21 @@ class LogicalPreparedStatement<S extends PreparedStatement> extends PreparedStat
 
     @Override
     boolean isReplayable() {
-        return super.isReplayable() && params.isReplayable();
+        return super.isReplayable() && (params == null || params.isReplayable());
     }
 
     @Override
     void replay(S s) throws SQLException {
-        params.replay(s);
+        if (params != null) {
+            params.replay(s);
+        }
+    }
+
+    private ParamLog params() {
+        if (params == null) {
+            params = new ParamLog();
+        }
+        return params;
     }
 
     /**
@@ -36,7 +46,7 @@ class LogicalPreparedStatement<S extends PreparedStatement> extends PreparedStat
     @Override
     final void param(int op, int index, long bits, Object value, Object extra, int a, int b) throws SQLException {
         if (isReplayable(op, value)) {
-            params.put(index, op, bits, value, extra, a, b);
+            params().put(index, op, bits, value, extra, a, b);
             if (isCurrent()) {
                 applyParam(delegate, op, index, bits, value, extra, a, b);
             }
@@ -44,13 +54,13 @@ class LogicalPreparedStatement<S extends PreparedStatement> extends PreparedStat
         }
         ensureCurrent();
         applyParam(delegate, op, index, bits, value, extra, a, b);
-        params.unreplayable();
+        params().unreplayable();
     }
 
     /** Records a copy: the caller may reuse its array before a replay. */
     @Override
     public void setBytes(int index, byte[] value) throws SQLException {
-        params.put(index, SET_BYTES__INT_BYTE_S, 0, value == null ? null : value.clone(), null, 0, 0);
+        params().put(index, SET_BYTES__INT_BYTE_S, 0, value == null ? null : value.clone(), null, 0, 0);
         if (isCurrent()) {
             delegate.setBytes(index, value);
         }
@@ -65,7 +75,9 @@ class LogicalPreparedStatement<S extends PreparedStatement> extends PreparedStat
 
     @Override
     public void clearParameters() throws SQLException {
-        params.clear();
+        if (params != null) {
+            params.clear();
+        }
         if (isCurrent()) {
             delegate.clearParameters();
         }
