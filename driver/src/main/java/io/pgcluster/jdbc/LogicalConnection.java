@@ -62,7 +62,9 @@ class LogicalConnection extends ConnectionWrapper {
     private boolean autoCommit = true;
     /** Made when a session property is first set: most connections never set one. */
     private SessionSettings session;
-    private final TransactionState tx = new TransactionState();
+    private TransactionState tx = TransactionState.IDLE;
+    /** The member whose connection failed while {@link TransactionState#LOST}, for the message. */
+    private String lostOn;
     /**
      * {@link #unwrap} handed out the bound physical connection (or something of it, such as pgjdbc's CopyManager):
      * work done through it is invisible here, so the connection stays bound until the lease ends (close, a change of
@@ -145,17 +147,17 @@ class LogicalConnection extends ConnectionWrapper {
 
     /** Whether a transaction is open: auto-commit off and a statement ran since it began. */
     private boolean inTransaction() {
-        return !autoCommit && tx.isOpen();
+        return !autoCommit && tx == TransactionState.OPEN;
     }
 
     /** The bound session is gone: drops it; inside a transaction the transaction is lost (08006). */
     private void lostSession(Lease l) throws SQLException {
-        boolean open = !autoCommit && (tx.isOpen() || unwrapped);
+        boolean open = !autoCommit && (tx == TransactionState.OPEN || unwrapped);
         MemberPool failed = drop();
         if (open) {
-            tx.lost(l.pool().member().name());
+            lost(l.pool().member().name());
             metrics().connectionFailed(failed, null, SqlStates.TRANSACTION_LOST);
-            tx.checkNotLost();
+            checkNotLost();
         }
     }
 
@@ -168,7 +170,7 @@ class LogicalConnection extends ConnectionWrapper {
         if (!Failures.isConnectionFailure(e) || lease == null) {
             throw e;
         }
-        if (!autoCommit && (tx.isOpen() || unwrapped)) {
+        if (!autoCommit && (tx == TransactionState.OPEN || unwrapped)) {
             throw lostIfConnectionFailure(e);
         }
         MemberPool failed = drop();
@@ -185,7 +187,7 @@ class LogicalConnection extends ConnectionWrapper {
 
     private Connection bind(MemberPool avoid, long deadlineNanos) throws SQLException {
         checkOpen();
-        tx.checkNotLost();
+        checkNotLost();
         for (int attempt = 1;; attempt++) {
             Lease l = acquire(readOnly, avoid, deadlineNanos);
             try {
@@ -274,7 +276,10 @@ class LogicalConnection extends ConnectionWrapper {
 
     /** Marks that a statement is about to run; returns whether it is the first of its transaction. */
     boolean beginStatement() throws SQLException {
-        return tx.beginStatement(autoCommit, unwrapped);
+        checkNotLost();
+        boolean first = tx.isFirstStatement(unwrapped);
+        tx = tx.afterStatement(autoCommit);
+        return first;
     }
 
     /**
@@ -304,22 +309,41 @@ class LogicalConnection extends ConnectionWrapper {
                 } catch (SQLException | RuntimeException x) {
                     x.addSuppressed(e);
                     if (!autoCommit) {
-                        tx.lost(member);
+                        lost(member);
                     }
                     throw x;
                 }
-                tx.beginStatement(autoCommit, unwrapped); // the statement opens the transaction on its new member
+                tx = tx.afterStatement(autoCommit); // the statement opens the transaction on its new member
                 return;
             case TRANSACTION_LOST:
                 metrics().connectionFailed(failed, e.getSQLState(), SqlStates.TRANSACTION_LOST);
                 if (!autoCommit) {
-                    tx.lost(member);
+                    lost(member);
                     throw FailurePolicy.lostInTransaction(member, e);
                 }
                 throw FailurePolicy.readOnlyStatementLost(member, e);
             default:
                 metrics().connectionFailed(failed, e.getSQLState(), SqlStates.OUTCOME_UNKNOWN);
                 throw FailurePolicy.autoCommitOutcomeUnknown(member, e);
+        }
+    }
+
+    /** The transaction's connection to {@code member} failed: the transaction is lost (08006 until rollback). */
+    private void lost(String member) {
+        tx = TransactionState.LOST;
+        lostOn = member;
+    }
+
+    /** The transaction ended (commit, rollback). */
+    private void endTransaction() {
+        tx = TransactionState.IDLE;
+        lostOn = null;
+    }
+
+    /** @throws SQLException 08006 while the transaction is lost */
+    private void checkNotLost() throws SQLException {
+        if (tx == TransactionState.LOST) {
+            throw FailurePolicy.stillLost(lostOn);
         }
     }
 
@@ -356,13 +380,14 @@ class LogicalConnection extends ConnectionWrapper {
         if (autoCommit) {
             throw new SQLException("Cannot commit when autoCommit is enabled.", SqlStates.NO_ACTIVE_TRANSACTION);
         }
-        SQLException lost = tx.commitLost();
-        if (lost != null) {
-            throw lost;
+        if (tx == TransactionState.LOST) {
+            String member = lostOn;
+            endTransaction();
+            throw FailurePolicy.lostBeforeCommit(member);
         }
         Lease l = lease;
-        boolean wrote = (tx.isOpen() || unwrapped) && !readOnly;
-        tx.end();
+        boolean wrote = (tx == TransactionState.OPEN || unwrapped) && !readOnly;
+        endTransaction();
         if (l == null) {
             return;
         }
@@ -437,7 +462,7 @@ class LogicalConnection extends ConnectionWrapper {
         if (autoCommit) {
             throw new SQLException("Cannot rollback when autoCommit is enabled.", SqlStates.NO_ACTIVE_TRANSACTION);
         }
-        tx.end();
+        endTransaction();
         Connection p = boundPhysical();
         if (p == null) {
             return;
@@ -469,7 +494,7 @@ class LogicalConnection extends ConnectionWrapper {
     /** Rolls back to or releases {@code savepoint}: both fail with 08006 when the transaction was lost. */
     private void endSavepoint(Savepoint savepoint, boolean release) throws SQLException {
         checkOpen();
-        tx.checkNotLost();
+        checkNotLost();
         try {
             Connection p = physical();
             if (release) {
@@ -514,7 +539,7 @@ class LogicalConnection extends ConnectionWrapper {
             return e;
         }
         metrics().connectionFailed(failed, e.getSQLState(), SqlStates.TRANSACTION_LOST);
-        tx.lost(member);
+        lost(member);
         return FailurePolicy.lostInTransactionCall(member, e);
     }
 
@@ -526,7 +551,7 @@ class LogicalConnection extends ConnectionWrapper {
         if (value == autoCommit) {
             return;
         }
-        if (value && tx.phase() != TransactionState.Phase.IDLE) {
+        if (value && tx != TransactionState.IDLE) {
             commit(); // JDBC: switching auto-commit on commits the transaction
         }
         autoCommit = value;
@@ -705,7 +730,7 @@ class LogicalConnection extends ConnectionWrapper {
     /** Something of the bound physical connection was handed out (see {@link #unwrap}). */
     void markUnwrapped() {
         unwrapped = true;
-        tx.opened(autoCommit);
+        tx = tx.afterUnwrap(autoCommit);
     }
 
     @Override
