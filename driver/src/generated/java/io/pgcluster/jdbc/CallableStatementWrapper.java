@@ -10,9 +10,9 @@ package io.pgcluster.jdbc;
  */
 @SuppressWarnings({"deprecation", "unchecked", "rawtypes"})
 abstract class CallableStatementWrapper extends LogicalPreparedStatement<java.sql.CallableStatement> implements java.sql.CallableStatement {
-    CallableStatementWrapper(LogicalConnection conn, Factory<java.sql.CallableStatement> factory)
+    CallableStatementWrapper(LogicalConnection conn, String sql, Factory<java.sql.CallableStatement> factory)
             throws java.sql.SQLException {
-        super(conn, factory);
+        super(conn, sql, factory);
     }
 
     @Override

@@ -89,19 +89,19 @@ abstract class ConnectionWrapper implements java.sql.Connection {
     @Override
     public java.sql.Statement createStatement() throws java.sql.SQLException {
         checkOpen();
-        return new LogicalStatement<>((LogicalConnection) this, c -> c.createStatement());
+        return new LogicalStatement<>((LogicalConnection) this, null, (c, sql) -> c.createStatement());
     }
 
     @Override
     public java.sql.Statement createStatement(int a1, int a2) throws java.sql.SQLException {
         checkOpen();
-        return new LogicalStatement<>((LogicalConnection) this, c -> c.createStatement(a1, a2));
+        return new LogicalStatement<>((LogicalConnection) this, null, (c, sql) -> c.createStatement(a1, a2));
     }
 
     @Override
     public java.sql.Statement createStatement(int a1, int a2, int a3) throws java.sql.SQLException {
         checkOpen();
-        return new LogicalStatement<>((LogicalConnection) this, c -> c.createStatement(a1, a2, a3));
+        return new LogicalStatement<>((LogicalConnection) this, null, (c, sql) -> c.createStatement(a1, a2, a3));
     }
 
     @Override
@@ -163,55 +163,55 @@ abstract class ConnectionWrapper implements java.sql.Connection {
     @Override
     public java.sql.CallableStatement prepareCall(String a1) throws java.sql.SQLException {
         checkOpen();
-        return new LogicalCallableStatement((LogicalConnection) this, c -> c.prepareCall(a1));
+        return new LogicalCallableStatement((LogicalConnection) this, a1, (c, sql) -> c.prepareCall(sql));
     }
 
     @Override
     public java.sql.CallableStatement prepareCall(String a1, int a2, int a3) throws java.sql.SQLException {
         checkOpen();
-        return new LogicalCallableStatement((LogicalConnection) this, c -> c.prepareCall(a1, a2, a3));
+        return new LogicalCallableStatement((LogicalConnection) this, a1, (c, sql) -> c.prepareCall(sql, a2, a3));
     }
 
     @Override
     public java.sql.CallableStatement prepareCall(String a1, int a2, int a3, int a4) throws java.sql.SQLException {
         checkOpen();
-        return new LogicalCallableStatement((LogicalConnection) this, c -> c.prepareCall(a1, a2, a3, a4));
+        return new LogicalCallableStatement((LogicalConnection) this, a1, (c, sql) -> c.prepareCall(sql, a2, a3, a4));
     }
 
     @Override
     public java.sql.PreparedStatement prepareStatement(String a1) throws java.sql.SQLException {
         checkOpen();
-        return new LogicalPreparedStatement<>((LogicalConnection) this, c -> c.prepareStatement(a1));
+        return new LogicalPreparedStatement<>((LogicalConnection) this, a1, (c, sql) -> c.prepareStatement(sql));
     }
 
     @Override
     public java.sql.PreparedStatement prepareStatement(String a1, String[] a2) throws java.sql.SQLException {
         checkOpen();
-        return new LogicalPreparedStatement<>((LogicalConnection) this, c -> c.prepareStatement(a1, a2));
+        return new LogicalPreparedStatement<>((LogicalConnection) this, a1, (c, sql) -> c.prepareStatement(sql, a2));
     }
 
     @Override
     public java.sql.PreparedStatement prepareStatement(String a1, int a2) throws java.sql.SQLException {
         checkOpen();
-        return new LogicalPreparedStatement<>((LogicalConnection) this, c -> c.prepareStatement(a1, a2));
+        return new LogicalPreparedStatement<>((LogicalConnection) this, a1, (c, sql) -> c.prepareStatement(sql, a2));
     }
 
     @Override
     public java.sql.PreparedStatement prepareStatement(String a1, int a2, int a3) throws java.sql.SQLException {
         checkOpen();
-        return new LogicalPreparedStatement<>((LogicalConnection) this, c -> c.prepareStatement(a1, a2, a3));
+        return new LogicalPreparedStatement<>((LogicalConnection) this, a1, (c, sql) -> c.prepareStatement(sql, a2, a3));
     }
 
     @Override
     public java.sql.PreparedStatement prepareStatement(String a1, int a2, int a3, int a4) throws java.sql.SQLException {
         checkOpen();
-        return new LogicalPreparedStatement<>((LogicalConnection) this, c -> c.prepareStatement(a1, a2, a3, a4));
+        return new LogicalPreparedStatement<>((LogicalConnection) this, a1, (c, sql) -> c.prepareStatement(sql, a2, a3, a4));
     }
 
     @Override
     public java.sql.PreparedStatement prepareStatement(String a1, int[] a2) throws java.sql.SQLException {
         checkOpen();
-        return new LogicalPreparedStatement<>((LogicalConnection) this, c -> c.prepareStatement(a1, a2));
+        return new LogicalPreparedStatement<>((LogicalConnection) this, a1, (c, sql) -> c.prepareStatement(sql, a2));
     }
 
     @Override

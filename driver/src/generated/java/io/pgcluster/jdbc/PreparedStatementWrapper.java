@@ -70,8 +70,9 @@ abstract class PreparedStatementWrapper<S extends java.sql.PreparedStatement> ex
     static final int SET_URL__INT_URL = 48;
     static final int SET_UNICODE_STREAM__INT_INPUT_STREAM_INT = 49;
 
-    PreparedStatementWrapper(LogicalConnection conn, Factory<S> factory) throws java.sql.SQLException {
-        super(conn, factory);
+    PreparedStatementWrapper(LogicalConnection conn, String sql, Factory<S> factory)
+            throws java.sql.SQLException {
+        super(conn, sql, factory);
     }
 
     /**

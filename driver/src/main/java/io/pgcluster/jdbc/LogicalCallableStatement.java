@@ -11,8 +11,9 @@ import java.sql.SQLException;
  */
 final class LogicalCallableStatement extends CallableStatementWrapper {
 
-    LogicalCallableStatement(LogicalConnection conn, Factory<CallableStatement> factory) throws SQLException {
-        super(conn, factory);
+    LogicalCallableStatement(LogicalConnection conn, String sql, Factory<CallableStatement> factory)
+            throws SQLException {
+        super(conn, sql, factory);
     }
 
     @Override

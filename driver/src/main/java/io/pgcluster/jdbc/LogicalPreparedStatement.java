@@ -15,8 +15,8 @@ class LogicalPreparedStatement<S extends PreparedStatement> extends PreparedStat
     /** Made at the first parameter: a statement without parameters records nothing. */
     private ParamLog params;
 
-    LogicalPreparedStatement(LogicalConnection conn, Factory<S> factory) throws SQLException {
-        super(conn, factory);
+    LogicalPreparedStatement(LogicalConnection conn, String sql, Factory<S> factory) throws SQLException {
+        super(conn, sql, factory);
     }
 
     @Override

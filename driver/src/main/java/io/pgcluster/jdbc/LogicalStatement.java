@@ -22,14 +22,19 @@ import java.sql.Statement;
  */
 class LogicalStatement<S extends Statement> extends StatementWrapper<S> {
 
-    /** Creates the physical statement on a physical connection. */
+    /**
+     * Creates the physical statement on a physical connection. The SQL is passed in, so that the usual forms need a
+     * lambda that captures nothing (one instance for every statement).
+     */
     @FunctionalInterface
     interface Factory<S> {
-        S create(Connection physical) throws SQLException;
+        S create(Connection physical, String sql) throws SQLException;
     }
 
     final LogicalConnection conn;
     private final Factory<S> factory;
+    /** The statement's SQL ({@code null} for a plain statement), given to {@link #factory}. */
+    private final String sql;
     private Connection owner;
     private boolean closed;
     boolean batched;
@@ -38,16 +43,17 @@ class LogicalStatement<S extends Statement> extends StatementWrapper<S> {
     private long[] settingBits;
     private Object[] settingValues;
 
-    LogicalStatement(LogicalConnection conn, Factory<S> factory) throws SQLException {
+    LogicalStatement(LogicalConnection conn, String sql, Factory<S> factory) throws SQLException {
         this.conn = conn;
         this.factory = factory;
+        this.sql = sql;
         Connection p = conn.physical();
         S d;
         try {
-            d = factory.create(p);
+            d = factory.create(p, sql);
         } catch (SQLException e) {
             p = conn.afterCreateFailed(e); // a session found broken here: bind another, or the transaction is lost
-            d = factory.create(p);
+            d = factory.create(p, sql);
         }
         this.delegate = d;
         this.owner = p;
@@ -133,7 +139,7 @@ class LogicalStatement<S extends Statement> extends StatementWrapper<S> {
         if (!isReplayable()) {
             throw FailurePolicy.cannotRecreate();
         }
-        S s = factory.create(physical);
+        S s = factory.create(physical, sql);
         for (int op = 0; op < SETTINGS; op++) {
             if ((settingsGiven & 1 << op) != 0) {
                 applySetting(s, op, settingBits[op], settingValues[op]);

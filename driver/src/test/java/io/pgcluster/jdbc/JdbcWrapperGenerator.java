@@ -164,8 +164,8 @@ final class JdbcWrapperGenerator {
                         + " * methods go to the funnel, parameter setters to {@code param}, the rest to the physical statement.");
         constants(b, "the execute methods, dispatched on by {@link #call}", executes, nextOp);
         constants(b, "the parameter setters, applied by {@link #applyParam}", params, new int[] {0});
-        b.append("    PreparedStatementWrapper(LogicalConnection conn, Factory<S> factory) throws java.sql.SQLException {\n"
-                + "        super(conn, factory);\n    }\n\n");
+        b.append("    PreparedStatementWrapper(LogicalConnection conn, String sql, Factory<S> factory)\n"
+                + "            throws java.sql.SQLException {\n        super(conn, sql, factory);\n    }\n\n");
         b.append("    /**\n     * Records a parameter (when it can be given again) and sets it: {@code bits} carries a primitive, "
                 + "{@code value}\n     * and {@code extra} objects, {@code a} and {@code b} int arguments after the value.\n     */\n"
                 + "    abstract void param(int op, int index, long bits, Object value, Object extra, int a, int b)\n"
@@ -229,8 +229,8 @@ final class JdbcWrapperGenerator {
                 "java.sql.CallableStatement",
                 "The methods {@link java.sql.CallableStatement} adds, for {@link LogicalCallableStatement}: all go to\n"
                         + " * the physical statement (a call is never run again, so nothing is recorded).");
-        b.append("    CallableStatementWrapper(LogicalConnection conn, Factory<java.sql.CallableStatement> factory)\n"
-                + "            throws java.sql.SQLException {\n        super(conn, factory);\n    }\n");
+        b.append("    CallableStatementWrapper(LogicalConnection conn, String sql, Factory<java.sql.CallableStatement> factory)\n"
+                + "            throws java.sql.SQLException {\n        super(conn, sql, factory);\n    }\n");
         for (Method m : methods(CallableStatement.class, false)) {
             method(b, m, forward(m));
         }
@@ -297,12 +297,15 @@ final class JdbcWrapperGenerator {
                 String logical = m.getReturnType() == CallableStatement.class ? "LogicalCallableStatement"
                         : m.getReturnType() == PreparedStatement.class ? "LogicalPreparedStatement<>"
                         : "LogicalStatement<>";
-                StringBuilder args = new StringBuilder();
-                for (int i = 0; i < m.getParameterCount(); i++) {
+                // the SQL travels in the statement, so the usual forms (no argument but the SQL) need a lambda
+                // that captures nothing: one instance for all calls
+                boolean hasSql = m.getParameterCount() > 0 && m.getParameterTypes()[0] == String.class;
+                StringBuilder args = new StringBuilder(hasSql ? "sql" : "");
+                for (int i = hasSql ? 1 : 0; i < m.getParameterCount(); i++) {
                     args.append(i == 0 ? "" : ", ").append('a').append(i + 1);
                 }
-                method(b, m, "checkOpen();\n        return new " + logical + "((LogicalConnection) this, c -> c." + m.getName() + "(" + args
-                        + "));");
+                method(b, m, "checkOpen();\n        return new " + logical + "((LogicalConnection) this, "
+                        + (hasSql ? "a1" : "null") + ", (c, sql) -> c." + m.getName() + "(" + args + "));");
             } else {
                 method(b, m, forward(m).replace("delegate.", "physical()."));
             }
