@@ -38,10 +38,15 @@ class LogicalStatement<S extends Statement> extends StatementWrapper<S> {
     private Connection owner;
     private boolean closed;
     boolean batched;
-    /** Settings given (bit {@code op} per setting), re-applied when the statement is re-created elsewhere. */
-    private int settingsGiven;
-    private long[] settingBits;
-    private Object[] settingValues;
+    /** Settings given, re-applied when the statement is re-created elsewhere; made at the first setting. */
+    private Settings settings;
+
+    /** The settings given, by the op codes of {@link StatementWrapper}: bit {@code op} of {@code given} per setting. */
+    private static final class Settings {
+        int given;
+        final long[] bits = new long[SETTINGS];
+        final Object[] values = new Object[SETTINGS];
+    }
 
     LogicalStatement(LogicalConnection conn, String sql, Factory<S> factory) throws SQLException {
         this.conn = conn;
@@ -122,13 +127,13 @@ class LogicalStatement<S extends Statement> extends StatementWrapper<S> {
     @Override
     final void setting(int op, long bits, Object value) throws SQLException {
         checkOpen();
-        if (settingBits == null) {
-            settingBits = new long[SETTINGS];
-            settingValues = new Object[SETTINGS];
+        Settings given = settings;
+        if (given == null) {
+            given = settings = new Settings();
         }
-        settingsGiven |= 1 << op;
-        settingBits[op] = bits;
-        settingValues[op] = value;
+        given.given |= 1 << op;
+        given.bits[op] = bits;
+        given.values[op] = value;
         if (isCurrent()) {
             applySetting(delegate, op, bits, value);
         }
@@ -140,9 +145,10 @@ class LogicalStatement<S extends Statement> extends StatementWrapper<S> {
             throw FailurePolicy.cannotRecreate();
         }
         S s = factory.create(physical, sql);
-        for (int op = 0; op < SETTINGS; op++) {
-            if ((settingsGiven & 1 << op) != 0) {
-                applySetting(s, op, settingBits[op], settingValues[op]);
+        Settings given = settings;
+        for (int op = 0; given != null && op < SETTINGS; op++) {
+            if ((given.given & 1 << op) != 0) {
+                applySetting(s, op, given.bits[op], given.values[op]);
             }
         }
         replay(s);

@@ -209,11 +209,14 @@ class LogicalConnectionTest {
             PreparedStatement ps = c.prepareStatement("SELECT ?, ?");
             ps.setInt(1, 42);
             ps.setString(2, "x");
+            ps.setFetchSize(50);
+            ps.setQueryTimeout(3);
             failures = 1;
             assertThat(ps.executeQuery()).isNotNull();
             assertThat(c.boundMember()).isEqualTo("pg3");
             assertThat(refreshes).isEqualTo(1);
-            assertThat(calls).contains("pg3: setInt[1, 42]", "pg3: setString[2, x]", "pg3: executeQuery");
+            assertThat(calls).contains("pg3: prepareStatement[SELECT ?, ?]", "pg3: setFetchSize[50]",
+                    "pg3: setQueryTimeout[3]", "pg3: setInt[1, 42]", "pg3: setString[2, x]", "pg3: executeQuery");
         }
     }
 
