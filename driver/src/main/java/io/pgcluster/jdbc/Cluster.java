@@ -39,7 +39,7 @@ final class Cluster implements AutoCloseable {
     Cluster(PgClusterConfig config) {
         this.config = config;
         this.name = config.name();
-        this.maxStatementAttempts = Math.max(2, config.retryMaxAttempts());
+        this.maxStatementAttempts = config.statementMaxAttempts();
         this.health = new HealthCheck(name, config.failoverTimeout().toMillis());
         this.topologyThread = DaemonThreads.scheduler(name, "topology");
         this.poolsThread = DaemonThreads.scheduler(name, "pools");

@@ -1,30 +1,24 @@
 package io.pgcluster.jdbc;
 
+import io.pgcluster.jdbc.failover.Deadline;
+import io.pgcluster.jdbc.failover.FailurePolicy;
+import io.pgcluster.jdbc.failover.FailurePolicy.Decision;
 import io.pgcluster.jdbc.failover.Failures;
 import io.pgcluster.jdbc.failover.SqlStates;
+import io.pgcluster.jdbc.failover.TransactionState;
+import io.pgcluster.jdbc.metrics.ClusterMetricsHub;
 import io.pgcluster.jdbc.routing.MemberPool;
 import io.pgcluster.jdbc.routing.Router.Lease;
 import java.lang.reflect.InvocationHandler;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
-import java.sql.Array;
-import java.sql.Blob;
-import java.sql.CallableStatement;
 import java.sql.ClientInfoStatus;
-import java.sql.Clob;
 import java.sql.Connection;
 import java.sql.DatabaseMetaData;
-import java.sql.NClob;
-import java.sql.PreparedStatement;
 import java.sql.SQLClientInfoException;
 import java.sql.SQLException;
-import java.sql.SQLNonTransientConnectionException;
-import java.sql.SQLTransientConnectionException;
 import java.sql.SQLWarning;
-import java.sql.SQLXML;
 import java.sql.Savepoint;
-import java.sql.Statement;
-import java.sql.Struct;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Properties;
@@ -37,8 +31,10 @@ import org.slf4j.LoggerFactory;
  * first use, from the pool the read-only flag chooses (a replica for read-only work, else the leader), and keeps
  * it until {@link #close()} or a change of the flag between transactions.
  *
- * <p>Connection state set before binding (auto-commit, read-only, isolation, schema, catalog, holdability, type
- * map, client info, network timeout) is applied at binding and again whenever the connection rebinds.
+ * <p>Three concepts meet here, each kept in one place: binding to a pool (this class: {@link #physical},
+ * {@link #bind}, {@link #release}, {@link #drop}); the session properties applied at every binding
+ * ({@link SessionSettings}); and the transaction state with the failure policy ({@link TransactionState},
+ * {@link FailurePolicy}, which decides every SQLState below).
  *
  * <p>When the physical connection fails (SQLState class 08, 57P01-57P03, an I/O error) its member becomes
  * suspect, the topology is looked at again, and the failure surfaces precisely:
@@ -52,9 +48,10 @@ import org.slf4j.LoggerFactory;
  * </ul>
  * The logical connection stays usable: its next transaction binds to the current leader or a replica.
  *
- * <p>Not thread-safe, like any JDBC connection.
+ * <p>Not thread-safe, like any JDBC connection. Not final only so that a unit test can stand in for the cluster
+ * (the methods under "the cluster" below).
  */
-final class LogicalConnection implements Connection {
+class LogicalConnection extends ConnectionWrapper {
     private static final Logger log = LoggerFactory.getLogger(LogicalConnection.class);
 
     private final Cluster cluster;
@@ -63,22 +60,11 @@ final class LogicalConnection implements Connection {
     private volatile boolean closed;
     private boolean readOnly;
     private boolean autoCommit = true;
-    private int isolation = -1;
-    private String catalog;
-    private String schema;
-    private int holdability = -1;
-    private Map<String, Class<?>> typeMap;
-    private Properties clientInfo;
-    private Executor networkTimeoutExecutor;
-    private int networkTimeout = -1;
-    /** Session state this connection changed on its physical connection, restored before it goes back. */
-    private boolean sessionDirty;
-    private Map<String, Class<?>> physicalTypeMap;
-    private int physicalHoldability = -1;
-    /** A statement ran since the transaction began (auto-commit off). */
-    private boolean txActive;
-    /** The transaction's connection failed; every call fails until rollback. */
-    private String txLost;
+    /** Made when a session property is first set: most connections never set one. */
+    private SessionSettings session;
+    private TransactionState tx = TransactionState.IDLE;
+    /** The member whose connection failed while {@link TransactionState#LOST}, for the message. */
+    private String lostOn;
     /**
      * {@link #unwrap} handed out the bound physical connection (or something of it, such as pgjdbc's CopyManager):
      * work done through it is invisible here, so the connection stays bound until the lease ends (close, a change of
@@ -91,15 +77,58 @@ final class LogicalConnection implements Connection {
         this.cluster = cluster;
     }
 
+    // ---- the cluster: everything this class asks of it, in one place (a unit test stands in for it here) ------
+
+    String clusterName() {
+        return cluster.name();
+    }
+
+    /** Borrows a physical connection; see {@link io.pgcluster.jdbc.routing.Router#acquire}. */
+    Lease acquire(boolean readOnly, MemberPool avoid, long deadlineNanos) throws SQLException {
+        return cluster.router().acquire(readOnly, avoid, deadlineNanos);
+    }
+
+    ClusterMetricsHub metrics() {
+        return cluster.metrics();
+    }
+
+    /** A connection failed: asks the topology source to look again. */
+    void requestRefresh() {
+        cluster.view().requestRefresh();
+    }
+
+    long failoverTimeoutNanos() {
+        return cluster.config().failoverTimeout().toNanos();
+    }
+
+    int maxStatementAttempts() {
+        return cluster.maxStatementAttempts();
+    }
+
     // ---- binding ---------------------------------------------------------------------------------------------
 
-    /**
-     * The bound physical connection, binding one first if needed. Between transactions a connection whose pool the
-     * topology retired (its member is no longer the leader, or no longer a replica) is returned and another bound:
-     * one volatile read per call. Never after {@link #unwrap}: work done through the unwrapped connection could be
-     * open there, and would be rolled back silently.
-     */
+    /** A deadline for the waits of one statement or call: {@code failoverTimeout} from now. */
+    long deadline() {
+        return Deadline.after(failoverTimeoutNanos());
+    }
+
+    /** {@link #physical(long)} with a deadline starting now. */
+    @Override
     Connection physical() throws SQLException {
+        Lease l = lease;
+        if (l != null && !l.pool().isRetired() && !l.connection().isClosed()) {
+            return l.connection(); // the usual case, without reading the clock
+        }
+        return physical(deadline());
+    }
+
+    /**
+     * The bound physical connection, binding one first if needed (waiting no later than {@code deadlineNanos}).
+     * Between transactions a connection whose pool the topology retired (its member is no longer the leader, or no
+     * longer a replica) is returned and another bound: one volatile read per call. Never after {@link #unwrap}: work
+     * done through the unwrapped connection could be open there, and would be rolled back silently.
+     */
+    Connection physical(long deadlineNanos) throws SQLException {
         Lease l = lease;
         if (l != null) {
             Connection c = l.connection();
@@ -107,23 +136,27 @@ final class LogicalConnection implements Connection {
                 // HikariCP closed its proxy after a broken-connection error that did not pass through recover()
                 // (creating a statement, work through unwrap()): the session is gone, and with it any transaction
                 lostSession(l);
-            } else if (!l.pool().isRetired() || (txActive && !autoCommit) || unwrapped) {
+            } else if (!l.pool().isRetired() || inTransaction() || unwrapped) {
                 return c;
             } else {
                 release();
             }
         }
-        return bind(null);
+        return bind(null, deadlineNanos);
+    }
+
+    /** Whether a transaction is open: auto-commit off and a statement ran since it began. */
+    private boolean inTransaction() {
+        return !autoCommit && tx == TransactionState.OPEN;
     }
 
     /** The bound session is gone: drops it; inside a transaction the transaction is lost (08006). */
     private void lostSession(Lease l) throws SQLException {
-        boolean inTransaction = !autoCommit && (txActive || unwrapped);
+        boolean open = !autoCommit && (tx == TransactionState.OPEN || unwrapped);
         MemberPool failed = drop();
-        if (inTransaction) {
-            txActive = false;
-            txLost = l.pool().member().name();
-            cluster.metrics().connectionFailed(failed, null, SqlStates.TRANSACTION_LOST);
+        if (open) {
+            lost(l.pool().member().name());
+            metrics().connectionFailed(failed, null, SqlStates.TRANSACTION_LOST);
             checkNotLost();
         }
     }
@@ -137,29 +170,39 @@ final class LogicalConnection implements Connection {
         if (!Failures.isConnectionFailure(e) || lease == null) {
             throw e;
         }
-        if (!autoCommit && (txActive || unwrapped)) {
+        if (!autoCommit && (tx == TransactionState.OPEN || unwrapped)) {
             throw lostIfConnectionFailure(e);
         }
         MemberPool failed = drop();
-        cluster.metrics().connectionFailed(failed, e.getSQLState(), null);
-        return bind(failed);
+        metrics().connectionFailed(failed, e.getSQLState(), null);
+        return bind(failed, deadline());
     }
 
     /** The bound physical connection, or {@code null}; never binds. */
+    @Override
     Connection boundPhysical() {
         Lease l = lease;
         return l == null ? null : l.connection();
     }
 
-    private Connection bind(MemberPool avoid) throws SQLException {
+    private Connection bind(MemberPool avoid, long deadlineNanos) throws SQLException {
         checkOpen();
         checkNotLost();
         for (int attempt = 1;; attempt++) {
-            Lease l = cluster.router().acquire(readOnly, avoid);
+            Lease l = acquire(readOnly, avoid, deadlineNanos);
             try {
-                Connection c = apply(l);
+                Connection c = l.connection();
+                if (!autoCommit) {
+                    c.setAutoCommit(false);
+                }
+                if (readOnly == l.pool().isWrite()) {
+                    c.setReadOnly(readOnly); // a replica pool's connections are read-only already
+                }
+                if (session != null) {
+                    session.apply(c);
+                }
                 if (log.isDebugEnabled()) {
-                    log.debug("pgcluster {}: bound {} connection to {}", cluster.name(),
+                    log.debug("pgcluster {}: bound {} connection to {}", clusterName(),
                             readOnly ? "read-only" : "read-write", l.pool().member().name());
                 }
                 lease = l;
@@ -175,42 +218,6 @@ final class LogicalConnection implements Connection {
                 throw e;
             }
         }
-    }
-
-    /** Applies this connection's state to a freshly borrowed physical connection. */
-    private Connection apply(Lease l) throws SQLException {
-        Connection c = l.connection();
-        sessionDirty = schema != null || clientInfo != null;
-        if (!autoCommit) {
-            c.setAutoCommit(false);
-        }
-        if (readOnly == l.pool().isWrite()) {
-            c.setReadOnly(readOnly);
-        }
-        if (isolation != -1) {
-            c.setTransactionIsolation(isolation);
-        }
-        if (catalog != null) {
-            c.setCatalog(catalog);
-        }
-        if (schema != null) {
-            c.setSchema(schema);
-        }
-        if (holdability != -1) {
-            physicalHoldability = c.getHoldability();
-            c.setHoldability(holdability);
-        }
-        if (typeMap != null) {
-            physicalTypeMap = c.getTypeMap();
-            c.setTypeMap(typeMap);
-        }
-        if (clientInfo != null) {
-            c.setClientInfo(clientInfo);
-        }
-        if (networkTimeout != -1) {
-            c.setNetworkTimeout(networkTimeoutExecutor, networkTimeout);
-        }
-        return c;
     }
 
     /**
@@ -229,29 +236,19 @@ final class LogicalConnection implements Connection {
             if (!autoCommit) {
                 p.rollback();
             }
-            if (sessionDirty) {
-                try (Statement s = p.createStatement()) {
-                    s.execute("RESET search_path; RESET application_name");
-                }
-            }
-            if (physicalTypeMap != null) {
-                p.setTypeMap(physicalTypeMap);
-            }
-            if (physicalHoldability != -1) {
-                p.setHoldability(physicalHoldability);
+            if (session != null) {
+                session.restore(p);
             }
             p.close();
         } catch (SQLException | RuntimeException e) {
             // RuntimeException: HikariCP cleaning up a connection while its pool is shut down under it (a retired
             // leader's pool aborts its connections) can fail inside; the connection is gone either way
-            log.debug("pgcluster {}: could not clean a physical connection; closing it: {}", cluster.name(),
+            log.debug("pgcluster {}: could not clean a physical connection; closing it: {}", clusterName(),
                     e.toString());
             l.pool().evict(p);
         } finally {
-            sessionDirty = false;
+            detachSession();
             unwrapped = false;
-            physicalTypeMap = null;
-            physicalHoldability = -1;
         }
     }
 
@@ -259,15 +256,13 @@ final class LogicalConnection implements Connection {
     private MemberPool drop() {
         Lease l = lease;
         lease = null;
-        sessionDirty = false;
+        detachSession();
         unwrapped = false;
-        physicalTypeMap = null;
-        physicalHoldability = -1;
         if (l == null) {
             return null;
         }
         l.pool().evict(l.connection());
-        cluster.view().requestRefresh();
+        requestRefresh();
         return l.pool();
     }
 
@@ -277,83 +272,99 @@ final class LogicalConnection implements Connection {
         return l == null ? null : l.pool().member().name();
     }
 
-    // ---- statement execution (called by LogicalStatement) ------------------------------------------------------
+    // ---- statement execution (called by LogicalStatement.run) ---------------------------------------------------
 
     /** Marks that a statement is about to run; returns whether it is the first of its transaction. */
-    boolean beginExecute() throws SQLException {
+    boolean beginStatement() throws SQLException {
         checkNotLost();
-        boolean first = !txActive && !unwrapped;
-        if (!autoCommit) {
-            txActive = true;
-        }
+        boolean first = tx.isFirstStatement(unwrapped);
+        tx = tx.afterStatement(autoCommit);
         return first;
     }
 
     /**
-     * Handles a failed execution of {@code stmt}. Returns normally only when the statement has been moved to
-     * another member and should run again; otherwise throws the error to report.
+     * Handles a failed execution of {@code stmt}: {@link FailurePolicy#statementFailed} decides. Returns normally
+     * only when the statement has been moved to another member and should run again; otherwise throws the error
+     * to report.
      */
-    void recover(LogicalStatement<?> stmt, SQLException e, boolean first, int attempt) throws SQLException {
-        if (!Failures.isConnectionFailure(e) || lease == null) {
+    void recover(LogicalStatement<?> stmt, SQLException e, boolean first, int attempt, long deadlineNanos)
+            throws SQLException {
+        boolean connectionFailure = Failures.isConnectionFailure(e);
+        Lease l = lease;
+        boolean canRunAgain = stmt.isReplayable() && attempt + 1 < maxStatementAttempts() && !closed;
+        Decision d = FailurePolicy.statementFailed(connectionFailure, l != null, autoCommit, readOnly,
+                l != null && l.pool().isWrite(), first, canRunAgain);
+        if (d == Decision.RETHROW) {
             throw e;
         }
         MemberPool failed = drop();
         String member = failed == null ? "?" : failed.member().name();
-        // Run again only where nothing can happen twice or be lost: a read-only auto-commit statement on a replica
-        // (a hot standby refuses writes, while on the leader read-only is not enforced in auto-commit mode), or the
-        // first statement of a transaction (the server rolled the transaction back with the connection).
-        boolean safe = autoCommit ? readOnly && failed != null && !failed.isWrite() : first;
-        if (safe && stmt.isReplayable() && attempt + 1 < cluster.maxStatementAttempts() && !closed) {
-            cluster.metrics().connectionFailed(failed, e.getSQLState(), null);
-            log.debug("pgcluster {}: statement failed on {} ({}); running it again elsewhere", cluster.name(), member,
-                    e.getMessage());
-            try {
-                stmt.rebind(bind(failed));
-            } catch (SQLException | RuntimeException x) {
-                x.addSuppressed(e);
-                if (!autoCommit) {
-                    txActive = false;
-                    txLost = member;
+        switch (d) {
+            case REPLAY:
+                metrics().connectionFailed(failed, e.getSQLState(), null);
+                log.debug("pgcluster {}: statement failed on {} ({}); running it again elsewhere", clusterName(),
+                        member, e.getMessage());
+                try {
+                    stmt.rebind(bind(failed, deadlineNanos));
+                } catch (SQLException | RuntimeException x) {
+                    x.addSuppressed(e);
+                    if (!autoCommit) {
+                        lost(member);
+                    }
+                    throw x;
                 }
-                throw x;
-            }
-            if (!autoCommit) {
-                txActive = true;
-            }
-            return;
+                tx = tx.afterStatement(autoCommit); // the statement opens the transaction on its new member
+                return;
+            case TRANSACTION_LOST:
+                metrics().connectionFailed(failed, e.getSQLState(), SqlStates.TRANSACTION_LOST);
+                if (!autoCommit) {
+                    lost(member);
+                    throw FailurePolicy.lostInTransaction(member, e);
+                }
+                throw FailurePolicy.readOnlyStatementLost(member, e);
+            default:
+                metrics().connectionFailed(failed, e.getSQLState(), SqlStates.OUTCOME_UNKNOWN);
+                throw FailurePolicy.autoCommitOutcomeUnknown(member, e);
         }
-        if (!autoCommit) {
-            txActive = false;
-            txLost = member;
-            cluster.metrics().connectionFailed(failed, e.getSQLState(), SqlStates.TRANSACTION_LOST);
-            throw new SQLTransientConnectionException("pgcluster: the connection to " + member + " failed inside a "
-                    + "transaction; the transaction was rolled back by the server and can be run again from the "
-                    + "start (call rollback() first): " + e.getMessage(), SqlStates.TRANSACTION_LOST, e);
-        }
-        if (readOnly) {
-            cluster.metrics().connectionFailed(failed, e.getSQLState(), SqlStates.TRANSACTION_LOST);
-            throw new SQLTransientConnectionException("pgcluster: the connection to " + member + " failed during a "
-                    + "read-only statement that cannot be run again automatically: " + e.getMessage(),
-                    SqlStates.TRANSACTION_LOST, e);
-        }
-        cluster.metrics().connectionFailed(failed, e.getSQLState(), SqlStates.OUTCOME_UNKNOWN);
-        throw new SQLNonTransientConnectionException("pgcluster: the connection to " + member + " failed during an "
-                + "auto-commit statement; whether it took effect is unknown: " + e.getMessage(),
-                SqlStates.OUTCOME_UNKNOWN, e);
     }
 
+    /** The transaction's connection to {@code member} failed: the transaction is lost (08006 until rollback). */
+    private void lost(String member) {
+        tx = TransactionState.LOST;
+        lostOn = member;
+    }
+
+    /** The transaction ended (commit, rollback). */
+    private void endTransaction() {
+        tx = TransactionState.IDLE;
+        lostOn = null;
+    }
+
+    /** @throws SQLException 08006 while the transaction is lost */
     private void checkNotLost() throws SQLException {
-        if (txLost != null) {
-            throw new SQLTransientConnectionException("pgcluster: the current transaction was lost when the "
-                    + "connection to " + txLost + " failed; call rollback() and run the transaction again",
-                    SqlStates.TRANSACTION_LOST);
+        if (tx == TransactionState.LOST) {
+            throw FailurePolicy.stillLost(lostOn);
         }
     }
 
-    private void checkOpen() throws SQLException {
+    @Override
+    SessionSettings session() {
+        if (session == null) {
+            session = new SessionSettings();
+        }
+        return session;
+    }
+
+    private void detachSession() {
+        if (session != null) {
+            session.detach();
+        }
+    }
+
+    @Override
+    void checkOpen() throws SQLException {
         if (closed) {
-            throw new SQLNonTransientConnectionException("This connection has been closed.",
-                    SqlStates.CONNECTION_CLOSED);
+            throw FailurePolicy.connectionClosed();
         }
     }
 
@@ -361,72 +372,68 @@ final class LogicalConnection implements Connection {
 
     /**
      * Commits. A connection failure during COMMIT of a read-write transaction is reported as 08007 (outcome
-     * unknown); of a read-only transaction, as success: it had nothing to commit.
+     * unknown); of a read-only transaction, as success: it had nothing to commit. {@link FailurePolicy} decides.
      */
     @Override
     public void commit() throws SQLException {
         checkOpen();
         if (autoCommit) {
-            throw new SQLException("Cannot commit when autoCommit is enabled.", "25P01");
+            throw new SQLException("Cannot commit when autoCommit is enabled.", SqlStates.NO_ACTIVE_TRANSACTION);
         }
-        if (txLost != null) {
-            String member = txLost;
-            txLost = null;
-            txActive = false;
-            throw new SQLTransientConnectionException("pgcluster: the transaction was lost when the connection to "
-                    + member + " failed; nothing was committed", SqlStates.TRANSACTION_LOST);
+        if (tx == TransactionState.LOST) {
+            String member = lostOn;
+            endTransaction();
+            throw FailurePolicy.lostBeforeCommit(member);
         }
         Lease l = lease;
-        boolean wrote = (txActive || unwrapped) && !readOnly;
-        txActive = false;
+        boolean wrote = (tx == TransactionState.OPEN || unwrapped) && !readOnly;
+        endTransaction();
         if (l == null) {
             return;
         }
         MemberPool pool = l.pool();
-        if (wrote && pool.isWrite() && pool.isRetired()) {
-            throw rolledBackBeforeCommit(l);
-        }
-        if (l.connection().isClosed()) {
-            // HikariCP closed its proxy after a broken-connection error: COMMIT cannot be sent, the server rolled back
-            drop();
-            if (wrote) {
-                cluster.metrics().connectionFailed(pool, null, SqlStates.TRANSACTION_LOST);
-                throw new SQLTransientConnectionException("pgcluster: the connection to " + pool.member().name()
-                        + " failed before COMMIT; the server rolled the transaction back, nothing was committed",
-                        SqlStates.TRANSACTION_LOST);
-            }
-            return;
+        boolean leaderKeyLost = pool.isWrite() && pool.isRetired();
+        switch (FailurePolicy.beforeCommit(wrote, leaderKeyLost, l.connection().isClosed())) {
+            case TRANSACTION_LOST:
+                if (wrote && leaderKeyLost) {
+                    throw rolledBackBeforeCommit(l);
+                }
+                // HikariCP closed its proxy after a broken-connection error: COMMIT cannot be sent, the server
+                // rolled back
+                drop();
+                metrics().connectionFailed(pool, null, SqlStates.TRANSACTION_LOST);
+                throw FailurePolicy.sessionClosedBeforeCommit(pool.member().name());
+            case SUCCEED:
+                drop(); // the session is gone and nothing was written
+                return;
+            default:
+                break;
         }
         try {
             l.connection().commit(); // no round trip when nothing is open
         } catch (SQLException e) {
-            if (!Failures.isConnectionFailure(e)) {
+            Decision d = FailurePolicy.commitFailed(Failures.isConnectionFailure(e), readOnly);
+            if (d == Decision.RETHROW) {
                 throw e;
             }
             MemberPool failed = drop();
             String member = failed == null ? "?" : failed.member().name();
-            if (readOnly) {
-                cluster.metrics().connectionFailed(failed, e.getSQLState(), null);
+            if (d == Decision.SUCCEED) {
+                metrics().connectionFailed(failed, e.getSQLState(), null);
                 log.debug("pgcluster {}: connection to {} failed at COMMIT of a read-only transaction",
-                        cluster.name(), member);
+                        clusterName(), member);
                 return;
             }
-            cluster.metrics().connectionFailed(failed, e.getSQLState(), SqlStates.OUTCOME_UNKNOWN);
-            throw new SQLNonTransientConnectionException("pgcluster: the connection to " + member + " failed during "
-                    + "COMMIT; whether the transaction committed is unknown: " + e.getMessage(),
-                    SqlStates.OUTCOME_UNKNOWN, e);
+            metrics().connectionFailed(failed, e.getSQLState(), SqlStates.OUTCOME_UNKNOWN);
+            throw FailurePolicy.commitOutcomeUnknown(member, e);
         }
-        if (wrote && pool.isWrite() && pool.isRetired()) {
-            // the member lost the leader key while COMMIT ran: it committed there, but a server that lost the key may
-            // be rewound, and whether the new leader has the transaction is unknown
+        if (FailurePolicy.afterCommit(wrote, pool.isWrite() && pool.isRetired()) == Decision.OUTCOME_UNKNOWN) {
             drop();
-            cluster.metrics().connectionFailed(pool, null, SqlStates.OUTCOME_UNKNOWN);
-            throw new SQLNonTransientConnectionException("pgcluster: " + pool.member().name() + " lost the leader "
-                    + "key while the transaction committed; whether the new leader has it is unknown",
-                    SqlStates.OUTCOME_UNKNOWN);
+            metrics().connectionFailed(pool, null, SqlStates.OUTCOME_UNKNOWN);
+            throw FailurePolicy.leaderLostDuringCommit(pool.member().name());
         }
         if (wrote) {
-            cluster.metrics().writeCommitted(pool);
+            metrics().writeCommitted(pool);
         }
     }
 
@@ -441,13 +448,11 @@ final class LogicalConnection implements Connection {
             l.connection().rollback();
         } catch (SQLException | RuntimeException e) {
             // the pool was shut down under the connection: the server ends the transaction with the session
-            log.debug("pgcluster {}: rollback on {} failed: {}", cluster.name(), pool, e.toString());
+            log.debug("pgcluster {}: rollback on {} failed: {}", clusterName(), pool, e.toString());
         }
         drop();
-        cluster.metrics().connectionFailed(pool, null, SqlStates.TRANSACTION_LOST);
-        return new SQLTransientConnectionException("pgcluster: " + pool.member().name() + " lost the leader key "
-                + "before COMMIT; the transaction was rolled back there, nothing was committed; run it again on the "
-                + "new leader", SqlStates.TRANSACTION_LOST);
+        metrics().connectionFailed(pool, null, SqlStates.TRANSACTION_LOST);
+        return FailurePolicy.leaderLostBeforeCommit(pool.member().name());
     }
 
     /** Rolls back; after a connection failure there is nothing left to roll back (the server did). */
@@ -455,10 +460,9 @@ final class LogicalConnection implements Connection {
     public void rollback() throws SQLException {
         checkOpen();
         if (autoCommit) {
-            throw new SQLException("Cannot rollback when autoCommit is enabled.", "25P01");
+            throw new SQLException("Cannot rollback when autoCommit is enabled.", SqlStates.NO_ACTIVE_TRANSACTION);
         }
-        txLost = null;
-        txActive = false;
+        endTransaction();
         Connection p = boundPhysical();
         if (p == null) {
             return;
@@ -479,10 +483,25 @@ final class LogicalConnection implements Connection {
 
     @Override
     public void rollback(Savepoint savepoint) throws SQLException {
+        endSavepoint(savepoint, false);
+    }
+
+    @Override
+    public void releaseSavepoint(Savepoint savepoint) throws SQLException {
+        endSavepoint(savepoint, true);
+    }
+
+    /** Rolls back to or releases {@code savepoint}: both fail with 08006 when the transaction was lost. */
+    private void endSavepoint(Savepoint savepoint, boolean release) throws SQLException {
         checkOpen();
         checkNotLost();
         try {
-            physical().rollback(savepoint);
+            Connection p = physical();
+            if (release) {
+                p.releaseSavepoint(savepoint);
+            } else {
+                p.rollback(savepoint);
+            }
         } catch (SQLException e) {
             throw lostIfConnectionFailure(e);
         }
@@ -490,52 +509,38 @@ final class LogicalConnection implements Connection {
 
     @Override
     public Savepoint setSavepoint() throws SQLException {
-        Connection p = physical();
-        beginExecute();
-        try {
-            return p.setSavepoint();
-        } catch (SQLException e) {
-            throw lostIfConnectionFailure(e);
-        }
+        return savepoint(null);
     }
 
     @Override
     public Savepoint setSavepoint(String name) throws SQLException {
+        return savepoint(name);
+    }
+
+    private Savepoint savepoint(String name) throws SQLException {
         Connection p = physical();
-        beginExecute();
+        beginStatement();
         try {
-            return p.setSavepoint(name);
+            return name == null ? p.setSavepoint() : p.setSavepoint(name);
         } catch (SQLException e) {
             throw lostIfConnectionFailure(e);
         }
     }
 
-    @Override
-    public void releaseSavepoint(Savepoint savepoint) throws SQLException {
-        checkOpen();
-        checkNotLost();
-        try {
-            physical().releaseSavepoint(savepoint);
-        } catch (SQLException e) {
-            throw lostIfConnectionFailure(e);
-        }
-    }
-
+    /** A call inside a transaction failed: {@link FailurePolicy#callFailed} decides. */
     private SQLException lostIfConnectionFailure(SQLException e) {
         if (!Failures.isConnectionFailure(e) || lease == null) {
             return e;
         }
-        MemberPool failed = drop();
+        MemberPool failed = drop(); // a connection failure: the connection is gone whatever the transaction
         String member = failed == null ? "?" : failed.member().name();
-        if (autoCommit) {
-            cluster.metrics().connectionFailed(failed, e.getSQLState(), null);
+        if (FailurePolicy.callFailed(true, true, autoCommit) == Decision.RETHROW) {
+            metrics().connectionFailed(failed, e.getSQLState(), null);
             return e;
         }
-        cluster.metrics().connectionFailed(failed, e.getSQLState(), SqlStates.TRANSACTION_LOST);
-        txActive = false;
-        txLost = member;
-        return new SQLTransientConnectionException("pgcluster: the connection to " + member + " failed inside a "
-                + "transaction; the transaction was rolled back by the server", SqlStates.TRANSACTION_LOST, e);
+        metrics().connectionFailed(failed, e.getSQLState(), SqlStates.TRANSACTION_LOST);
+        lost(member);
+        return FailurePolicy.lostInTransactionCall(member, e);
     }
 
     // ---- state -------------------------------------------------------------------------------------------------
@@ -546,7 +551,7 @@ final class LogicalConnection implements Connection {
         if (value == autoCommit) {
             return;
         }
-        if (value && (txActive || txLost != null)) {
+        if (value && tx != TransactionState.IDLE) {
             commit(); // JDBC: switching auto-commit on commits the transaction
         }
         autoCommit = value;
@@ -580,7 +585,7 @@ final class LogicalConnection implements Connection {
         if (value == readOnly) {
             return;
         }
-        if (!autoCommit && txActive) {
+        if (inTransaction()) {
             throw new SQLException("Cannot change transaction read-only property in the middle of a transaction.",
                     SqlStates.ACTIVE_TRANSACTION);
         }
@@ -595,107 +600,8 @@ final class LogicalConnection implements Connection {
     }
 
     @Override
-    public void setTransactionIsolation(int level) throws SQLException {
-        checkOpen();
-        Connection p = boundPhysical();
-        if (p != null) {
-            p.setTransactionIsolation(level);
-        }
-        isolation = level;
-    }
-
-    @Override
-    public int getTransactionIsolation() throws SQLException {
-        checkOpen();
-        return isolation != -1 ? isolation : physical().getTransactionIsolation();
-    }
-
-    @Override
-    public void setCatalog(String value) throws SQLException {
-        checkOpen();
-        Connection p = boundPhysical();
-        if (p != null) {
-            p.setCatalog(value);
-        }
-        catalog = value;
-    }
-
-    @Override
-    public String getCatalog() throws SQLException {
-        checkOpen();
-        return catalog != null ? catalog : physical().getCatalog();
-    }
-
-    @Override
-    public void setSchema(String value) throws SQLException {
-        checkOpen();
-        Connection p = boundPhysical();
-        if (p != null) {
-            p.setSchema(value);
-            sessionDirty = true;
-        }
-        schema = value;
-    }
-
-    @Override
-    public String getSchema() throws SQLException {
-        checkOpen();
-        return schema != null ? schema : physical().getSchema();
-    }
-
-    @Override
-    public void setHoldability(int value) throws SQLException {
-        checkOpen();
-        Connection p = boundPhysical();
-        if (p != null) {
-            if (physicalHoldability == -1) {
-                physicalHoldability = p.getHoldability();
-            }
-            p.setHoldability(value);
-        }
-        holdability = value;
-    }
-
-    @Override
-    public int getHoldability() throws SQLException {
-        checkOpen();
-        return holdability != -1 ? holdability : physical().getHoldability();
-    }
-
-    @Override
-    public void setTypeMap(Map<String, Class<?>> map) throws SQLException {
-        checkOpen();
-        Connection p = boundPhysical();
-        if (p != null) {
-            if (physicalTypeMap == null) {
-                physicalTypeMap = p.getTypeMap();
-            }
-            p.setTypeMap(map);
-        }
-        typeMap = map;
-    }
-
-    @Override
-    public Map<String, Class<?>> getTypeMap() throws SQLException {
-        checkOpen();
-        return typeMap != null ? typeMap : physical().getTypeMap();
-    }
-
-    @Override
     public void setClientInfo(String name, String value) throws SQLClientInfoException {
-        if (clientInfo == null) {
-            clientInfo = new Properties();
-        }
-        if (value == null) {
-            clientInfo.remove(name);
-        } else {
-            clientInfo.setProperty(name, value);
-        }
-        Connection p = boundPhysical();
-        if (p != null) {
-            p.setClientInfo(name, value);
-            sessionDirty = true;
-        }
+        session().clientInfo(boundPhysical(), name, value);
     }
 
     @Override
@@ -705,126 +611,10 @@ final class LogicalConnection implements Connection {
             properties.stringPropertyNames().forEach(k -> failed.put(k, ClientInfoStatus.REASON_UNKNOWN));
             throw new SQLClientInfoException("This connection has been closed.", failed);
         }
-        clientInfo = new Properties();
-        clientInfo.putAll(properties);
-        Connection p = boundPhysical();
-        if (p != null) {
-            p.setClientInfo(properties);
-            sessionDirty = true;
-        }
-    }
-
-    @Override
-    public String getClientInfo(String name) throws SQLException {
-        checkOpen();
-        return physical().getClientInfo(name);
-    }
-
-    @Override
-    public Properties getClientInfo() throws SQLException {
-        checkOpen();
-        return physical().getClientInfo();
-    }
-
-    @Override
-    public void setNetworkTimeout(Executor executor, int milliseconds) throws SQLException {
-        checkOpen();
-        Connection p = boundPhysical();
-        if (p != null) {
-            p.setNetworkTimeout(executor, milliseconds);
-        }
-        networkTimeoutExecutor = executor;
-        networkTimeout = milliseconds;
-    }
-
-    @Override
-    public int getNetworkTimeout() throws SQLException {
-        checkOpen();
-        return networkTimeout != -1 ? networkTimeout : physical().getNetworkTimeout();
+        session().clientInfo(boundPhysical(), properties);
     }
 
     // ---- statements --------------------------------------------------------------------------------------------
-
-    @Override
-    public Statement createStatement() throws SQLException {
-        checkOpen();
-        return new LogicalStatement<Statement>(this, Connection::createStatement);
-    }
-
-    @Override
-    public Statement createStatement(int type, int concurrency) throws SQLException {
-        checkOpen();
-        return new LogicalStatement<Statement>(this, c -> c.createStatement(type, concurrency));
-    }
-
-    @Override
-    public Statement createStatement(int type, int concurrency, int holdability) throws SQLException {
-        checkOpen();
-        return new LogicalStatement<Statement>(this, c -> c.createStatement(type, concurrency, holdability));
-    }
-
-    @Override
-    public PreparedStatement prepareStatement(String sql) throws SQLException {
-        checkOpen();
-        return new LogicalPreparedStatement<PreparedStatement>(this, c -> c.prepareStatement(sql));
-    }
-
-    @Override
-    public PreparedStatement prepareStatement(String sql, int type, int concurrency) throws SQLException {
-        checkOpen();
-        return new LogicalPreparedStatement<PreparedStatement>(this, c -> c.prepareStatement(sql, type, concurrency));
-    }
-
-    @Override
-    public PreparedStatement prepareStatement(String sql, int type, int concurrency, int holdability)
-            throws SQLException {
-        checkOpen();
-        return new LogicalPreparedStatement<PreparedStatement>(this,
-                c -> c.prepareStatement(sql, type, concurrency, holdability));
-    }
-
-    @Override
-    public PreparedStatement prepareStatement(String sql, int autoGeneratedKeys) throws SQLException {
-        checkOpen();
-        return new LogicalPreparedStatement<PreparedStatement>(this, c -> c.prepareStatement(sql, autoGeneratedKeys));
-    }
-
-    @Override
-    public PreparedStatement prepareStatement(String sql, int[] columnIndexes) throws SQLException {
-        checkOpen();
-        return new LogicalPreparedStatement<PreparedStatement>(this, c -> c.prepareStatement(sql, columnIndexes));
-    }
-
-    @Override
-    public PreparedStatement prepareStatement(String sql, String[] columnNames) throws SQLException {
-        checkOpen();
-        return new LogicalPreparedStatement<PreparedStatement>(this, c -> c.prepareStatement(sql, columnNames));
-    }
-
-    @Override
-    public CallableStatement prepareCall(String sql) throws SQLException {
-        checkOpen();
-        return new LogicalCallableStatement(this, c -> c.prepareCall(sql));
-    }
-
-    @Override
-    public CallableStatement prepareCall(String sql, int type, int concurrency) throws SQLException {
-        checkOpen();
-        return new LogicalCallableStatement(this, c -> c.prepareCall(sql, type, concurrency));
-    }
-
-    @Override
-    public CallableStatement prepareCall(String sql, int type, int concurrency, int holdability)
-            throws SQLException {
-        checkOpen();
-        return new LogicalCallableStatement(this, c -> c.prepareCall(sql, type, concurrency, holdability));
-    }
-
-    @Override
-    public String nativeSQL(String sql) throws SQLException {
-        checkOpen();
-        return physical().nativeSQL(sql);
-    }
 
     @Override
     public DatabaseMetaData getMetaData() throws SQLException {
@@ -846,38 +636,6 @@ final class LogicalConnection implements Connection {
                 new Class<?>[] {DatabaseMetaData.class}, h);
     }
 
-    // ---- factories of SQL values -------------------------------------------------------------------------------
-
-    @Override
-    public Clob createClob() throws SQLException {
-        return physical().createClob();
-    }
-
-    @Override
-    public Blob createBlob() throws SQLException {
-        return physical().createBlob();
-    }
-
-    @Override
-    public NClob createNClob() throws SQLException {
-        return physical().createNClob();
-    }
-
-    @Override
-    public SQLXML createSQLXML() throws SQLException {
-        return physical().createSQLXML();
-    }
-
-    @Override
-    public Array createArrayOf(String typeName, Object[] elements) throws SQLException {
-        return physical().createArrayOf(typeName, elements);
-    }
-
-    @Override
-    public Struct createStruct(String typeName, Object[] attributes) throws SQLException {
-        return physical().createStruct(typeName, attributes);
-    }
-
     // ---- life cycle --------------------------------------------------------------------------------------------
 
     /**
@@ -894,7 +652,7 @@ final class LogicalConnection implements Connection {
             return false;
         }
         Connection p = boundPhysical();
-        if (p != null && ((!autoCommit && txActive) || unwrapped)) {
+        if (p != null && (inTransaction() || unwrapped)) {
             return p.isValid(timeoutSeconds);
         }
         if (p != null && !p.isValid(timeoutSeconds)) {
@@ -972,9 +730,7 @@ final class LogicalConnection implements Connection {
     /** Something of the bound physical connection was handed out (see {@link #unwrap}). */
     void markUnwrapped() {
         unwrapped = true;
-        if (!autoCommit) {
-            txActive = true;
-        }
+        tx = tx.afterUnwrap(autoCommit);
     }
 
     @Override
@@ -985,7 +741,7 @@ final class LogicalConnection implements Connection {
     @Override
     public String toString() {
         Lease l = lease;
-        return "pgcluster connection [" + cluster.name() + (readOnly ? ", read-only" : ", read-write")
+        return "pgcluster connection [" + clusterName() + (readOnly ? ", read-only" : ", read-write")
                 + (l == null ? ", unbound" : ", on " + l.pool().member().name()) + (closed ? ", closed" : "") + "]";
     }
 }

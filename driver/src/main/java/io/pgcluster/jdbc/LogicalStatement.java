@@ -1,93 +1,104 @@
 package io.pgcluster.jdbc;
 
 import io.pgcluster.jdbc.failover.Failures;
-import java.io.InputStream;
-import java.io.Reader;
-import java.math.BigDecimal;
-import java.net.URL;
-import java.sql.Array;
-import java.sql.Blob;
-import java.sql.Clob;
+import io.pgcluster.jdbc.failover.FailurePolicy;
+import io.pgcluster.jdbc.failover.SqlStates;
 import java.sql.Connection;
-import java.sql.Date;
-import java.sql.NClob;
-import java.sql.ParameterMetaData;
-import java.sql.PreparedStatement;
-import java.sql.CallableStatement;
-import java.sql.Ref;
-import java.sql.ResultSet;
-import java.sql.ResultSetMetaData;
-import java.sql.RowId;
 import java.sql.SQLException;
-import java.sql.SQLNonTransientConnectionException;
-import java.sql.SQLType;
-import java.sql.SQLWarning;
-import java.sql.SQLXML;
 import java.sql.Statement;
-import java.sql.Time;
-import java.sql.Timestamp;
-import java.util.Calendar;
-import java.util.Map;
 
 /**
  * A statement of a {@link LogicalConnection}: it delegates to a physical statement and, when the physical
  * connection fails or is replaced, lets the logical connection decide whether the execution is run again on
  * another member (re-creating the physical statement with the same SQL, settings and parameters).
  *
+ * <p>Every execute method of {@code Statement}, {@code PreparedStatement} and {@code CallableStatement} ends in
+ * {@link #run}, the one place where a statement executes; the methods themselves, and those that merely forward,
+ * are generated ({@link StatementWrapper}).
+ *
  * <p>{@link #getConnection()} returns the logical connection. Not thread-safe, like any JDBC statement.
  *
  * @param <S> the physical statement type
  */
-class LogicalStatement<S extends Statement> implements Statement {
+class LogicalStatement<S extends Statement> extends StatementWrapper<S> {
 
-    /** Creates the physical statement on a physical connection. */
+    /**
+     * Creates the physical statement on a physical connection. The SQL is passed in, so that the usual forms need a
+     * lambda that captures nothing (one instance for every statement).
+     */
     @FunctionalInterface
     interface Factory<S> {
-        S create(Connection physical) throws SQLException;
+        S create(Connection physical, String sql) throws SQLException;
     }
 
     final LogicalConnection conn;
     private final Factory<S> factory;
-    S delegate;
+    /** The statement's SQL ({@code null} for a plain statement), given to {@link #factory}. */
+    private final String sql;
     private Connection owner;
     private boolean closed;
     boolean batched;
-    // Settings, re-applied when the statement is re-created on another physical connection.
-    private String cursorName;
-    private Boolean escapeProcessing;
-    private int fetchDirection = -1;
-    private int fetchSize = -1;
-    private int maxRows = -1;
-    private long largeMaxRows = -1;
-    private int maxFieldSize = -1;
-    private Boolean poolable;
-    private int queryTimeout = -1;
-    private boolean closeOnCompletion;
+    /** Settings given, re-applied when the statement is re-created elsewhere; made at the first setting. */
+    private Settings settings;
 
-    LogicalStatement(LogicalConnection conn, Factory<S> factory) throws SQLException {
+    /** The settings given, by the op codes of {@link StatementWrapper}: bit {@code op} of {@code given} per setting. */
+    private static final class Settings {
+        int given;
+        final long[] bits = new long[SETTINGS];
+        final Object[] values = new Object[SETTINGS];
+    }
+
+    LogicalStatement(LogicalConnection conn, String sql, Factory<S> factory) throws SQLException {
         this.conn = conn;
         this.factory = factory;
+        this.sql = sql;
         Connection p = conn.physical();
         S d;
         try {
-            d = factory.create(p);
+            d = factory.create(p, sql);
         } catch (SQLException e) {
             p = conn.afterCreateFailed(e); // a session found broken here: bind another, or the transaction is lost
-            d = factory.create(p);
+            d = factory.create(p, sql);
         }
         this.delegate = d;
         this.owner = p;
     }
 
     /**
-     * Prepares an execution: binds the logical connection, moves this statement to its current physical
-     * connection if that changed, and marks the transaction as started.
+     * The one place where a statement executes: binds the logical connection (moving this statement to its current
+     * physical connection if that changed), runs execute method {@code op}, and hands a failure to the logical
+     * connection, which either moves the statement to another member (the loop runs it again) or throws what the
+     * caller must see (see {@link FailurePolicy}). One deadline, taken here, bounds every wait for a connection.
      *
-     * @return whether this is the first statement of its transaction (nothing before it can be lost)
+     * @return the result of a primitive execute method (a boolean as 1 or 0); an object result waits in
+     *     {@link #takeResult()}
      */
-    final boolean begin() throws SQLException {
-        ensureCurrent();
-        return conn.beginExecute();
+    @Override
+    final long run(int op, String sql, int n, Object columns) throws SQLException {
+        long deadlineNanos = conn.deadline();
+        checkOpen();
+        Connection p = conn.physical(deadlineNanos);
+        if (p != owner) {
+            rebind(p);
+        }
+        boolean first = conn.beginStatement();
+        for (int attempt = 0;; attempt++) {
+            try {
+                long result = call(op, sql, n, columns);
+                if (isBatch(op)) {
+                    batched = false;
+                }
+                return result;
+            } catch (SQLException e) {
+                try {
+                    conn.recover(this, e, first, attempt, deadlineNanos); // returns only to run it again
+                } finally {
+                    if (isBatch(op)) {
+                        batched = false; // the driver has cleared the batch; a batch is never run again
+                    }
+                }
+            }
+        }
     }
 
     /** Whether the physical statement belongs to the physical connection bound now (setters go straight to it). */
@@ -104,11 +115,6 @@ class LogicalStatement<S extends Statement> implements Statement {
         }
     }
 
-    /** Hands a failure to the logical connection; returns only when the execution should be run again. */
-    final void recover(SQLException e, boolean first, int attempt) throws SQLException {
-        conn.recover(this, e, first, attempt);
-    }
-
     /** Whether this statement can be re-created elsewhere with the same effect. */
     boolean isReplayable() {
         return !batched;
@@ -118,43 +124,32 @@ class LogicalStatement<S extends Statement> implements Statement {
     void replay(S s) throws SQLException {
     }
 
+    @Override
+    final void setting(int op, long bits, Object value) throws SQLException {
+        checkOpen();
+        Settings given = settings;
+        if (given == null) {
+            given = settings = new Settings();
+        }
+        given.given |= 1 << op;
+        given.bits[op] = bits;
+        given.values[op] = value;
+        if (isCurrent()) {
+            applySetting(delegate, op, bits, value);
+        }
+    }
+
     /** Re-creates this statement on {@code physical}, with the same SQL, settings and parameters. */
     final void rebind(Connection physical) throws SQLException {
         if (!isReplayable()) {
-            throw new SQLNonTransientConnectionException("pgcluster: this statement belonged to a physical "
-                    + "connection that failed or was replaced, and cannot be re-created (batch, stream or callable "
-                    + "parameters); create the statement again", "08003");
+            throw FailurePolicy.cannotRecreate();
         }
-        S s = factory.create(physical);
-        if (cursorName != null) {
-            s.setCursorName(cursorName);
-        }
-        if (escapeProcessing != null) {
-            s.setEscapeProcessing(escapeProcessing);
-        }
-        if (fetchDirection != -1) {
-            s.setFetchDirection(fetchDirection);
-        }
-        if (fetchSize != -1) {
-            s.setFetchSize(fetchSize);
-        }
-        if (maxRows != -1) {
-            s.setMaxRows(maxRows);
-        }
-        if (largeMaxRows != -1) {
-            s.setLargeMaxRows(largeMaxRows);
-        }
-        if (maxFieldSize != -1) {
-            s.setMaxFieldSize(maxFieldSize);
-        }
-        if (poolable != null) {
-            s.setPoolable(poolable);
-        }
-        if (queryTimeout != -1) {
-            s.setQueryTimeout(queryTimeout);
-        }
-        if (closeOnCompletion) {
-            s.closeOnCompletion();
+        S s = factory.create(physical, sql);
+        Settings given = settings;
+        for (int op = 0; given != null && op < SETTINGS; op++) {
+            if ((given.given & 1 << op) != 0) {
+                applySetting(s, op, given.bits[op], given.values[op]);
+            }
         }
         replay(s);
         S old = delegate;
@@ -169,7 +164,7 @@ class LogicalStatement<S extends Statement> implements Statement {
 
     final void checkOpen() throws SQLException {
         if (closed) {
-            throw new SQLException("This statement has been closed.", "55000");
+            throw new SQLException("This statement has been closed.", SqlStates.OBJECT_NOT_IN_STATE);
         }
     }
 
@@ -191,15 +186,6 @@ class LogicalStatement<S extends Statement> implements Statement {
     @Override
     public boolean isClosed() throws SQLException {
         return closed || conn.isClosed();
-    }
-
-    @Override
-    public void closeOnCompletion() throws SQLException {
-        checkOpen();
-        closeOnCompletion = true;
-        if (isCurrent()) {
-            delegate.closeOnCompletion();
-        }
     }
 
     @Override
@@ -225,11 +211,6 @@ class LogicalStatement<S extends Statement> implements Statement {
     }
 
     @Override
-    public void cancel() throws SQLException {
-        delegate.cancel();
-    }
-
-    @Override
     public void clearBatch() throws SQLException {
         if (isCurrent()) {
             delegate.clearBatch();
@@ -238,396 +219,8 @@ class LogicalStatement<S extends Statement> implements Statement {
     }
 
     @Override
-    public void clearWarnings() throws SQLException {
-        delegate.clearWarnings();
-    }
-
-    @Override
-    public String enquoteIdentifier(String sql, boolean a1) throws SQLException {
-        return delegate.enquoteIdentifier(sql, a1);
-    }
-
-    @Override
-    public String enquoteLiteral(String sql) throws SQLException {
-        return delegate.enquoteLiteral(sql);
-    }
-
-    @Override
-    public String enquoteNCharLiteral(String sql) throws SQLException {
-        return delegate.enquoteNCharLiteral(sql);
-    }
-
-    @Override
-    public boolean execute(String sql, int[] a1) throws SQLException {
-        boolean first = begin();
-        for (int attempt = 0;; attempt++) {
-            try {
-                return delegate.execute(sql, a1);
-            } catch (SQLException e) {
-                recover(e, first, attempt);
-            }
-        }
-    }
-
-    @Override
-    public boolean execute(String sql, String[] a1) throws SQLException {
-        boolean first = begin();
-        for (int attempt = 0;; attempt++) {
-            try {
-                return delegate.execute(sql, a1);
-            } catch (SQLException e) {
-                recover(e, first, attempt);
-            }
-        }
-    }
-
-    @Override
-    public boolean execute(String sql, int a1) throws SQLException {
-        boolean first = begin();
-        for (int attempt = 0;; attempt++) {
-            try {
-                return delegate.execute(sql, a1);
-            } catch (SQLException e) {
-                recover(e, first, attempt);
-            }
-        }
-    }
-
-    @Override
-    public boolean execute(String sql) throws SQLException {
-        boolean first = begin();
-        for (int attempt = 0;; attempt++) {
-            try {
-                return delegate.execute(sql);
-            } catch (SQLException e) {
-                recover(e, first, attempt);
-            }
-        }
-    }
-
-    @Override
-    public int[] executeBatch() throws SQLException {
-        boolean first = begin();
-        for (int attempt = 0;; attempt++) {
-            try {
-                int[] result = delegate.executeBatch();
-                batched = false;
-                return result;
-            } catch (SQLException e) {
-                try {
-                    recover(e, first, attempt); // a batch is never run again: this throws
-                } finally {
-                    batched = false; // the driver has cleared the batch
-                }
-            }
-        }
-    }
-
-    @Override
-    public long[] executeLargeBatch() throws SQLException {
-        boolean first = begin();
-        for (int attempt = 0;; attempt++) {
-            try {
-                long[] result = delegate.executeLargeBatch();
-                batched = false;
-                return result;
-            } catch (SQLException e) {
-                try {
-                    recover(e, first, attempt); // a batch is never run again: this throws
-                } finally {
-                    batched = false; // the driver has cleared the batch
-                }
-            }
-        }
-    }
-
-    @Override
-    public long executeLargeUpdate(String sql, int[] a1) throws SQLException {
-        boolean first = begin();
-        for (int attempt = 0;; attempt++) {
-            try {
-                return delegate.executeLargeUpdate(sql, a1);
-            } catch (SQLException e) {
-                recover(e, first, attempt);
-            }
-        }
-    }
-
-    @Override
-    public long executeLargeUpdate(String sql, String[] a1) throws SQLException {
-        boolean first = begin();
-        for (int attempt = 0;; attempt++) {
-            try {
-                return delegate.executeLargeUpdate(sql, a1);
-            } catch (SQLException e) {
-                recover(e, first, attempt);
-            }
-        }
-    }
-
-    @Override
-    public long executeLargeUpdate(String sql, int a1) throws SQLException {
-        boolean first = begin();
-        for (int attempt = 0;; attempt++) {
-            try {
-                return delegate.executeLargeUpdate(sql, a1);
-            } catch (SQLException e) {
-                recover(e, first, attempt);
-            }
-        }
-    }
-
-    @Override
-    public long executeLargeUpdate(String sql) throws SQLException {
-        boolean first = begin();
-        for (int attempt = 0;; attempt++) {
-            try {
-                return delegate.executeLargeUpdate(sql);
-            } catch (SQLException e) {
-                recover(e, first, attempt);
-            }
-        }
-    }
-
-    @Override
-    public ResultSet executeQuery(String sql) throws SQLException {
-        boolean first = begin();
-        for (int attempt = 0;; attempt++) {
-            try {
-                return delegate.executeQuery(sql);
-            } catch (SQLException e) {
-                recover(e, first, attempt);
-            }
-        }
-    }
-
-    @Override
-    public int executeUpdate(String sql, int[] a1) throws SQLException {
-        boolean first = begin();
-        for (int attempt = 0;; attempt++) {
-            try {
-                return delegate.executeUpdate(sql, a1);
-            } catch (SQLException e) {
-                recover(e, first, attempt);
-            }
-        }
-    }
-
-    @Override
-    public int executeUpdate(String sql, String[] a1) throws SQLException {
-        boolean first = begin();
-        for (int attempt = 0;; attempt++) {
-            try {
-                return delegate.executeUpdate(sql, a1);
-            } catch (SQLException e) {
-                recover(e, first, attempt);
-            }
-        }
-    }
-
-    @Override
-    public int executeUpdate(String sql, int a1) throws SQLException {
-        boolean first = begin();
-        for (int attempt = 0;; attempt++) {
-            try {
-                return delegate.executeUpdate(sql, a1);
-            } catch (SQLException e) {
-                recover(e, first, attempt);
-            }
-        }
-    }
-
-    @Override
-    public int executeUpdate(String sql) throws SQLException {
-        boolean first = begin();
-        for (int attempt = 0;; attempt++) {
-            try {
-                return delegate.executeUpdate(sql);
-            } catch (SQLException e) {
-                recover(e, first, attempt);
-            }
-        }
-    }
-
-    @Override
     public Connection getConnection() throws SQLException {
         checkOpen();
         return conn;
-    }
-
-    @Override
-    public int getFetchDirection() throws SQLException {
-        return delegate.getFetchDirection();
-    }
-
-    @Override
-    public int getFetchSize() throws SQLException {
-        return delegate.getFetchSize();
-    }
-
-    @Override
-    public ResultSet getGeneratedKeys() throws SQLException {
-        return delegate.getGeneratedKeys();
-    }
-
-    @Override
-    public long getLargeMaxRows() throws SQLException {
-        return delegate.getLargeMaxRows();
-    }
-
-    @Override
-    public long getLargeUpdateCount() throws SQLException {
-        return delegate.getLargeUpdateCount();
-    }
-
-    @Override
-    public int getMaxFieldSize() throws SQLException {
-        return delegate.getMaxFieldSize();
-    }
-
-    @Override
-    public int getMaxRows() throws SQLException {
-        return delegate.getMaxRows();
-    }
-
-    @Override
-    public boolean getMoreResults() throws SQLException {
-        return delegate.getMoreResults();
-    }
-
-    @Override
-    public boolean getMoreResults(int index) throws SQLException {
-        return delegate.getMoreResults(index);
-    }
-
-    @Override
-    public int getQueryTimeout() throws SQLException {
-        return delegate.getQueryTimeout();
-    }
-
-    @Override
-    public ResultSet getResultSet() throws SQLException {
-        return delegate.getResultSet();
-    }
-
-    @Override
-    public int getResultSetConcurrency() throws SQLException {
-        return delegate.getResultSetConcurrency();
-    }
-
-    @Override
-    public int getResultSetHoldability() throws SQLException {
-        return delegate.getResultSetHoldability();
-    }
-
-    @Override
-    public int getResultSetType() throws SQLException {
-        return delegate.getResultSetType();
-    }
-
-    @Override
-    public int getUpdateCount() throws SQLException {
-        return delegate.getUpdateCount();
-    }
-
-    @Override
-    public SQLWarning getWarnings() throws SQLException {
-        return delegate.getWarnings();
-    }
-
-    @Override
-    public boolean isCloseOnCompletion() throws SQLException {
-        return delegate.isCloseOnCompletion();
-    }
-
-    @Override
-    public boolean isPoolable() throws SQLException {
-        return delegate.isPoolable();
-    }
-
-    @Override
-    public boolean isSimpleIdentifier(String sql) throws SQLException {
-        return delegate.isSimpleIdentifier(sql);
-    }
-
-    @Override
-    public void setCursorName(String value) throws SQLException {
-        checkOpen();
-        cursorName = value;
-        if (isCurrent()) {
-            delegate.setCursorName(value);
-        }
-    }
-
-    @Override
-    public void setEscapeProcessing(boolean value) throws SQLException {
-        checkOpen();
-        escapeProcessing = value;
-        if (isCurrent()) {
-            delegate.setEscapeProcessing(value);
-        }
-    }
-
-    @Override
-    public void setFetchDirection(int value) throws SQLException {
-        checkOpen();
-        fetchDirection = value;
-        if (isCurrent()) {
-            delegate.setFetchDirection(value);
-        }
-    }
-
-    @Override
-    public void setFetchSize(int value) throws SQLException {
-        checkOpen();
-        fetchSize = value;
-        if (isCurrent()) {
-            delegate.setFetchSize(value);
-        }
-    }
-
-    @Override
-    public void setLargeMaxRows(long value) throws SQLException {
-        checkOpen();
-        largeMaxRows = value;
-        if (isCurrent()) {
-            delegate.setLargeMaxRows(value);
-        }
-    }
-
-    @Override
-    public void setMaxFieldSize(int value) throws SQLException {
-        checkOpen();
-        maxFieldSize = value;
-        if (isCurrent()) {
-            delegate.setMaxFieldSize(value);
-        }
-    }
-
-    @Override
-    public void setMaxRows(int value) throws SQLException {
-        checkOpen();
-        maxRows = value;
-        if (isCurrent()) {
-            delegate.setMaxRows(value);
-        }
-    }
-
-    @Override
-    public void setPoolable(boolean value) throws SQLException {
-        checkOpen();
-        poolable = value;
-        if (isCurrent()) {
-            delegate.setPoolable(value);
-        }
-    }
-
-    @Override
-    public void setQueryTimeout(int value) throws SQLException {
-        checkOpen();
-        queryTimeout = value;
-        if (isCurrent()) {
-            delegate.setQueryTimeout(value);
-        }
     }
 }

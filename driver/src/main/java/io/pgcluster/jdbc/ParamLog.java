@@ -6,36 +6,55 @@ import java.util.Arrays;
 
 /**
  * The parameters set on a prepared statement, kept so that they can be set again on a re-created physical
- * statement. One slot per parameter index: setting a parameter again replaces it, so a statement executed in a
- * loop keeps a bounded log.
+ * statement. One slot per parameter index, in typed arrays: the setter's op code, its primitive value as long bits,
+ * its object value and extra object (a calendar, a type), and two int arguments. Setting a parameter again
+ * overwrites its slot, so a statement executed in a loop records without allocating; the arrays are made at the
+ * first parameter and grown only when a higher index appears.
  *
  * <p>Not thread-safe, like the statement that owns it.
  */
 final class ParamLog {
-
-    /** Sets one parameter on a physical statement. */
-    @FunctionalInterface
-    interface Op {
-        void apply(PreparedStatement s) throws SQLException;
-    }
-
-    private Op[] ops = new Op[8];
+    /** Setter op code + 1 per index - 1; 0: not set. */
+    private int[] ops;
+    private long[] bits;
+    /** Two per index: the value and the extra object. */
+    private Object[] objects;
+    /** Two per index: int arguments {@code a} and {@code b}. */
+    private int[] ints;
     private int highest;
     private boolean replayable = true;
 
-    void put(int index, Op op) {
+    /** Records parameter {@code index} as set by setter {@code op} (see {@link PreparedStatementWrapper}). */
+    void put(int index, int op, long bits, Object value, Object extra, int a, int b) {
         if (index < 1) {
-            return;
+            return; // the driver refuses it
         }
-        if (index >= ops.length) {
-            ops = Arrays.copyOf(ops, Math.max(index + 1, ops.length * 2));
+        int i = index - 1;
+        if (ops == null || i >= ops.length) {
+            grow(index);
         }
-        ops[index] = op;
+        ops[i] = op + 1;
+        this.bits[i] = bits;
+        objects[2 * i] = value;
+        objects[2 * i + 1] = extra;
+        ints[2 * i] = a;
+        ints[2 * i + 1] = b;
         highest = Math.max(highest, index);
     }
 
+    private void grow(int index) {
+        int n = ops == null ? Math.max(index, 4) : Math.max(index, ops.length * 2);
+        ops = ops == null ? new int[n] : Arrays.copyOf(ops, n);
+        bits = bits == null ? new long[n] : Arrays.copyOf(bits, n);
+        objects = objects == null ? new Object[2 * n] : Arrays.copyOf(objects, 2 * n);
+        ints = ints == null ? new int[2 * n] : Arrays.copyOf(ints, 2 * n);
+    }
+
     void clear() {
-        Arrays.fill(ops, 0, highest + 1, null);
+        if (ops != null) {
+            Arrays.fill(ops, 0, highest, 0);
+            Arrays.fill(objects, 0, 2 * highest, null); // let go of values the caller may want collected
+        }
         highest = 0;
         replayable = true;
     }
@@ -67,10 +86,12 @@ final class ParamLog {
                 || n instanceof java.math.BigInteger;
     }
 
+    /** Sets every recorded parameter on {@code s}, in index order. */
     void replay(PreparedStatement s) throws SQLException {
-        for (int i = 1; i <= highest; i++) {
-            if (ops[i] != null) {
-                ops[i].apply(s);
+        for (int i = 0; i < highest; i++) {
+            if (ops[i] != 0) {
+                PreparedStatementWrapper.applyParam(s, ops[i] - 1, i + 1, bits[i], objects[2 * i],
+                        objects[2 * i + 1], ints[2 * i], ints[2 * i + 1]);
             }
         }
     }

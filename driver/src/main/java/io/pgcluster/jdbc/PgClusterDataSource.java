@@ -2,6 +2,7 @@ package io.pgcluster.jdbc;
 
 import io.pgcluster.jdbc.config.PgClusterConfig;
 import io.pgcluster.jdbc.failover.SqlStates;
+import io.pgcluster.jdbc.failover.TransactionRunner;
 import io.pgcluster.jdbc.metrics.ClusterMetrics;
 import io.pgcluster.jdbc.topology.Topology;
 import io.pgcluster.jdbc.topology.TopologyListener;
@@ -83,7 +84,7 @@ public final class PgClusterDataSource implements DataSource, AutoCloseable {
      * @throws SQLException the last failure, with its SQLState
      */
     public <T> T inTransaction(TransactionMode mode, TransactionWork<T> work) throws SQLException {
-        return runner.run(mode, work);
+        return runner.run(mode, mode != null && mode.isReadOnly(), mode != null && mode.isRetryable(), work);
     }
 
     /** The current topology snapshot (never {@code null}). */

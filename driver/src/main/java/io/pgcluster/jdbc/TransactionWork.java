@@ -1,5 +1,6 @@
 package io.pgcluster.jdbc;
 
+import io.pgcluster.jdbc.failover.TransactionRunner;
 import java.sql.Connection;
 import java.sql.SQLException;
 
@@ -13,11 +14,12 @@ import java.sql.SQLException;
  * <p>Thread-safety: called on the caller's thread, once per attempt; an implementation may run more than once (see {@link TransactionMode}).
  */
 @FunctionalInterface
-public interface TransactionWork<T> {
+public interface TransactionWork<T> extends TransactionRunner.Work<T> {
 
     /**
      * @param connection a connection in a transaction (auto-commit off); do not commit, close or change its
      *     read-only flag: the runner does
      */
+    @Override
     T execute(Connection connection) throws SQLException;
 }

@@ -353,6 +353,10 @@ public final class PgClusterConfig {
         return integer(PgClusterProperty.RETRY_MAX_ATTEMPTS);
     }
 
+    public int statementMaxAttempts() {
+        return integer(PgClusterProperty.STATEMENT_MAX_ATTEMPTS);
+    }
+
     public Duration retryInitialBackoff() {
         return duration(PgClusterProperty.RETRY_INITIAL_BACKOFF);
     }

@@ -107,6 +107,11 @@ public enum PgClusterProperty {
             "Attempts (the first included) of a unit of work run through PgClusterDataSource.inTransaction when "
                     + "it fails with a retryable SQLState.",
             Bounds.of(1, 100)),
+    STATEMENT_MAX_ATTEMPTS("statementMaxAttempts", Type.INT, "5", Group.FAILOVER,
+            "Attempts (the first included) of one statement that pgcluster runs again on another member after a "
+                    + "connection failure, where nothing can be lost or happen twice (docs/failover.md). 1: never "
+                    + "run a statement again.",
+            Bounds.of(1, 100)),
     RETRY_INITIAL_BACKOFF("retryInitialBackoff", Type.DURATION, "50ms", Group.FAILOVER,
             "Pause before the second attempt of a unit of work; doubles per attempt up to retryMaxBackoff.",
             Bounds.duration(Duration.ZERO, Duration.ofMinutes(1))),

@@ -22,8 +22,9 @@ public final class Failures {
         for (Throwable t = e; t != null; t = t.getCause()) {
             if (t instanceof SQLException) {
                 String state = ((SQLException) t).getSQLState();
-                if (state != null && (state.startsWith("08") || state.equals("57P01") || state.equals("57P02")
-                        || state.equals("57P03"))) {
+                if (state != null && (state.startsWith(SqlStates.CONNECTION_EXCEPTION_CLASS)
+                        || state.equals(SqlStates.ADMIN_SHUTDOWN) || state.equals(SqlStates.CRASH_SHUTDOWN)
+                        || state.equals(SqlStates.CANNOT_CONNECT_NOW))) {
                     return true;
                 }
             } else if (t instanceof IOException) {
@@ -43,7 +44,8 @@ public final class Failures {
      */
     public static boolean isRefusal(SQLException e) {
         String state = e.getSQLState();
-        return !isConnectionFailure(e) && state != null && (state.startsWith("28") || state.equals("3D000"));
+        return !isConnectionFailure(e) && state != null && (state.startsWith(SqlStates.INVALID_AUTHORIZATION_CLASS)
+                || state.equals(SqlStates.INVALID_CATALOG_NAME));
     }
 
     /**
@@ -61,6 +63,7 @@ public final class Failures {
         if (SqlStates.CONNECTION_CLOSED.equals(state)) {
             return false;
         }
-        return "40001".equals(state) || "40P01".equals(state) || isConnectionFailure(s);
+        return SqlStates.SERIALIZATION_FAILURE.equals(state) || SqlStates.DEADLOCK.equals(state)
+                || isConnectionFailure(s);
     }
 }

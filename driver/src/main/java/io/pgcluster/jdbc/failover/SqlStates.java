@@ -35,6 +35,26 @@ public final class SqlStates {
      * role). The same code as {@link #SERVER_NOT_TRUSTED}, which pgcluster reports for a certificate it refused.
      */
     public static final String INVALID_AUTHORIZATION = "28000";
+    /** COMMIT or ROLLBACK in auto-commit mode: no transaction is in progress (as pgjdbc reports it). */
+    public static final String NO_ACTIVE_TRANSACTION = "25P01";
+    /** The statement was used after it was closed (as pgjdbc reports it). */
+    public static final String OBJECT_NOT_IN_STATE = "55000";
+    /** A serialization failure: the transaction may succeed when run again from the start. */
+    public static final String SERIALIZATION_FAILURE = "40001";
+    /** A deadlock: the transaction may succeed when run again from the start. */
+    public static final String DEADLOCK = "40P01";
+    /** The server is shutting down (an administrator's command). */
+    public static final String ADMIN_SHUTDOWN = "57P01";
+    /** The server is shutting down after a crash of another backend. */
+    public static final String CRASH_SHUTDOWN = "57P02";
+    /** The server cannot take a connection now (starting up, or shutting down). */
+    public static final String CANNOT_CONNECT_NOW = "57P03";
+    /** The class of connection exceptions: every SQLState that starts with it. */
+    public static final String CONNECTION_EXCEPTION_CLASS = "08";
+    /** The class of authorization failures (a wrong password, a login not allowed, TLS trust). */
+    public static final String INVALID_AUTHORIZATION_CLASS = "28";
+    /** The database does not exist. */
+    public static final String INVALID_CATALOG_NAME = "3D000";
     /** A setting or argument has a bad value. */
     public static final String INVALID_PARAMETER = "22023";
     /**

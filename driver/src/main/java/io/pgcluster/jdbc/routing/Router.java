@@ -132,8 +132,16 @@ public final class Router {
      * @throws SQLException HikariCP's timeout when the chosen pool is saturated; 08003 when closed
      */
     public Lease acquire(boolean readOnly, MemberPool avoid) throws SQLException {
+        return acquire(readOnly, avoid, System.nanoTime() + failoverTimeoutNanos);
+    }
+
+    /**
+     * As {@link #acquire(boolean, MemberPool)}, waiting for a member no later than {@code deadlineNanos} (a
+     * {@link System#nanoTime()} value the caller computed once for its statement or unit of work).
+     */
+    public Lease acquire(boolean readOnly, MemberPool avoid, long deadlineNanos) throws SQLException {
         long start = System.nanoTime();
-        long deadline = start + failoverTimeoutNanos;
+        long deadline = deadlineNanos;
         if (readOnly) {
             return acquireRead(avoid, start, deadline);
         }

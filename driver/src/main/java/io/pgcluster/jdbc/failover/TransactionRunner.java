@@ -1,11 +1,9 @@
-package io.pgcluster.jdbc;
+package io.pgcluster.jdbc.failover;
 
 import io.github.resilience4j.core.IntervalFunction;
 import io.github.resilience4j.retry.Retry;
 import io.github.resilience4j.retry.RetryConfig;
 import io.pgcluster.jdbc.config.PgClusterConfig;
-import io.pgcluster.jdbc.failover.Failures;
-import io.pgcluster.jdbc.failover.SqlStates;
 import io.pgcluster.jdbc.metrics.ClusterMetrics;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -19,13 +17,13 @@ import org.slf4j.LoggerFactory;
  * {@link Retry}: exponential backoff from {@code retryInitialBackoff} to {@code retryMaxBackoff}, at most
  * {@code retryMaxAttempts} attempts, and no attempt started after {@code retryMaxDuration}.
  *
- * <p>Read-only work is always eligible; read-write work only when declared idempotent; plain read-write work
- * runs once. Retryable: connection failures (08xxx, 57P01-57P03), 40001 and 40P01. An interrupted caller gets the
+ * <p>Whether work may run again is the caller's to say ({@code TransactionMode.isRetryable()}): read-only work and
+ * work declared idempotent may; plain read-write work runs once. Retryable: connection failures (08xxx, 57P01-57P03), 40001 and 40P01. An interrupted caller gets the
  * failure at once, with its interrupt flag kept: no backoff sleep and no further attempt.
  *
  * <p>Thread-safety: safe for concurrent use; one instance per data source.
  */
-final class TransactionRunner {
+public final class TransactionRunner {
     private static final Logger log = LoggerFactory.getLogger(TransactionRunner.class);
 
     private final DataSource dataSource;
@@ -34,7 +32,18 @@ final class TransactionRunner {
     private final Retry idempotent;
     private final long maxDurationNanos;
 
-    TransactionRunner(String name, PgClusterConfig config, DataSource dataSource, ClusterMetrics metrics) {
+    /**
+     * A unit of work run inside one transaction; {@code TransactionWork} is the public form of it.
+     *
+     * @param <T> the result
+     */
+    @FunctionalInterface
+    public interface Work<T> {
+        /** Runs on {@code connection}, in a transaction (auto-commit off). */
+        T execute(Connection connection) throws SQLException;
+    }
+
+    public TransactionRunner(String name, PgClusterConfig config, DataSource dataSource, ClusterMetrics metrics) {
         this.dataSource = dataSource;
         this.metrics = metrics;
         RetryConfig rc = RetryConfig.custom()
@@ -53,30 +62,35 @@ final class TransactionRunner {
         return d.compareTo(Duration.ofMillis(1)) < 0 ? Duration.ofMillis(1) : d;
     }
 
-    <T> T run(TransactionMode mode, TransactionWork<T> work) throws SQLException {
+    /**
+     * Runs {@code work} in a transaction, and again after a retryable failure while {@code retryable}, attempts
+     * remain and the deadline ({@code retryMaxDuration} from now, computed once here) has not passed.
+     *
+     * @param mode names the mode in logs; {@code null} is refused like a {@code null} unit of work
+     */
+    public <T> T run(Object mode, boolean readOnly, boolean retryable, Work<T> work) throws SQLException {
         if (mode == null || work == null) {
             throw new SQLException("pgcluster: inTransaction needs a mode and a unit of work",
                     SqlStates.INVALID_PARAMETER);
         }
-        if (mode == TransactionMode.READ_WRITE) {
-            return once(false, work);
+        if (!retryable) {
+            return once(readOnly, work);
         }
-        long deadline = System.nanoTime() + maxDurationNanos;
-        boolean ro = mode == TransactionMode.READ_ONLY;
+        long deadlineNanos = Deadline.after(maxDurationNanos);
         Retry.Context<T> ctx = null; // made at the first failure: nothing allocated for the usual first success
         while (true) {
             try {
-                T result = once(ro, work);
+                T result = once(readOnly, work);
                 if (ctx != null) {
                     ctx.onComplete();
                 }
                 return result;
             } catch (SQLException | RuntimeException e) {
-                if (System.nanoTime() - deadline >= 0 || Thread.currentThread().isInterrupted()) {
+                if (Deadline.passed(deadlineNanos) || Thread.currentThread().isInterrupted()) {
                     throw e; // an interrupted caller wants to stop: no backoff, no further attempt
                 }
                 if (ctx == null) {
-                    ctx = (ro ? readOnly : idempotent).context();
+                    ctx = (readOnly ? this.readOnly : idempotent).context();
                 }
                 try {
                     ctx.onError(e);
@@ -86,16 +100,16 @@ final class TransactionRunner {
                     throw new SQLException(other.getMessage(), other);
                 }
                 String state = e instanceof SQLException ? ((SQLException) e).getSQLState() : null;
-                metrics.retry(ro, state);
+                metrics.retry(readOnly, state);
                 log.debug("pgcluster: {} transaction failed ({}: {}); running it again", mode, state, e.getMessage());
-                if (System.nanoTime() - deadline >= 0) {
+                if (Deadline.passed(deadlineNanos)) {
                     throw e;
                 }
             }
         }
     }
 
-    private <T> T once(boolean readOnly, TransactionWork<T> work) throws SQLException {
+    private <T> T once(boolean readOnly, Work<T> work) throws SQLException {
         try (Connection c = dataSource.getConnection()) {
             c.setReadOnly(readOnly);
             c.setAutoCommit(false);

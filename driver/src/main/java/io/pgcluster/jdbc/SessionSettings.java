@@ -1,0 +1,140 @@
+package io.pgcluster.jdbc;
+
+import static io.pgcluster.jdbc.ConnectionWrapper.SESSION_PROPERTIES;
+import static io.pgcluster.jdbc.ConnectionWrapper.SET_HOLDABILITY__INT;
+import static io.pgcluster.jdbc.ConnectionWrapper.SET_SCHEMA__STRING;
+import static io.pgcluster.jdbc.ConnectionWrapper.SET_TYPE_MAP__MAP;
+
+import java.sql.Connection;
+import java.sql.SQLClientInfoException;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.Map;
+import java.util.Properties;
+
+/**
+ * The session properties of a logical connection that outlive its physical connection: isolation, catalog,
+ * schema, holdability, type map and network timeout (one typed slot each, by the op codes of
+ * {@link ConnectionWrapper}), and client info. Each is recorded when set (and passed to the bound physical
+ * connection, if any), applied to every physical connection the logical one binds, and what it changed on a
+ * physical connection is restored before that goes back to its pool, so that the next borrower does not inherit
+ * it. Auto-commit and the read-only flag are not here: they decide routing and the transaction state, and the
+ * connection applies them itself.
+ *
+ * <p>Not thread-safe, like the connection that owns it.
+ */
+final class SessionSettings {
+    /** Bit {@code op} set: property {@code op} was set here. */
+    private int given;
+    private long[] bits;
+    private Object[] values;
+    private Properties clientInfo;
+    /** Session state changed on the bound physical connection (search_path, application_name), reset on release. */
+    private boolean dirty;
+    /** What the bound physical connection had before this one changed it; restored on release. */
+    private Map<String, Class<?>> physicalTypeMap;
+    private int physicalHoldability = -1;
+
+    boolean isSet(int op) {
+        return (given & 1 << op) != 0;
+    }
+
+    long bits(int op) {
+        return bits[op];
+    }
+
+    Object value(int op) {
+        return values[op];
+    }
+
+    /**
+     * Sets property {@code op} on the bound physical connection (if any) and records it. An object property set to
+     * {@code null} counts as never set: it is not applied at binding, and its getter asks the physical connection.
+     */
+    void set(Connection bound, int op, long bits, Object value) throws SQLException {
+        if (bound != null) {
+            if (op == SET_HOLDABILITY__INT && physicalHoldability == -1) {
+                physicalHoldability = bound.getHoldability();
+            } else if (op == SET_TYPE_MAP__MAP && physicalTypeMap == null) {
+                physicalTypeMap = bound.getTypeMap();
+            }
+            ConnectionWrapper.applySession(bound, op, bits, value);
+            dirty |= op == SET_SCHEMA__STRING;
+        }
+        if (this.bits == null) {
+            this.bits = new long[SESSION_PROPERTIES];
+            values = new Object[SESSION_PROPERTIES];
+        }
+        this.bits[op] = bits;
+        values[op] = value;
+        boolean unset = value == null && (op == SET_SCHEMA__STRING || op == SET_TYPE_MAP__MAP
+                || op == ConnectionWrapper.SET_CATALOG__STRING);
+        given = unset ? given & ~(1 << op) : given | 1 << op;
+    }
+
+    /** Applies the recorded state to a freshly borrowed physical connection. */
+    void apply(Connection c) throws SQLException {
+        dirty = isSet(SET_SCHEMA__STRING) || clientInfo != null;
+        for (int op = 0; given != 0 && op < SESSION_PROPERTIES; op++) {
+            if (isSet(op)) {
+                if (op == SET_HOLDABILITY__INT) {
+                    physicalHoldability = c.getHoldability();
+                } else if (op == SET_TYPE_MAP__MAP) {
+                    physicalTypeMap = c.getTypeMap();
+                }
+                ConnectionWrapper.applySession(c, op, bits[op], values[op]);
+            }
+        }
+        if (clientInfo != null) {
+            c.setClientInfo(clientInfo);
+        }
+    }
+
+    /** Restores what this connection changed on {@code p} (session variables, type map, holdability). */
+    void restore(Connection p) throws SQLException {
+        if (dirty) {
+            try (Statement s = p.createStatement()) {
+                s.execute("RESET search_path; RESET application_name");
+            }
+        }
+        if (physicalTypeMap != null) {
+            p.setTypeMap(physicalTypeMap);
+        }
+        if (physicalHoldability != -1) {
+            p.setHoldability(physicalHoldability);
+        }
+    }
+
+    /** The physical connection is gone (released or dropped): nothing of it is left to restore. */
+    void detach() {
+        dirty = false;
+        physicalTypeMap = null;
+        physicalHoldability = -1;
+    }
+
+    /** One client info property; {@code null} removes it. */
+    void clientInfo(Connection bound, String name, String value) throws SQLClientInfoException {
+        if (clientInfo == null) {
+            clientInfo = new Properties();
+        }
+        if (value == null) {
+            clientInfo.remove(name);
+        } else {
+            clientInfo.setProperty(name, value);
+        }
+        if (bound != null) {
+            bound.setClientInfo(name, value);
+            dirty = true;
+        }
+    }
+
+    /** All client info properties at once. */
+    void clientInfo(Connection bound, Properties properties) throws SQLClientInfoException {
+        clientInfo = new Properties();
+        clientInfo.putAll(properties);
+        if (bound != null) {
+            bound.setClientInfo(properties);
+            dirty = true;
+        }
+    }
+}

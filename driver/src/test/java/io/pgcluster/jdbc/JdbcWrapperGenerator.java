@@ -1,0 +1,544 @@
+package io.pgcluster.jdbc;
+
+import java.io.IOException;
+import java.lang.reflect.Method;
+import java.lang.reflect.Modifier;
+import java.lang.reflect.Type;
+import java.lang.reflect.TypeVariable;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.CallableStatement;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+/**
+ * Writes the three JDBC wrapper bases of driver/src/generated/java ({@code StatementWrapper},
+ * {@code PreparedStatementWrapper}, {@code CallableStatementWrapper}) from the {@code java.sql} interfaces, as
+ * HikariCP generates its proxies: the hand-written {@code Logical*} classes keep only what matters (binding, the
+ * execution funnel, recording), and the ~250 methods that merely forward or record are written here, by rule:
+ * <ul>
+ *   <li>every {@code execute*} method calls the one funnel, {@code run(op, sql, n, columns)}, with an op code that
+ *       {@code call} dispatches on (no lambda, no boxing);</li>
+ *   <li>the statement settings a re-created statement needs again call {@code setting(op, bits, value)};</li>
+ *   <li>every {@code PreparedStatement} parameter setter calls {@code param(op, index, bits, value, extra, a, b)}:
+ *       primitives travel as long bits, so recording allocates nothing;</li>
+ *   <li>a few methods are left to the hand-written classes (they stay abstract here, so the compiler says when
+ *       one is missing);</li>
+ *   <li>everything else forwards to the physical statement.</li>
+ * </ul>
+ * {@code JdbcWrappersTest} fails when the checked-in files differ from what this writes; it rewrites them with
+ * {@code -Dpgcluster.regenerateWrappers=true}. Also runnable alone:
+ * {@code java driver/src/test/java/io/pgcluster/jdbc/JdbcWrapperGenerator.java driver/src/generated/java}.
+ */
+final class JdbcWrapperGenerator {
+    static final String PACKAGE_DIR = "io/pgcluster/jdbc";
+
+    /** Methods of Statement the hand-written LogicalStatement implements itself. */
+    private static final Set<String> STATEMENT_HAND_WRITTEN = Set.of("close()", "isClosed()", "unwrap(Class)",
+            "isWrapperFor(Class)", "addBatch(String)", "clearBatch()", "getConnection()");
+    /** Settings a re-created physical statement gets again. */
+    private static final Set<String> SETTINGS = Set.of("setCursorName(String)", "setEscapeProcessing(boolean)",
+            "setFetchDirection(int)", "setFetchSize(int)", "setMaxRows(int)", "setLargeMaxRows(long)",
+            "setMaxFieldSize(int)", "setPoolable(boolean)", "setQueryTimeout(int)", "closeOnCompletion()");
+    /** Methods of PreparedStatement the hand-written LogicalPreparedStatement implements itself. */
+    private static final Set<String> PREPARED_HAND_WRITTEN = Set.of("addBatch()", "clearParameters()",
+            "setBytes(int,byte[])");
+    /** Parameter setters whose value can be given again on a re-created statement. */
+    private static final Set<String> REPLAYABLE = Set.of("setBoolean", "setByte", "setShort", "setInt", "setLong",
+            "setFloat", "setDouble", "setBigDecimal", "setString", "setNString", "setDate", "setTime", "setTimestamp",
+            "setURL", "setNull", "setBytes");
+
+    /** Methods of Connection the hand-written LogicalConnection implements itself. */
+    private static final Set<String> CONNECTION_HAND_WRITTEN = Set.of("setAutoCommit(boolean)", "getAutoCommit()",
+            "setReadOnly(boolean)", "isReadOnly()", "commit()", "rollback()", "rollback(Savepoint)",
+            "setSavepoint()", "setSavepoint(String)", "releaseSavepoint(Savepoint)", "close()", "isClosed()",
+            "abort(Executor)", "unwrap(Class)", "isWrapperFor(Class)", "isValid(int)", "getWarnings()",
+            "clearWarnings()", "getMetaData()", "setClientInfo(String,String)", "setClientInfo(Properties)");
+    /** Session properties a logical connection records and applies to every physical connection it binds. */
+    private static final Set<String> SESSION = Set.of("setCatalog(String)", "setHoldability(int)",
+            "setNetworkTimeout(Executor,int)", "setSchema(String)", "setTransactionIsolation(int)",
+            "setTypeMap(Map)");
+
+    private JdbcWrapperGenerator() {
+    }
+
+    public static void main(String[] args) throws IOException {
+        Path root = Path.of(args[0]).resolve(PACKAGE_DIR);
+        Files.createDirectories(root);
+        for (Map.Entry<String, String> e : generate().entrySet()) {
+            Files.writeString(root.resolve(e.getKey()), e.getValue(), StandardCharsets.UTF_8);
+        }
+    }
+
+    /** File name to content. */
+    static Map<String, String> generate() {
+        Map<String, String> files = new LinkedHashMap<>();
+        int[] nextOp = {0};
+        files.put("StatementWrapper.java", statementWrapper(nextOp));
+        files.put("PreparedStatementWrapper.java", preparedWrapper(nextOp));
+        files.put("CallableStatementWrapper.java", callableWrapper());
+        files.put("ConnectionWrapper.java", connectionWrapper());
+        return files;
+    }
+
+    // ---- the three classes -----------------------------------------------------------------------------------
+
+    private static String statementWrapper(int[] nextOp) {
+        List<Method> methods = methods(Statement.class, true);
+        List<Method> executes = filter(methods, JdbcWrapperGenerator::isExecute);
+        List<Method> settings = filter(methods, m -> SETTINGS.contains(key(m)));
+        StringBuilder b = header("Statement", "StatementWrapper<S extends java.sql.Statement>",
+                "java.sql.Statement",
+                "The {@link java.sql.Statement} methods of {@link LogicalStatement}: execute methods go to its funnel,\n"
+                        + " * settings to {@code setting}, the rest to the physical statement.");
+        constants(b, "the execute methods, dispatched on by {@link #call}", executes, nextOp);
+        constants(b, "the settings a re-created statement gets again, applied by {@link #applySetting}", settings,
+                new int[] {0});
+        b.append("    /** How many settings there are. */\n    static final int SETTINGS = ").append(settings.size())
+                .append(";\n\n");
+        b.append("    /** The physical statement. */\n    S delegate;\n");
+        b.append("    /** The object result of the last {@link #call} (a result set, update counts), until taken. */\n"
+                + "    private Object result;\n\n");
+        b.append("    /** The one place where a statement executes: see {@link LogicalStatement#run}. */\n"
+                + "    abstract long run(int op, String sql, int n, Object columns) throws java.sql.SQLException;\n\n");
+        b.append("    /** Records a setting and applies it to the physical statement if that is current. */\n"
+                + "    abstract void setting(int op, long bits, Object value) throws java.sql.SQLException;\n\n");
+        b.append("    /** The object result of the last call, once. */\n"
+                + "    final Object takeResult() {\n        Object r = result;\n        result = null;\n"
+                + "        return r;\n    }\n\n");
+        b.append("    /** Whether {@code op} executes the batch (which the driver clears, whatever the outcome). */\n"
+                + "    static boolean isBatch(int op) {\n        return ");
+        b.append(filter(executes, m -> m.getName().endsWith("Batch")).stream().map(JdbcWrapperGenerator::constant)
+                .map(c -> "op == " + c).collect(Collectors.joining(" || ")));
+        b.append(";\n    }\n\n");
+        dispatch(b, executes, false);
+        b.append("    /** Applies setting {@code op} to {@code s}. */\n"
+                + "    static void applySetting(java.sql.Statement s, int op, long bits, Object value)\n"
+                + "            throws java.sql.SQLException {\n        switch (op) {\n");
+        for (Method m : settings) {
+            b.append("            case ").append(constant(m)).append(":\n                s.").append(m.getName())
+                    .append('(');
+            if (m.getParameterCount() == 1) {
+                b.append(fromSlot(m.getParameterTypes()[0], m.getParameterTypes()[0].isPrimitive() ? "bits" : "value"));
+            }
+            b.append(");\n                break;\n");
+        }
+        b.append("            default:\n                throw new IllegalArgumentException(\"setting \" + op);\n"
+                + "        }\n    }\n");
+        for (Method m : methods) {
+            if (STATEMENT_HAND_WRITTEN.contains(key(m))) {
+                continue;
+            }
+            if (isExecute(m)) {
+                method(b, m, executeBody(m));
+            } else if (SETTINGS.contains(key(m))) {
+                String arg = m.getParameterCount() == 0 ? "0, null"
+                        : m.getParameterTypes()[0].isPrimitive() ? toBits(m.getParameterTypes()[0], "a1") + ", null"
+                        : "0, a1";
+                method(b, m, "setting(" + constant(m) + ", " + arg + ");");
+            } else {
+                method(b, m, forward(m));
+            }
+        }
+        return b.append("}\n").toString();
+    }
+
+    private static String preparedWrapper(int[] nextOp) {
+        List<Method> methods = methods(PreparedStatement.class, false);
+        List<Method> executes = filter(methods, JdbcWrapperGenerator::isExecute);
+        List<Method> params = filter(methods, JdbcWrapperGenerator::isParam);
+        StringBuilder b = header("PreparedStatement",
+                "PreparedStatementWrapper<S extends java.sql.PreparedStatement> extends LogicalStatement<S>",
+                "java.sql.PreparedStatement",
+                "The methods {@link java.sql.PreparedStatement} adds, for {@link LogicalPreparedStatement}: execute\n"
+                        + " * methods go to the funnel, parameter setters to {@code param}, the rest to the physical statement.");
+        constants(b, "the execute methods, dispatched on by {@link #call}", executes, nextOp);
+        constants(b, "the parameter setters, applied by {@link #applyParam}", params, new int[] {0});
+        b.append("    PreparedStatementWrapper(LogicalConnection conn, String sql, Factory<S> factory)\n"
+                + "            throws java.sql.SQLException {\n        super(conn, sql, factory);\n    }\n\n");
+        b.append("    /**\n     * Records a parameter (when it can be given again) and sets it: {@code bits} carries a primitive, "
+                + "{@code value}\n     * and {@code extra} objects, {@code a} and {@code b} int arguments after the value.\n     */\n"
+                + "    abstract void param(int op, int index, long bits, Object value, Object extra, int a, int b)\n"
+                + "            throws java.sql.SQLException;\n\n");
+        b.append("    /** Whether parameter setter {@code op} with {@code value} can be given again with the same meaning. */\n"
+                + "    static boolean isReplayable(int op, Object value) {\n        switch (op) {\n");
+        for (Method m : params) {
+            if (REPLAYABLE.contains(m.getName())) {
+                b.append("            case ").append(constant(m)).append(":\n");
+            }
+        }
+        b.append("                return true;\n");
+        for (Method m : params) {
+            if (m.getName().equals("setObject")) {
+                b.append("            case ").append(constant(m)).append(":\n");
+            }
+        }
+        b.append("                return ParamLog.isImmutable(value);\n            default:\n                return false;\n"
+                + "        }\n    }\n\n");
+        dispatch(b, executes, true);
+        b.append("    /** Applies parameter setter {@code op} to {@code s}. */\n"
+                + "    static void applyParam(java.sql.PreparedStatement s, int op, int index, long bits, Object value,\n"
+                + "            Object extra, int a, int b) throws java.sql.SQLException {\n        switch (op) {\n");
+        for (Method m : params) {
+            String[] slots = slots(m);
+            b.append("            case ").append(constant(m)).append(":\n                s.").append(m.getName())
+                    .append("(index");
+            Class<?>[] types = m.getParameterTypes();
+            for (int i = 1; i < types.length; i++) {
+                b.append(", ").append(fromSlot(types[i], slots[i]));
+            }
+            b.append(");\n                break;\n");
+        }
+        b.append("            default:\n                throw new IllegalArgumentException(\"parameter \" + op);\n"
+                + "        }\n    }\n");
+        for (Method m : methods) {
+            if (PREPARED_HAND_WRITTEN.contains(key(m))) {
+                continue;
+            }
+            if (isExecute(m)) {
+                method(b, m, executeBody(m));
+            } else if (params.contains(m)) {
+                String[] slots = slots(m);
+                String[] args = {"0", "null", "null", "0", "0"};
+                List<String> names = List.of("bits", "value", "extra", "a", "b");
+                Class<?>[] types = m.getParameterTypes();
+                for (int i = 1; i < types.length; i++) {
+                    args[names.indexOf(slots[i])] = toBits(types[i], "a" + (i + 1));
+                }
+                method(b, m, "param(" + constant(m) + ", a1, " + String.join(", ", args) + ");");
+            } else {
+                method(b, m, forward(m));
+            }
+        }
+        return b.append("}\n").toString();
+    }
+
+    private static String callableWrapper() {
+        StringBuilder b = header("CallableStatement",
+                "CallableStatementWrapper extends LogicalPreparedStatement<java.sql.CallableStatement>",
+                "java.sql.CallableStatement",
+                "The methods {@link java.sql.CallableStatement} adds, for {@link LogicalCallableStatement}: all go to\n"
+                        + " * the physical statement (a call is never run again, so nothing is recorded).");
+        b.append("    CallableStatementWrapper(LogicalConnection conn, String sql, Factory<java.sql.CallableStatement> factory)\n"
+                + "            throws java.sql.SQLException {\n        super(conn, sql, factory);\n    }\n");
+        for (Method m : methods(CallableStatement.class, false)) {
+            method(b, m, forward(m));
+        }
+        return b.append("}\n").toString();
+    }
+
+    private static String connectionWrapper() {
+        List<Method> methods = filter(methods(Connection.class, true), m -> !m.isDefault());
+        List<Method> setters = filter(methods, m -> SESSION.contains(key(m)));
+        StringBuilder b = header("Connection", "ConnectionWrapper", "java.sql.Connection",
+                "The {@link java.sql.Connection} methods of {@link LogicalConnection} that follow a rule: session\n"
+                        + " * properties go to {@code session}, statements are created as logical statements, the rest goes to\n"
+                        + " * the bound physical connection.");
+        constants(b, "the session properties, applied by {@link #applySession}", setters, new int[] {0});
+        b.append("    /** How many session properties there are. */\n    static final int SESSION_PROPERTIES = ")
+                .append(setters.size()).append(";\n\n");
+        b.append("    /** The bound physical connection, binding one if needed. */\n"
+                + "    abstract java.sql.Connection physical() throws java.sql.SQLException;\n\n"
+                + "    /** The bound physical connection, or {@code null}; never binds. */\n"
+                + "    abstract java.sql.Connection boundPhysical();\n\n"
+                + "    /** Fails with 08003 once closed. */\n"
+                + "    abstract void checkOpen() throws java.sql.SQLException;\n\n"
+                + "    /** The session properties: recorded here, applied at every binding. */\n"
+                + "    abstract SessionSettings session();\n\n");
+        b.append("    /** Sets session property {@code op} on {@code c}. */\n"
+                + "    static void applySession(java.sql.Connection c, int op, long bits, Object value)\n"
+                + "            throws java.sql.SQLException {\n        switch (op) {\n");
+        for (Method m : setters) {
+            b.append("            case ").append(constant(m)).append(":\n                c.").append(m.getName())
+                    .append('(');
+            Class<?>[] types = m.getParameterTypes();
+            for (int i = 0; i < types.length; i++) {
+                b.append(i == 0 ? "" : ", ").append(fromSlot(types[i], types[i].isPrimitive() ? "bits" : "value"));
+            }
+            b.append(");\n                break;\n");
+        }
+        b.append("            default:\n                throw new IllegalArgumentException(\"session property \" + op);\n"
+                + "        }\n    }\n");
+        for (Method m : methods) {
+            if (CONNECTION_HAND_WRITTEN.contains(key(m))) {
+                continue;
+            }
+            Method setter = setterOf(m, setters);
+            if (setters.contains(m)) {
+                String bits = "0";
+                String value = "null";
+                Class<?>[] types = m.getParameterTypes();
+                for (int i = 0; i < types.length; i++) {
+                    if (types[i].isPrimitive()) {
+                        bits = "a" + (i + 1);
+                    } else {
+                        value = "a" + (i + 1);
+                    }
+                }
+                method(b, m, "checkOpen();\n        session().set(boundPhysical(), " + constant(m) + ", " + bits + ", " + value + ");");
+            } else if (setter != null) {
+                String slot = m.getReturnType().isPrimitive() ? "session().bits(" + constant(setter) + ")"
+                        : "session().value(" + constant(setter) + ")";
+                String cast = m.getReturnType().isPrimitive() ? "(" + m.getReturnType().getName() + ") "
+                        : "(" + type(m.getGenericReturnType()) + ") ";
+                method(b, m, "checkOpen();\n        return session().isSet(" + constant(setter) + ") ? " + cast + slot
+                        + " : physical()." + m.getName() + "();");
+            } else if (Statement.class.isAssignableFrom(m.getReturnType())) {
+                String logical = m.getReturnType() == CallableStatement.class ? "LogicalCallableStatement"
+                        : m.getReturnType() == PreparedStatement.class ? "LogicalPreparedStatement<>"
+                        : "LogicalStatement<>";
+                // the SQL travels in the statement, so the usual forms (no argument but the SQL) need a lambda
+                // that captures nothing: one instance for all calls
+                boolean hasSql = m.getParameterCount() > 0 && m.getParameterTypes()[0] == String.class;
+                StringBuilder args = new StringBuilder(hasSql ? "sql" : "");
+                for (int i = hasSql ? 1 : 0; i < m.getParameterCount(); i++) {
+                    args.append(i == 0 ? "" : ", ").append('a').append(i + 1);
+                }
+                method(b, m, "checkOpen();\n        return new " + logical + "((LogicalConnection) this, "
+                        + (hasSql ? "a1" : "null") + ", (c, sql) -> c." + m.getName() + "(" + args + "));");
+            } else {
+                method(b, m, forward(m).replace("delegate.", "physical()."));
+            }
+        }
+        return b.append("}\n").toString();
+    }
+
+    /** The session property setter a getter reads, or {@code null}. */
+    private static Method setterOf(Method getter, List<Method> setters) {
+        if (!getter.getName().startsWith("get") || getter.getParameterCount() != 0) {
+            return null;
+        }
+        String name = "set" + getter.getName().substring(3);
+        for (Method s : setters) {
+            if (s.getName().equals(name)) {
+                return s;
+            }
+        }
+        return null;
+    }
+
+    // ---- pieces ------------------------------------------------------------------------------------------------
+
+    private static StringBuilder header(String iface, String declaration, String implemented, String doc) {
+        StringBuilder b = new StringBuilder();
+        b.append("// GENERATED by driver/src/test/java/io/pgcluster/jdbc/JdbcWrapperGenerator.java from java.sql.")
+                .append(iface).append(": do not edit.\n// Regenerate: mvn -o -q test -pl driver -am -Denforcer.skip "
+                        + "-Dtest=JdbcWrappersTest -Dpgcluster.regenerateWrappers=true\n");
+        b.append("package io.pgcluster.jdbc;\n\n/**\n * ").append(doc).append("\n *\n * <p>Not thread-safe, like "
+                + "any JDBC " + (iface.equals("Connection") ? "connection" : "statement") + ".\n");
+        if (declaration.contains("<S")) {
+            b.append(" *\n * @param <S> the physical statement type\n");
+        }
+        b.append(" */\n@SuppressWarnings({\"deprecation\", \"unchecked\", \"rawtypes\"})\nabstract class ").append(declaration).append(" implements ")
+                .append(implemented).append(" {\n");
+        return b;
+    }
+
+    private static void constants(StringBuilder b, String what, List<Method> methods, int[] next) {
+        b.append("    // op codes of ").append(what).append('\n');
+        for (Method m : methods) {
+            b.append("    static final int ").append(constant(m)).append(" = ").append(next[0]++).append(";\n");
+        }
+        b.append('\n');
+    }
+
+    private static void dispatch(StringBuilder b, List<Method> executes, boolean override) {
+        b.append("    /** Calls execute method {@code op} on the physical statement. */\n");
+        if (override) {
+            b.append("    @Override\n");
+        }
+        b.append("    long call(int op, String sql, int n, Object columns) throws java.sql.SQLException {\n"
+                + "        switch (op) {\n");
+        for (Method m : executes) {
+            b.append("            case ").append(constant(m)).append(":\n                ");
+            String call = "delegate." + m.getName() + "(" + executeArgs(m, true) + ")";
+            Class<?> r = m.getReturnType();
+            if (r == boolean.class) {
+                b.append("return ").append(call).append(" ? 1 : 0;\n");
+            } else if (r == int.class || r == long.class) {
+                b.append("return ").append(call).append(";\n");
+            } else {
+                b.append("setResult(").append(call).append(");\n                return 0;\n");
+            }
+        }
+        b.append("            default:\n                ");
+        b.append(override ? "return super.call(op, sql, n, columns);\n"
+                : "throw new IllegalArgumentException(\"execute \" + op);\n");
+        b.append("        }\n    }\n\n");
+        if (!override) {
+            b.append("    final void setResult(Object r) {\n        result = r;\n    }\n\n");
+        }
+    }
+
+    private static String executeBody(Method m) {
+        String call = "run(" + constant(m) + ", " + executeArgs(m, false) + ")";
+        Class<?> r = m.getReturnType();
+        if (r == boolean.class) {
+            return "return " + call + " != 0;";
+        }
+        if (r == int.class) {
+            return "return (int) " + call + ";";
+        }
+        if (r == long.class) {
+            return "return " + call + ";";
+        }
+        return call + ";\n        return (" + r.getCanonicalName() + ") takeResult();";
+    }
+
+    /** The arguments of an execute method as the funnel carries them (sql, n, columns), or as the call takes them. */
+    private static String executeArgs(Method m, boolean forCall) {
+        String sql = "null";
+        String n = "0";
+        String columns = "null";
+        List<String> call = new ArrayList<>();
+        Class<?>[] types = m.getParameterTypes();
+        for (int i = 0; i < types.length; i++) {
+            if (types[i] == String.class) {
+                sql = "a" + (i + 1);
+                call.add("sql");
+            } else if (types[i] == int.class) {
+                n = "a" + (i + 1);
+                call.add("n");
+            } else {
+                columns = "a" + (i + 1);
+                call.add("(" + types[i].getCanonicalName() + ") columns");
+            }
+        }
+        return forCall ? String.join(", ", call) : sql + ", " + n + ", " + columns;
+    }
+
+    /** Which slot each parameter of a setter travels in: the value's primitive bits or object, then extras. */
+    private static String[] slots(Method m) {
+        Class<?>[] types = m.getParameterTypes();
+        String[] slots = new String[types.length];
+        slots[0] = "index";
+        List<String> used = new ArrayList<>();
+        for (int i = 1; i < types.length; i++) {
+            String s;
+            if (i == 1) {
+                s = types[i].isPrimitive() ? "bits" : "value";
+            } else if (!types[i].isPrimitive()) {
+                s = "extra";
+            } else if (types[i] == long.class) {
+                s = "bits";
+            } else {
+                s = used.contains("a") ? "b" : "a";
+            }
+            if (used.contains(s)) {
+                throw new IllegalStateException("two arguments of " + m + " in slot " + s);
+            }
+            used.add(s);
+            slots[i] = s;
+        }
+        return slots;
+    }
+
+    private static String toBits(Class<?> t, String arg) {
+        if (t == boolean.class) {
+            return arg + " ? 1L : 0L";
+        }
+        if (t == float.class) {
+            return "Float.floatToRawIntBits(" + arg + ")";
+        }
+        if (t == double.class) {
+            return "Double.doubleToRawLongBits(" + arg + ")";
+        }
+        return arg;
+    }
+
+    private static String fromSlot(Class<?> t, String slot) {
+        if (t == boolean.class) {
+            return slot + " != 0";
+        }
+        if (t == float.class) {
+            return "Float.intBitsToFloat((int) " + slot + ")";
+        }
+        if (t == double.class) {
+            return "Double.longBitsToDouble(" + slot + ")";
+        }
+        if (t == long.class || t == Object.class || (t == int.class && !slot.equals("bits"))) {
+            return slot;
+        }
+        return "(" + t.getCanonicalName() + ") " + slot;
+    }
+
+    private static void method(StringBuilder b, Method m, String body) {
+        b.append('\n');
+        if (m.isAnnotationPresent(Deprecated.class)) {
+            b.append("    @Deprecated\n");
+        }
+        b.append("    @Override\n    public ");
+        TypeVariable<Method>[] vars = m.getTypeParameters();
+        if (vars.length > 0) {
+            b.append(Arrays.stream(vars).map(TypeVariable::getName).collect(Collectors.joining(", ", "<", "> ")));
+        }
+        b.append(type(m.getGenericReturnType())).append(' ').append(m.getName()).append('(');
+        Type[] params = m.getGenericParameterTypes();
+        for (int i = 0; i < params.length; i++) {
+            b.append(i == 0 ? "" : ", ").append(type(params[i])).append(" a").append(i + 1);
+        }
+        b.append(") throws java.sql.SQLException {\n        ").append(body).append("\n    }\n");
+    }
+
+    private static String forward(Method m) {
+        StringBuilder call = new StringBuilder("delegate.").append(m.getName()).append('(');
+        for (int i = 0; i < m.getParameterCount(); i++) {
+            call.append(i == 0 ? "" : ", ").append('a').append(i + 1);
+        }
+        call.append(");");
+        return (m.getReturnType() == void.class ? "" : "return ") + call;
+    }
+
+    private static String type(Type t) {
+        return t.getTypeName().replace("java.lang.", "");
+    }
+
+    private static boolean isExecute(Method m) {
+        return m.getName().startsWith("execute");
+    }
+
+    private static boolean isParam(Method m) {
+        return m.getName().startsWith("set") && m.getParameterCount() >= 2 && m.getParameterTypes()[0] == int.class;
+    }
+
+    /** The interface's methods to implement, in a stable order: its own, or with those it inherits. */
+    private static List<Method> methods(Class<?> iface, boolean inherited) {
+        Method[] all = inherited ? iface.getMethods() : iface.getDeclaredMethods();
+        Map<String, Method> unique = new LinkedHashMap<>();
+        for (Method m : all) {
+            if (!Modifier.isStatic(m.getModifiers())) {
+                unique.putIfAbsent(key(m), m);
+            }
+        }
+        List<Method> list = new ArrayList<>(unique.values());
+        list.sort(Comparator.comparing(JdbcWrapperGenerator::key));
+        return list;
+    }
+
+    private static List<Method> filter(List<Method> methods, java.util.function.Predicate<Method> p) {
+        return methods.stream().filter(p).collect(Collectors.toList());
+    }
+
+    private static String key(Method m) {
+        return m.getName() + Arrays.stream(m.getParameterTypes()).map(Class::getSimpleName)
+                .collect(Collectors.joining(",", "(", ")"));
+    }
+
+    /** A constant's name: the method's name and parameter types in upper snake case. */
+    private static String constant(Method m) {
+        String name = m.getName().replaceAll("([a-z])([A-Z])", "$1_$2").toUpperCase();
+        String params = Arrays.stream(m.getParameterTypes()).map(c -> c.getSimpleName().replace("[]", "S")
+                .replaceAll("([a-z])([A-Z])", "$1_$2").toUpperCase()).collect(Collectors.joining("_"));
+        return params.isEmpty() ? name : name + "__" + params;
+    }
+}

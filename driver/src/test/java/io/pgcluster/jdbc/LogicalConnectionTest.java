@@ -1,0 +1,350 @@
+package io.pgcluster.jdbc;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.pgcluster.jdbc.config.PgClusterConfig;
+import io.pgcluster.jdbc.connect.ServerConnector;
+import io.pgcluster.jdbc.failover.SqlStates;
+import io.pgcluster.jdbc.metrics.ClusterMetricsHub;
+import io.pgcluster.jdbc.routing.MemberPool;
+import io.pgcluster.jdbc.routing.Pools;
+import io.pgcluster.jdbc.routing.Router;
+import io.pgcluster.jdbc.routing.Router.Lease;
+import io.pgcluster.jdbc.topology.ClusterView;
+import io.pgcluster.jdbc.topology.Member;
+import io.pgcluster.jdbc.topology.Role;
+import io.pgcluster.jdbc.topology.Topology;
+import java.io.ByteArrayInputStream;
+import java.lang.reflect.InvocationHandler;
+import java.lang.reflect.Proxy;
+import java.net.ServerSocket;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * LogicalConnection without a cluster: the cluster's part (borrowing a connection, metrics, asking the topology to
+ * look again) is stood in for, physical connections are fakes that record what is called on them and fail on
+ * demand with a connection failure. Real member pools (pointing at a closed port, never connecting) give the
+ * leases their member names and the leader's retirement.
+ */
+class LogicalConnectionTest {
+    private static final SQLException IO_ERROR = new SQLException("An I/O error occurred", "08006");
+
+    private ScheduledExecutorService executor;
+    private Pools pools;
+    private ClusterView view;
+    private Router router;
+    private int closedPort;
+    /** Every call on every fake physical connection and statement, in order, as "member: call". */
+    private final List<String> calls = new ArrayList<>();
+    /** How many executions fail next, whichever fake they run on. */
+    private ClusterMetricsHub metrics;
+    private int failures;
+    private boolean failCommit;
+    private int refreshes;
+    private int borrowed;
+
+    @BeforeEach
+    void setUp() throws Exception {
+        try (ServerSocket s = new ServerSocket(0)) {
+            closedPort = s.getLocalPort();
+        }
+        PgClusterConfig config = PgClusterConfig.builder().etcd("127.0.0.1:2379").scope("demo").database("app")
+                .user("app").password("pw").set("minIdle", "0").build();
+        executor = Executors.newSingleThreadScheduledExecutor();
+        view = new ClusterView("demo");
+        pools = new Pools("demo", config, new ServerConnector(config), executor, view::requestRefresh);
+        metrics = new ClusterMetricsHub(view.current());
+        router = new Router(config, view, metrics);
+        view.addListener((previous, current) -> router.update(current, pools.apply(previous, current)));
+        publish("pg1", "pg2", "pg3");
+    }
+
+    @AfterEach
+    void tearDown() {
+        pools.close();
+        executor.shutdownNow();
+    }
+
+    private void publish(String leader, String... replicas) {
+        Topology.Builder b = Topology.builder("demo").member(member(leader, Role.PRIMARY));
+        for (String r : replicas) {
+            b.member(member(r, Role.REPLICA));
+        }
+        view.publish(b.leader(leader).build());
+    }
+
+    private Member member(String name, Role role) {
+        return new Member(name, "127.0.0.1", closedPort, role, "running", 1, 100, 0, Map.of(), null);
+    }
+
+    /** The connection under test, with the cluster stood in for. */
+    private LogicalConnection connection() {
+        return new LogicalConnection(null) {
+            @Override
+            String clusterName() {
+                return "demo";
+            }
+
+            @Override
+            Lease acquire(boolean readOnly, MemberPool avoid, long deadlineNanos) {
+                assertThat(deadlineNanos - System.nanoTime()).as("one deadline, failoverTimeout ahead")
+                        .isPositive().isLessThanOrEqualTo(TimeUnit.SECONDS.toNanos(30));
+                MemberPool pool = router.table().leader();
+                if (readOnly) {
+                    MemberPool[] readers = router.table().readers();
+                    pool = readers[0] == avoid ? readers[1] : readers[0];
+                }
+                borrowed++;
+                return new Lease(pool, fake(Connection.class, pool.member().name()));
+            }
+
+            @Override
+            ClusterMetricsHub metrics() {
+                return metrics;
+            }
+
+            @Override
+            void requestRefresh() {
+                refreshes++;
+            }
+
+            @Override
+            long failoverTimeoutNanos() {
+                return TimeUnit.SECONDS.toNanos(30);
+            }
+
+            @Override
+            int maxStatementAttempts() {
+                return 3;
+            }
+        };
+    }
+
+    /** A fake JDBC object of {@code type} on {@code member}: records calls, fails executions on demand. */
+    private <T> T fake(Class<T> type, String member) {
+        boolean[] closed = {false};
+        InvocationHandler h = (proxy, method, args) -> {
+            String name = method.getName();
+            calls.add(member + ": " + name + (args == null ? "" : Arrays.toString(args)));
+            if (name.equals("commit") && failCommit) {
+                throw IO_ERROR;
+            }
+            if (name.startsWith("execute") && failures > 0) {
+                failures--;
+                throw IO_ERROR;
+            }
+            switch (name) {
+                case "isClosed":
+                    return closed[0];
+                case "close":
+                    closed[0] = true;
+                    return null;
+                case "createStatement":
+                    return fake(Statement.class, member);
+                case "prepareStatement":
+                    return fake(PreparedStatement.class, member);
+                case "executeQuery":
+                    return fake(ResultSet.class, member);
+                case "getTypeMap":
+                    return new HashMap<>();
+                case "toString":
+                    return "fake " + type.getSimpleName() + " on " + member;
+                case "hashCode":
+                    return System.identityHashCode(proxy);
+                case "equals":
+                    return proxy == args[0];
+                default:
+                    break;
+            }
+            Class<?> r = method.getReturnType();
+            if (r == boolean.class) {
+                return Boolean.TRUE;
+            }
+            if (r == int.class) {
+                return Integer.valueOf(1);
+            }
+            return r == long.class ? (Object) Long.valueOf(1) : null;
+        };
+        return type.cast(Proxy.newProxyInstance(getClass().getClassLoader(), new Class<?>[] {type}, h));
+    }
+
+    private List<String> callsNamed(String name) {
+        return calls.stream().filter(c -> c.contains(": " + name)).collect(java.util.stream.Collectors.toList());
+    }
+
+    @Test
+    void bindsLazilyAtTheFirstStatementByTheReadOnlyFlag() throws SQLException {
+        try (LogicalConnection c = connection()) {
+            c.setReadOnly(true);
+            assertThat(c.boundMember()).isNull();
+            try (Statement s = c.createStatement()) {
+                s.executeQuery("SELECT 1");
+            }
+            assertThat(c.boundMember()).isEqualTo("pg2");
+            c.setReadOnly(false); // between transactions: returns the replica's connection
+            assertThat(c.boundMember()).isNull();
+            c.createStatement().executeUpdate("INSERT 1");
+            assertThat(c.boundMember()).isEqualTo("pg1");
+        }
+    }
+
+    @Test
+    void aReadOnlyAutoCommitStatementOnAReplicaRunsAgainElsewhereWithItsParameters() throws SQLException {
+        try (LogicalConnection c = connection()) {
+            c.setReadOnly(true);
+            PreparedStatement ps = c.prepareStatement("SELECT ?, ?");
+            ps.setInt(1, 42);
+            ps.setString(2, "x");
+            ps.setFetchSize(50);
+            ps.setQueryTimeout(3);
+            failures = 1;
+            assertThat(ps.executeQuery()).isNotNull();
+            assertThat(c.boundMember()).isEqualTo("pg3");
+            assertThat(refreshes).isEqualTo(1);
+            assertThat(calls).contains("pg3: prepareStatement[SELECT ?, ?]", "pg3: setFetchSize[50]",
+                    "pg3: setQueryTimeout[3]", "pg3: setInt[1, 42]", "pg3: setString[2, x]", "pg3: executeQuery");
+        }
+    }
+
+    @Test
+    void aStatementThatCannotBeGivenTwiceIsNotRunAgain() throws SQLException {
+        try (LogicalConnection c = connection()) {
+            c.setReadOnly(true);
+            PreparedStatement ps = c.prepareStatement("SELECT ?");
+            ps.setBinaryStream(1, new ByteArrayInputStream(new byte[1]));
+            failures = 1;
+            assertThatThrownBy(ps::executeQuery).isInstanceOf(SQLException.class)
+                    .extracting(e -> ((SQLException) e).getSQLState()).isEqualTo(SqlStates.TRANSACTION_LOST);
+        }
+    }
+
+    @Test
+    void attemptsAreBoundedByStatementMaxAttempts() throws SQLException {
+        try (LogicalConnection c = connection()) {
+            c.setReadOnly(true);
+            Statement s = c.createStatement();
+            failures = 10;
+            assertThatThrownBy(() -> s.executeQuery("SELECT 1")).extracting(e -> ((SQLException) e).getSQLState())
+                    .isEqualTo(SqlStates.TRANSACTION_LOST);
+            assertThat(callsNamed("executeQuery")).as("statementMaxAttempts = 3").hasSize(3);
+        }
+    }
+
+    @Test
+    void aReadWriteAutoCommitStatementFailsWithOutcomeUnknown() throws SQLException {
+        try (LogicalConnection c = connection()) {
+            Statement s = c.createStatement();
+            failures = 1;
+            assertThatThrownBy(() -> s.executeUpdate("INSERT 1")).extracting(e -> ((SQLException) e).getSQLState())
+                    .isEqualTo(SqlStates.OUTCOME_UNKNOWN);
+            assertThat(callsNamed("executeUpdate")).hasSize(1);
+        }
+    }
+
+    @Test
+    void theFirstStatementOfATransactionRunsAgainALaterOneLosesTheTransactionUntilRollback() throws SQLException {
+        try (LogicalConnection c = connection()) {
+            c.setAutoCommit(false);
+            Statement s = c.createStatement();
+            failures = 1;
+            s.executeUpdate("INSERT 1"); // first: run again on the (same) leader, invisibly
+            assertThat(callsNamed("executeUpdate")).hasSize(2);
+            failures = 1;
+            assertThatThrownBy(() -> s.executeUpdate("INSERT 2")).extracting(e -> ((SQLException) e).getSQLState())
+                    .isEqualTo(SqlStates.TRANSACTION_LOST);
+            assertThatThrownBy(() -> s.executeUpdate("INSERT 3")).as("every call until rollback")
+                    .extracting(e -> ((SQLException) e).getSQLState()).isEqualTo(SqlStates.TRANSACTION_LOST);
+            assertThatThrownBy(c::commit).as("commit ends it").extracting(e -> ((SQLException) e).getSQLState())
+                    .isEqualTo(SqlStates.TRANSACTION_LOST);
+            s.executeUpdate("INSERT 4"); // a new transaction, on a new physical connection
+            c.commit();
+            assertThat(callsNamed("commit")).hasSize(1);
+        }
+    }
+
+    @Test
+    void commitFailuresReadWriteUnknownReadOnlyNothingToCommit() throws SQLException {
+        try (LogicalConnection c = connection()) {
+            c.setAutoCommit(false);
+            c.createStatement().executeUpdate("INSERT 1");
+            failCommit = true;
+            assertThatThrownBy(c::commit).extracting(e -> ((SQLException) e).getSQLState())
+                    .isEqualTo(SqlStates.OUTCOME_UNKNOWN);
+            c.setReadOnly(true);
+            c.createStatement().executeQuery("SELECT 1");
+            c.commit(); // a read-only transaction had nothing to commit
+            assertThat(c.boundMember()).as("the failed connection was dropped").isNull();
+        }
+    }
+
+    @Test
+    void rollbackAfterAStatementKeepsTheConnection() throws SQLException {
+        try (LogicalConnection c = connection()) {
+            c.setAutoCommit(false);
+            c.createStatement().executeUpdate("INSERT 1");
+            Connection physical = c.boundPhysical();
+            calls.clear();
+            c.rollback();
+            assertThat(calls).containsExactly("pg1: isClosed", "pg1: rollback");
+            assertThat(c.boundPhysical()).isSameAs(physical);
+        }
+    }
+
+    @Test
+    void aCommitWhoseLeaderLostTheLeaderKeyIsNeverSent() throws SQLException {
+        try (LogicalConnection c = connection()) {
+            c.setAutoCommit(false);
+            c.createStatement().executeUpdate("INSERT 1");
+            publish("pg2", "pg1", "pg3"); // pg1's write pool is retired
+            assertThatThrownBy(c::commit).hasMessageContaining("pg1 lost the leader key before COMMIT")
+                    .extracting(e -> ((SQLException) e).getSQLState()).isEqualTo(SqlStates.TRANSACTION_LOST);
+            assertThat(callsNamed("commit")).isEmpty();
+            assertThat(callsNamed("rollback")).hasSize(1);
+        }
+    }
+
+    @Test
+    void sessionPropertiesAreAppliedAtEveryBindingAndResetOnRelease() throws SQLException {
+        try (LogicalConnection c = connection()) {
+            c.setSchema("app");
+            c.setTransactionIsolation(Connection.TRANSACTION_SERIALIZABLE);
+            c.setAutoCommit(false);
+            assertThat(c.getSchema()).as("recorded, no binding").isEqualTo("app");
+            assertThat(borrowed).isZero();
+            c.createStatement().executeUpdate("INSERT 1");
+            assertThat(calls).contains("pg1: setAutoCommit[false]", "pg1: setSchema[app]",
+                    "pg1: setTransactionIsolation[8]");
+            c.rollback();
+            c.setReadOnly(true); // releases pg1's connection: session state reset before it goes back
+            assertThat(calls).contains("pg1: execute[RESET search_path; RESET application_name]", "pg1: close");
+            c.createStatement().executeQuery("SELECT 1");
+            assertThat(calls).contains("pg2: setSchema[app]", "pg2: setTransactionIsolation[8]");
+            assertThat(callsNamed("setReadOnly")).as("a replica pool's connections are read-only already").isEmpty();
+        }
+    }
+
+    @Test
+    void closedConnectionsSay08003() throws SQLException {
+        LogicalConnection c = connection();
+        c.close();
+        assertThatThrownBy(c::createStatement).extracting(e -> ((SQLException) e).getSQLState())
+                .isEqualTo(SqlStates.CONNECTION_CLOSED);
+        assertThat(c.isValid(1)).isFalse();
+    }
+}
