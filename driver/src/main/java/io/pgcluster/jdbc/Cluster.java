@@ -1,13 +1,13 @@
 package io.pgcluster.jdbc;
 
 import io.pgcluster.jdbc.config.PgClusterConfig;
-import io.pgcluster.jdbc.connect.ServerConnector;
-import io.pgcluster.jdbc.metrics.ClusterMetricsHub;
-import io.pgcluster.jdbc.routing.Pools;
-import io.pgcluster.jdbc.routing.Router;
-import io.pgcluster.jdbc.source.TopologySource;
-import io.pgcluster.jdbc.source.TopologySources;
-import io.pgcluster.jdbc.topology.ClusterView;
+import io.pgcluster.jdbc.internal.connect.ServerConnector;
+import io.pgcluster.jdbc.internal.metrics.ClusterMetricsHub;
+import io.pgcluster.jdbc.internal.routing.Pools;
+import io.pgcluster.jdbc.internal.routing.Router;
+import io.pgcluster.jdbc.internal.source.TopologySource;
+import io.pgcluster.jdbc.internal.source.TopologySources;
+import io.pgcluster.jdbc.internal.topology.ClusterView;
 import io.pgcluster.jdbc.topology.Topology;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;

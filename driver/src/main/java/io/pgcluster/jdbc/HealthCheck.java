@@ -1,8 +1,8 @@
 package io.pgcluster.jdbc;
 
-import io.pgcluster.jdbc.routing.Exclusion;
-import io.pgcluster.jdbc.routing.MemberPool;
-import io.pgcluster.jdbc.routing.RoutingTable;
+import io.pgcluster.jdbc.internal.routing.Exclusion;
+import io.pgcluster.jdbc.internal.routing.MemberPool;
+import io.pgcluster.jdbc.internal.routing.RoutingTable;
 import io.pgcluster.jdbc.topology.Member;
 import io.pgcluster.jdbc.topology.Topology;
 import java.util.ArrayList;

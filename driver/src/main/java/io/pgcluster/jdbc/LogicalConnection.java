@@ -1,14 +1,14 @@
 package io.pgcluster.jdbc;
 
-import io.pgcluster.jdbc.failover.Deadline;
-import io.pgcluster.jdbc.failover.FailurePolicy;
-import io.pgcluster.jdbc.failover.FailurePolicy.Decision;
-import io.pgcluster.jdbc.failover.Failures;
+import io.pgcluster.jdbc.internal.failover.Deadline;
+import io.pgcluster.jdbc.internal.failover.FailurePolicy;
+import io.pgcluster.jdbc.internal.failover.FailurePolicy.Decision;
+import io.pgcluster.jdbc.internal.failover.Failures;
 import io.pgcluster.jdbc.failover.SqlStates;
-import io.pgcluster.jdbc.failover.TransactionState;
-import io.pgcluster.jdbc.metrics.ClusterMetricsHub;
-import io.pgcluster.jdbc.routing.MemberPool;
-import io.pgcluster.jdbc.routing.Router.Lease;
+import io.pgcluster.jdbc.internal.failover.TransactionState;
+import io.pgcluster.jdbc.internal.metrics.ClusterMetricsHub;
+import io.pgcluster.jdbc.internal.routing.MemberPool;
+import io.pgcluster.jdbc.internal.routing.Router.Lease;
 import java.lang.reflect.InvocationHandler;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
@@ -83,7 +83,7 @@ class LogicalConnection extends ConnectionWrapper {
         return cluster.name();
     }
 
-    /** Borrows a physical connection; see {@link io.pgcluster.jdbc.routing.Router#acquire}. */
+    /** Borrows a physical connection; see {@link io.pgcluster.jdbc.internal.routing.Router#acquire}. */
     Lease acquire(boolean readOnly, MemberPool avoid, long deadlineNanos) throws SQLException {
         return cluster.router().acquire(readOnly, avoid, deadlineNanos);
     }

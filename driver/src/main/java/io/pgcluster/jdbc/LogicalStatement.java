@@ -1,7 +1,7 @@
 package io.pgcluster.jdbc;
 
-import io.pgcluster.jdbc.failover.Failures;
-import io.pgcluster.jdbc.failover.FailurePolicy;
+import io.pgcluster.jdbc.internal.failover.Failures;
+import io.pgcluster.jdbc.internal.failover.FailurePolicy;
 import io.pgcluster.jdbc.failover.SqlStates;
 import java.sql.Connection;
 import java.sql.SQLException;

@@ -2,8 +2,8 @@ package io.pgcluster.jdbc;
 
 import io.pgcluster.jdbc.config.PgClusterConfig;
 import io.pgcluster.jdbc.failover.SqlStates;
-import io.pgcluster.jdbc.failover.TransactionRunner;
-import io.pgcluster.jdbc.metrics.ClusterMetrics;
+import io.pgcluster.jdbc.internal.failover.TransactionRunner;
+import io.pgcluster.jdbc.internal.metrics.ClusterMetrics;
 import io.pgcluster.jdbc.topology.Topology;
 import io.pgcluster.jdbc.topology.TopologyListener;
 import java.io.PrintWriter;
@@ -106,7 +106,7 @@ public final class PgClusterDataSource implements DataSource, AutoCloseable {
      * Reports what this data source's topology, pools, routing and failover handling do to {@code metrics}, from
      * now until the data source closes: it first hears the current topology and open pools, then every event, and
      * {@link ClusterMetrics#closed()} last. For Micrometer, bind a
-     * {@link io.pgcluster.jdbc.metrics.micrometer.PgClusterMeterBinder} rather than calling this.
+     * {@link io.pgcluster.jdbc.micrometer.PgClusterMeterBinder} rather than calling this.
      */
     public void addMetrics(ClusterMetrics metrics) {
         cluster.metrics().attach(Objects.requireNonNull(metrics, "metrics"));

@@ -1,6 +1,6 @@
 package io.pgcluster.jdbc;
 
-import io.pgcluster.jdbc.failover.TransactionRunner;
+import io.pgcluster.jdbc.internal.failover.TransactionRunner;
 import java.sql.Connection;
 import java.sql.SQLException;
 

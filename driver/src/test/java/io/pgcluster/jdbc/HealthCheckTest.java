@@ -2,9 +2,9 @@ package io.pgcluster.jdbc;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.pgcluster.jdbc.routing.Exclusion;
-import io.pgcluster.jdbc.routing.MemberPool;
-import io.pgcluster.jdbc.routing.RoutingTable;
+import io.pgcluster.jdbc.internal.routing.Exclusion;
+import io.pgcluster.jdbc.internal.routing.MemberPool;
+import io.pgcluster.jdbc.internal.routing.RoutingTable;
 import io.pgcluster.jdbc.topology.Member;
 import io.pgcluster.jdbc.topology.Role;
 import io.pgcluster.jdbc.topology.Topology;

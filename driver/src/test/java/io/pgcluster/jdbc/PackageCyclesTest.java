@@ -22,8 +22,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The driver's packages depend on each other without a cycle, so that the code reads in one direction: config ->
- * connect -> source -> topology -> routing -> root (execution and failover) -> metrics.micrometer, with the
- * observer SPI {@code metrics} depending on topology alone. The graph is the one {@code jdeps} reads from the
+ * internal.connect -> internal.source -> internal.topology -> internal.routing -> internal.failover -> root (the
+ * JDBC layer) -> micrometer, with the observer SPI {@code internal.metrics} depending on the topology alone. The graph is the one {@code jdeps} reads from the
  * compiled main classes, so a dependency through a type in a signature counts as much as one in a method body.
  */
 class PackageCyclesTest {
@@ -40,7 +40,7 @@ class PackageCyclesTest {
     @Test
     void driverPackagesFormNoCycle() throws Exception {
         Map<String, Set<String>> graph = packageGraph();
-        assertThat(graph).as("jdeps found the driver's packages").containsKeys(PREFIX, PREFIX + ".routing");
+        assertThat(graph).as("jdeps found the driver's packages").containsKeys(PREFIX, PREFIX + ".internal.routing");
         List<Set<String>> cycles = cycles(graph);
         List<String> unexpected = new ArrayList<>();
         for (Set<String> c : cycles) {
@@ -55,11 +55,11 @@ class PackageCyclesTest {
 
     /**
      * What observers implement needs nothing but the topology: no Micrometer, no HikariCP, no pool, no data source
-     * (the Micrometer code is in {@code metrics.micrometer}).
+     * (the Micrometer code is in {@code micrometer}).
      */
     @Test
     void theObserverSpiUsesOnlyTheTopology() throws Exception {
-        Set<String> uses = new TreeSet<>(dependencies().get(PREFIX + ".metrics"));
+        Set<String> uses = new TreeSet<>(dependencies().get(PREFIX + ".internal.metrics"));
         uses.removeIf(p -> p.startsWith("java."));
         assertThat(uses).containsExactlyInAnyOrder(PREFIX + ".topology", "org.slf4j");
     }

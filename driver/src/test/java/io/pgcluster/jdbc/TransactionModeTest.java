@@ -2,8 +2,8 @@ package io.pgcluster.jdbc;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.pgcluster.jdbc.failover.ClusterUnavailableException;
-import io.pgcluster.jdbc.failover.Failures;
+import io.pgcluster.jdbc.internal.failover.ClusterUnavailableException;
+import io.pgcluster.jdbc.internal.failover.Failures;
 import java.sql.SQLException;
 import org.junit.jupiter.api.Test;
 

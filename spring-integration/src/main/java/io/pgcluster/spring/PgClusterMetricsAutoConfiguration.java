@@ -2,7 +2,7 @@ package io.pgcluster.spring;
 
 import io.micrometer.core.instrument.binder.MeterBinder;
 import io.pgcluster.jdbc.PgClusterDataSource;
-import io.pgcluster.jdbc.metrics.micrometer.PgClusterMeterBinder;
+import io.pgcluster.jdbc.micrometer.PgClusterMeterBinder;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;

@@ -1,7 +1,7 @@
 package io.pgcluster.benchmarks.soak;
 
-import io.pgcluster.jdbc.metrics.Access;
-import io.pgcluster.jdbc.metrics.ClusterMetrics;
+import io.pgcluster.jdbc.internal.metrics.Access;
+import io.pgcluster.jdbc.internal.metrics.ClusterMetrics;
 import io.pgcluster.jdbc.topology.Member;
 import io.pgcluster.jdbc.topology.Topology;
 import java.util.ArrayList;
@@ -14,7 +14,7 @@ import java.util.TreeSet;
  * leader and the replicas its router treats as eligible for reads, and every refused connection that made a replica
  * suspect. Attached to the data source with {@code addMetrics}, so it sees exactly the snapshots the router sees.
  *
- * <p>Eligible, as {@code io.pgcluster.jdbc.routing.Router} defines it: a member of {@link Topology#replicas()}
+ * <p>Eligible, as {@code io.pgcluster.jdbc.internal.routing.Router} defines it: a member of {@link Topology#replicas()}
  * (running, role replica, not the leader) without the {@code noloadbalance} tag, whose lag is known and at most
  * {@code maxReplicaLag}; and not suspect, i.e. no new connection to it was refused within the last
  * {@code suspectTimeout} (a fresh report ends a suspicion early in the driver; this log keeps the whole

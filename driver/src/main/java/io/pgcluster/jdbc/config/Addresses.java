@@ -1,5 +1,6 @@
 package io.pgcluster.jdbc.config;
 
+import io.pgcluster.jdbc.internal.address.HostAndPort;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.util.ArrayList;

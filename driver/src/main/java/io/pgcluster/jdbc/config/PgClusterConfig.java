@@ -1,5 +1,7 @@
 package io.pgcluster.jdbc.config;
 
+import io.pgcluster.jdbc.internal.address.AllowedHosts;
+import io.pgcluster.jdbc.internal.address.HostAndPort;
 import java.time.Duration;
 import java.util.Collections;
 import java.util.EnumMap;
@@ -688,7 +690,11 @@ public final class PgClusterConfig {
 
         /** The member allow-list parses, and applies only to sources whose members come from Patroni's data. */
         private static void checkAllowedHosts(Source source, String allowedHosts) {
-            AllowedHosts.parse(allowedHosts);
+            try {
+                AllowedHosts.parse(allowedHosts);
+            } catch (IllegalArgumentException e) {
+                throw PgClusterProperty.ALLOWED_HOSTS.invalid(allowedHosts, e.getMessage());
+            }
             if (allowedHosts != null && !source.readsPatroni()) {
                 throw PgClusterConfigException.conflict(PgClusterProperty.ALLOWED_HOSTS, "pgcluster property "
                         + "'allowedHosts' applies only to sources etcd, zookeeper and patroni, whose member addresses "

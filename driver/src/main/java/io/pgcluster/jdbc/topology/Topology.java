@@ -10,7 +10,7 @@ import java.util.Set;
  * An immutable snapshot of a Patroni cluster: its leader, members, synchronous standbys, a pending switchover
  * and pause state, with when and how it was observed.
  *
- * <p>Sources build snapshots; {@link ClusterView} owns the current one and tells listeners when it changes.
+ * <p>Sources build snapshots; the cluster's view (one per data source) owns the current one and tells listeners when it changes.
  * A snapshot never changes after construction, so any thread may read it without locking.
  *
  * <p>When the source cannot be reached, the view keeps the last snapshot and marks it with

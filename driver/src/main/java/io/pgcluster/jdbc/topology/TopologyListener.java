@@ -1,7 +1,8 @@
 package io.pgcluster.jdbc.topology;
 
+
 /**
- * Receives every new snapshot published by a {@link ClusterView}.
+ * Receives every new snapshot of a cluster's topology, as {@code PgClusterDataSource} publishes it.
  *
  * <p>Called on the topology thread, in registration order, one snapshot at a time; implementations must be quick
  * and must not block on the network.

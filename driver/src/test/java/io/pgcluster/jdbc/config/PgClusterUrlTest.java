@@ -3,6 +3,7 @@ package io.pgcluster.jdbc.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import io.pgcluster.jdbc.internal.address.HostAndPort;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Properties;

@@ -7,7 +7,7 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.pgcluster.jdbc.PgClusterDataSource;
 import io.pgcluster.jdbc.TransactionMode;
-import io.pgcluster.jdbc.metrics.micrometer.PgClusterMeterBinder;
+import io.pgcluster.jdbc.micrometer.PgClusterMeterBinder;
 import io.pgcluster.jdbc.topology.Member;
 import io.pgcluster.testkit.ClusterConfig;
 import io.pgcluster.testkit.PatroniCluster;
