@@ -32,8 +32,8 @@ final class ClusterSpec {
     final String zooKeeperPassword;
     final RestSecurity rest;
 
-    /** Only through {@link PatroniCluster.Builder#spec()} (or {@link #of(ClusterConfig)}, which uses the builder). */
-    private ClusterSpec(PatroniCluster.Builder b) {
+    /** Only through {@link PatroniClusterBuilder#spec()} (or {@link #of(ClusterConfig)}, which uses the builder). */
+    private ClusterSpec(PatroniClusterBuilder b) {
         int nodes = b.nodes;
         String scope = b.scope;
         String namespace = b.namespace;
@@ -106,7 +106,7 @@ final class ClusterSpec {
         this.rest = new RestSecurity(b.restTls, b.restVerifyClient, b.restUser, b.restPassword);
     }
 
-    static ClusterSpec of(PatroniCluster.Builder b) {
+    static ClusterSpec of(PatroniClusterBuilder b) {
         return new ClusterSpec(b);
     }
 

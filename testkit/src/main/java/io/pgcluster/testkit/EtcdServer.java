@@ -12,7 +12,7 @@ import java.util.concurrent.TimeUnit;
  * The single-member etcd (v3 API) that serves as Patroni's DCS. {@link #stop()} and {@link #start()} simulate a DCS
  * outage; the restart keeps the same port and data directory, so Patroni reconnects to the same keys.
  *
- * <p>Built with {@code etcdTls}/{@code etcdAuth} (see {@link PatroniCluster.Builder#etcdTls(boolean)}), it serves
+ * <p>Built with {@code etcdTls}/{@code etcdAuth} (see {@link PatroniClusterBuilder#etcdTls(boolean)}), it serves
  * {@code https://} with client certificates and/or has etcd's authentication enabled; {@link #caFile()},
  * {@link #clientCertificate()}, {@link #clientUser()} and {@link #clientPassword()} tell clients how to connect.
  *

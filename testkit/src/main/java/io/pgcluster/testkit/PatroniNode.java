@@ -101,7 +101,7 @@ public final class PatroniNode {
     }
 
     /**
-     * {@code http://127.0.0.1:<restPort>}, or {@code https://...} with {@link PatroniCluster.Builder#restTls(boolean)}.
+     * {@code http://127.0.0.1:<restPort>}, or {@code https://...} with {@link PatroniClusterBuilder#restTls(boolean)}.
      *
      * @return the REST API's base URL
      */

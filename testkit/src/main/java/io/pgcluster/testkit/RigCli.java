@@ -42,7 +42,7 @@ public final class RigCli {
             }
             return;
         }
-        PatroniCluster.Builder b = PatroniCluster.builder().withPgBouncer(true);
+        PatroniClusterBuilder b = PatroniCluster.builder().withPgBouncer(true);
         for (int i = 1; i < args.length; i++) {
             switch (args[i]) {
                 case "--nodes":
@@ -73,7 +73,7 @@ public final class RigCli {
         return args[i];
     }
 
-    private static void up(PatroniCluster.Builder b) throws IOException, InterruptedException {
+    private static void up(PatroniClusterBuilder b) throws IOException, InterruptedException {
         PatroniCluster cluster = b.start();
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             OUT.println("\nStopping the rig and deleting " + cluster.baseDir() + " ...");
@@ -92,7 +92,7 @@ public final class RigCli {
         new CountDownLatch(1).await();
     }
 
-    private static void demo(PatroniCluster.Builder b) throws Exception {
+    private static void demo(PatroniClusterBuilder b) throws Exception {
         long t0 = System.nanoTime();
         PatroniCluster cluster = b.start();
         try {

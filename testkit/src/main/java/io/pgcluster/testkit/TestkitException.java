@@ -3,7 +3,7 @@ package io.pgcluster.testkit;
 /**
  * Thrown when the rig cannot do what it was asked: a server did not start, a wait timed out, Patroni refused an
  * operation. The message names what was waited for or attempted and what was observed last; failures during
- * {@link PatroniCluster.Builder#start()} also carry the tail of every server's log.
+ * {@link PatroniClusterBuilder#start()} also carry the tail of every server's log.
  *
  * <p>Instances are immutable and therefore thread-safe.
  *

@@ -13,11 +13,11 @@ class ConfigsTest {
                 .synchronousMode(sync).spec();
     }
 
-    private static PatroniCluster.Builder demo() {
+    private static PatroniClusterBuilder demo() {
         return PatroniCluster.builder().scope("demo");
     }
 
-    private static PatroniCluster.Builder zooKeeper() {
+    private static PatroniClusterBuilder zooKeeper() {
         return demo().nodes(2).dcs(Dcs.ZOOKEEPER);
     }
 
