@@ -141,19 +141,12 @@ final class JdbcWrapperGenerator {
                 .map(c -> "op == " + c).collect(Collectors.joining(" || ")));
         b.append(";\n    }\n\n");
         dispatch(b, executes, false);
-        b.append("    /** Applies setting {@code op} to {@code s}. */\n"
-                + "    static void applySetting(java.sql.Statement s, int op, long bits, Object value)\n"
-                + "            throws java.sql.SQLException {\n        switch (op) {\n");
-        for (Method m : settings) {
-            b.append("            case ").append(constant(m)).append(":\n                s.").append(m.getName())
-                    .append('(');
-            if (m.getParameterCount() == 1) {
-                b.append(fromSlot(m.getParameterTypes()[0], m.getParameterTypes()[0].isPrimitive() ? "bits" : "value"));
-            }
-            b.append(");\n                break;\n");
-        }
-        b.append("            default:\n                throw new IllegalArgumentException(\"setting \" + op);\n"
-                + "        }\n    }\n");
+        apply(b, "Applies setting {@code op} to {@code s}.",
+                "applySetting(java.sql.Statement s, int op, long bits, Object value)\n"
+                        + "            throws java.sql.SQLException {", "setting", settings,
+                m -> "s." + m.getName() + "(" + (m.getParameterCount() == 0 ? ""
+                        : fromSlot(m.getParameterTypes()[0], m.getParameterTypes()[0].isPrimitive() ? "bits" : "value"))
+                        + ")");
         for (Method m : methods) {
             if (STATEMENT_HAND_WRITTEN.contains(key(m))) {
                 continue;
@@ -205,21 +198,18 @@ final class JdbcWrapperGenerator {
         b.append("                return ParamLog.isImmutable(value);\n            default:\n                return false;\n"
                 + "        }\n    }\n\n");
         dispatch(b, executes, true);
-        b.append("    /** Applies parameter setter {@code op} to {@code s}. */\n"
-                + "    static void applyParam(java.sql.PreparedStatement s, int op, int index, long bits, Object value,\n"
-                + "            Object extra, int a, int b) throws java.sql.SQLException {\n        switch (op) {\n");
-        for (Method m : params) {
-            String[] slots = slots(m);
-            b.append("            case ").append(constant(m)).append(":\n                s.").append(m.getName())
-                    .append("(index");
-            Class<?>[] types = m.getParameterTypes();
-            for (int i = 1; i < types.length; i++) {
-                b.append(", ").append(fromSlot(types[i], slots[i]));
-            }
-            b.append(");\n                break;\n");
-        }
-        b.append("            default:\n                throw new IllegalArgumentException(\"parameter \" + op);\n"
-                + "        }\n    }\n");
+        apply(b, "Applies parameter setter {@code op} to {@code s}.",
+                "applyParam(java.sql.PreparedStatement s, int op, int index, long bits, Object value,\n"
+                        + "            Object extra, int a, int b) throws java.sql.SQLException {", "parameter", params,
+                m -> {
+                    String[] slots = slots(m);
+                    StringBuilder call = new StringBuilder("s.").append(m.getName()).append("(index");
+                    Class<?>[] types = m.getParameterTypes();
+                    for (int i = 1; i < types.length; i++) {
+                        call.append(", ").append(fromSlot(types[i], slots[i]));
+                    }
+                    return call.append(')').toString();
+                });
         for (Method m : methods) {
             if (PREPARED_HAND_WRITTEN.contains(key(m))) {
                 continue;
@@ -274,20 +264,11 @@ final class JdbcWrapperGenerator {
                 + "    abstract void checkOpen() throws java.sql.SQLException;\n\n"
                 + "    /** The session properties: recorded here, applied at every binding. */\n"
                 + "    abstract SessionSettings session();\n\n");
-        b.append("    /** Sets session property {@code op} on {@code c}. */\n"
-                + "    static void applySession(java.sql.Connection c, int op, long bits, Object value)\n"
-                + "            throws java.sql.SQLException {\n        switch (op) {\n");
-        for (Method m : setters) {
-            b.append("            case ").append(constant(m)).append(":\n                c.").append(m.getName())
-                    .append('(');
-            Class<?>[] types = m.getParameterTypes();
-            for (int i = 0; i < types.length; i++) {
-                b.append(i == 0 ? "" : ", ").append(fromSlot(types[i], types[i].isPrimitive() ? "bits" : "value"));
-            }
-            b.append(");\n                break;\n");
-        }
-        b.append("            default:\n                throw new IllegalArgumentException(\"session property \" + op);\n"
-                + "        }\n    }\n");
+        apply(b, "Sets session property {@code op} on {@code c}.",
+                "applySession(java.sql.Connection c, int op, long bits, Object value)\n"
+                        + "            throws java.sql.SQLException {", "session property", setters,
+                m -> Arrays.stream(m.getParameterTypes()).map(t -> fromSlot(t, t.isPrimitive() ? "bits" : "value"))
+                        .collect(Collectors.joining(", ", "c." + m.getName() + "(", ")")));
         for (Method m : methods) {
             if (CONNECTION_HAND_WRITTEN.contains(key(m))) {
                 continue;
@@ -371,6 +352,22 @@ final class JdbcWrapperGenerator {
             b.append("    static final int ").append(constant(m)).append(" = ").append(next[0]++).append(";\n");
         }
         b.append('\n');
+    }
+
+    /**
+     * A static method that calls the method of op code {@code op} on its target: {@code header} runs from the name to
+     * the opening brace, {@code call} writes one case's call.
+     */
+    private static void apply(StringBuilder b, String doc, String header, String what, List<Method> ops,
+            java.util.function.Function<Method, String> call) {
+        b.append("    /** ").append(doc).append(" */\n    static void ").append(header)
+                .append("\n        switch (op) {\n");
+        for (Method m : ops) {
+            b.append("            case ").append(constant(m)).append(":\n                ").append(call.apply(m))
+                    .append(";\n                break;\n");
+        }
+        b.append("            default:\n                throw new IllegalArgumentException(\"").append(what)
+                .append(" \" + op);\n        }\n    }\n");
     }
 
     private static void dispatch(StringBuilder b, List<Method> executes, boolean override) {
@@ -464,28 +461,24 @@ final class JdbcWrapperGenerator {
         return slots;
     }
 
+    /**
+     * How a primitive that is not a whole number travels in a long slot and back ({@code %s} is the argument or the
+     * slot); other primitives travel as they are.
+     */
+    private static final Map<Class<?>, String[]> BITS = Map.of(
+            boolean.class, new String[] {"%s ? 1L : 0L", "%s != 0"},
+            float.class, new String[] {"Float.floatToRawIntBits(%s)", "Float.intBitsToFloat((int) %s)"},
+            double.class, new String[] {"Double.doubleToRawLongBits(%s)", "Double.longBitsToDouble(%s)"});
+
     private static String toBits(Class<?> t, String arg) {
-        if (t == boolean.class) {
-            return arg + " ? 1L : 0L";
-        }
-        if (t == float.class) {
-            return "Float.floatToRawIntBits(" + arg + ")";
-        }
-        if (t == double.class) {
-            return "Double.doubleToRawLongBits(" + arg + ")";
-        }
-        return arg;
+        String[] forms = BITS.get(t);
+        return forms == null ? arg : String.format(forms[0], arg);
     }
 
     private static String fromSlot(Class<?> t, String slot) {
-        if (t == boolean.class) {
-            return slot + " != 0";
-        }
-        if (t == float.class) {
-            return "Float.intBitsToFloat((int) " + slot + ")";
-        }
-        if (t == double.class) {
-            return "Double.longBitsToDouble(" + slot + ")";
+        String[] forms = BITS.get(t);
+        if (forms != null) {
+            return String.format(forms[1], slot);
         }
         if (t == long.class || t == Object.class || (t == int.class && !slot.equals("bits"))) {
             return slot;
