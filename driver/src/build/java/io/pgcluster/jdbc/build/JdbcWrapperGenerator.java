@@ -1,4 +1,4 @@
-package io.pgcluster.jdbc;
+package io.pgcluster.jdbc.build;
 
 import java.io.IOException;
 import java.lang.reflect.Method;
@@ -22,8 +22,8 @@ import java.util.Set;
 import java.util.stream.Collectors;
 
 /**
- * Writes the three JDBC wrapper bases of driver/src/generated/java ({@code StatementWrapper},
- * {@code PreparedStatementWrapper}, {@code CallableStatementWrapper}) from the {@code java.sql} interfaces, as
+ * Writes the JDBC wrapper bases of the driver ({@code StatementWrapper}, {@code PreparedStatementWrapper},
+ * {@code CallableStatementWrapper}, {@code ConnectionWrapper}) from the {@code java.sql} interfaces at build time, as
  * HikariCP generates its proxies: the hand-written {@code Logical*} classes keep only what matters (binding, the
  * execution funnel, recording), and the ~250 methods that merely forward or record are written here, by rule:
  * <ul>
@@ -34,14 +34,23 @@ import java.util.stream.Collectors;
  *       primitives travel as long bits, so recording allocates nothing;</li>
  *   <li>a few methods are left to the hand-written classes (they stay abstract here, so the compiler says when
  *       one is missing);</li>
- *   <li>everything else forwards to the physical statement.</li>
+ *   <li>everything else forwards to the physical statement or connection.</li>
  * </ul>
- * {@code JdbcWrappersTest} fails when the checked-in files differ from what this writes; it rewrites them with
- * {@code -Dpgcluster.regenerateWrappers=true}. Also runnable alone:
- * {@code java driver/src/test/java/io/pgcluster/jdbc/JdbcWrapperGenerator.java driver/src/generated/java}.
+ * The driver's build runs it in {@code generate-sources} (exec-maven-plugin, see driver/pom.xml) with Java's
+ * single-file source launcher, so it is one file using the JDK only, and is never compiled into the driver:
+ * {@code java driver/src/build/java/io/pgcluster/jdbc/build/JdbcWrapperGenerator.java driver/target/generated-sources/jdbc}.
+ * The output is never checked in; {@code GeneratedWrappersTest} checks what matters in it (every execute method goes
+ * through {@code run}).
  */
 final class JdbcWrapperGenerator {
-    static final String PACKAGE_DIR = "io/pgcluster/jdbc";
+    /**
+     * The package of the generated classes, which is also the package of every type they name without qualifying
+     * it ({@code LogicalConnection}, {@code LogicalStatement} and its {@code Factory}, {@code LogicalPreparedStatement},
+     * {@code LogicalCallableStatement}, {@code SessionSettings}, {@code ParamLog}): change it here if those move.
+     */
+    static final String PACKAGE = "io.pgcluster.jdbc";
+    /** This file, as the generated headers name it. */
+    private static final String SOURCE = "driver/src/build/java/io/pgcluster/jdbc/build/JdbcWrapperGenerator.java";
 
     /** Methods of Statement the hand-written LogicalStatement implements itself. */
     private static final Set<String> STATEMENT_HAND_WRITTEN = Set.of("close()", "isClosed()", "unwrap(Class)",
@@ -72,11 +81,21 @@ final class JdbcWrapperGenerator {
     private JdbcWrapperGenerator() {
     }
 
+    /**
+     * Writes the classes under {@code args[0]}. A file whose content is unchanged is left alone, so that an
+     * incremental build does not recompile the module for nothing.
+     */
     public static void main(String[] args) throws IOException {
-        Path root = Path.of(args[0]).resolve(PACKAGE_DIR);
-        Files.createDirectories(root);
+        if (args.length != 1) {
+            throw new IllegalArgumentException("usage: java JdbcWrapperGenerator.java <output source root>");
+        }
+        Path dir = Path.of(args[0]).resolve(PACKAGE.replace('.', '/'));
+        Files.createDirectories(dir);
         for (Map.Entry<String, String> e : generate().entrySet()) {
-            Files.writeString(root.resolve(e.getKey()), e.getValue(), StandardCharsets.UTF_8);
+            Path file = dir.resolve(e.getKey());
+            if (!Files.exists(file) || !Files.readString(file, StandardCharsets.UTF_8).equals(e.getValue())) {
+                Files.writeString(file, e.getValue(), StandardCharsets.UTF_8);
+            }
         }
     }
 
@@ -122,19 +141,12 @@ final class JdbcWrapperGenerator {
                 .map(c -> "op == " + c).collect(Collectors.joining(" || ")));
         b.append(";\n    }\n\n");
         dispatch(b, executes, false);
-        b.append("    /** Applies setting {@code op} to {@code s}. */\n"
-                + "    static void applySetting(java.sql.Statement s, int op, long bits, Object value)\n"
-                + "            throws java.sql.SQLException {\n        switch (op) {\n");
-        for (Method m : settings) {
-            b.append("            case ").append(constant(m)).append(":\n                s.").append(m.getName())
-                    .append('(');
-            if (m.getParameterCount() == 1) {
-                b.append(fromSlot(m.getParameterTypes()[0], m.getParameterTypes()[0].isPrimitive() ? "bits" : "value"));
-            }
-            b.append(");\n                break;\n");
-        }
-        b.append("            default:\n                throw new IllegalArgumentException(\"setting \" + op);\n"
-                + "        }\n    }\n");
+        apply(b, "Applies setting {@code op} to {@code s}.",
+                "applySetting(java.sql.Statement s, int op, long bits, Object value)\n"
+                        + "            throws java.sql.SQLException {", "setting", settings,
+                m -> "s." + m.getName() + "(" + (m.getParameterCount() == 0 ? ""
+                        : fromSlot(m.getParameterTypes()[0], m.getParameterTypes()[0].isPrimitive() ? "bits" : "value"))
+                        + ")");
         for (Method m : methods) {
             if (STATEMENT_HAND_WRITTEN.contains(key(m))) {
                 continue;
@@ -186,21 +198,18 @@ final class JdbcWrapperGenerator {
         b.append("                return ParamLog.isImmutable(value);\n            default:\n                return false;\n"
                 + "        }\n    }\n\n");
         dispatch(b, executes, true);
-        b.append("    /** Applies parameter setter {@code op} to {@code s}. */\n"
-                + "    static void applyParam(java.sql.PreparedStatement s, int op, int index, long bits, Object value,\n"
-                + "            Object extra, int a, int b) throws java.sql.SQLException {\n        switch (op) {\n");
-        for (Method m : params) {
-            String[] slots = slots(m);
-            b.append("            case ").append(constant(m)).append(":\n                s.").append(m.getName())
-                    .append("(index");
-            Class<?>[] types = m.getParameterTypes();
-            for (int i = 1; i < types.length; i++) {
-                b.append(", ").append(fromSlot(types[i], slots[i]));
-            }
-            b.append(");\n                break;\n");
-        }
-        b.append("            default:\n                throw new IllegalArgumentException(\"parameter \" + op);\n"
-                + "        }\n    }\n");
+        apply(b, "Applies parameter setter {@code op} to {@code s}.",
+                "applyParam(java.sql.PreparedStatement s, int op, int index, long bits, Object value,\n"
+                        + "            Object extra, int a, int b) throws java.sql.SQLException {", "parameter", params,
+                m -> {
+                    String[] slots = slots(m);
+                    StringBuilder call = new StringBuilder("s.").append(m.getName()).append("(index");
+                    Class<?>[] types = m.getParameterTypes();
+                    for (int i = 1; i < types.length; i++) {
+                        call.append(", ").append(fromSlot(types[i], slots[i]));
+                    }
+                    return call.append(')').toString();
+                });
         for (Method m : methods) {
             if (PREPARED_HAND_WRITTEN.contains(key(m))) {
                 continue;
@@ -255,20 +264,11 @@ final class JdbcWrapperGenerator {
                 + "    abstract void checkOpen() throws java.sql.SQLException;\n\n"
                 + "    /** The session properties: recorded here, applied at every binding. */\n"
                 + "    abstract SessionSettings session();\n\n");
-        b.append("    /** Sets session property {@code op} on {@code c}. */\n"
-                + "    static void applySession(java.sql.Connection c, int op, long bits, Object value)\n"
-                + "            throws java.sql.SQLException {\n        switch (op) {\n");
-        for (Method m : setters) {
-            b.append("            case ").append(constant(m)).append(":\n                c.").append(m.getName())
-                    .append('(');
-            Class<?>[] types = m.getParameterTypes();
-            for (int i = 0; i < types.length; i++) {
-                b.append(i == 0 ? "" : ", ").append(fromSlot(types[i], types[i].isPrimitive() ? "bits" : "value"));
-            }
-            b.append(");\n                break;\n");
-        }
-        b.append("            default:\n                throw new IllegalArgumentException(\"session property \" + op);\n"
-                + "        }\n    }\n");
+        apply(b, "Sets session property {@code op} on {@code c}.",
+                "applySession(java.sql.Connection c, int op, long bits, Object value)\n"
+                        + "            throws java.sql.SQLException {", "session property", setters,
+                m -> Arrays.stream(m.getParameterTypes()).map(t -> fromSlot(t, t.isPrimitive() ? "bits" : "value"))
+                        .collect(Collectors.joining(", ", "c." + m.getName() + "(", ")")));
         for (Method m : methods) {
             if (CONNECTION_HAND_WRITTEN.contains(key(m))) {
                 continue;
@@ -331,10 +331,12 @@ final class JdbcWrapperGenerator {
 
     private static StringBuilder header(String iface, String declaration, String implemented, String doc) {
         StringBuilder b = new StringBuilder();
-        b.append("// GENERATED by driver/src/test/java/io/pgcluster/jdbc/JdbcWrapperGenerator.java from java.sql.")
-                .append(iface).append(": do not edit.\n// Regenerate: mvn -o -q test -pl driver -am -Denforcer.skip "
-                        + "-Dtest=JdbcWrappersTest -Dpgcluster.regenerateWrappers=true\n");
-        b.append("package io.pgcluster.jdbc;\n\n/**\n * ").append(doc).append("\n *\n * <p>Not thread-safe, like "
+        b.append("// GENERATED from java.sql.").append(iface).append(" by ").append(SOURCE)
+                .append(" in the driver's generate-sources phase.\n// Do not edit: change the generator; "
+                        + "this file is rewritten at every build and never checked in.\n");
+        b.append("package ").append(PACKAGE).append(";\n\n/**\n * ").append(doc)
+                .append("\n *\n * <p>Generated by {@code JdbcWrapperGenerator}: do not edit.")
+                .append("\n *\n * <p>Not thread-safe, like "
                 + "any JDBC " + (iface.equals("Connection") ? "connection" : "statement") + ".\n");
         if (declaration.contains("<S")) {
             b.append(" *\n * @param <S> the physical statement type\n");
@@ -350,6 +352,22 @@ final class JdbcWrapperGenerator {
             b.append("    static final int ").append(constant(m)).append(" = ").append(next[0]++).append(";\n");
         }
         b.append('\n');
+    }
+
+    /**
+     * A static method that calls the method of op code {@code op} on its target: {@code header} runs from the name to
+     * the opening brace, {@code call} writes one case's call.
+     */
+    private static void apply(StringBuilder b, String doc, String header, String what, List<Method> ops,
+            java.util.function.Function<Method, String> call) {
+        b.append("    /** ").append(doc).append(" */\n    static void ").append(header)
+                .append("\n        switch (op) {\n");
+        for (Method m : ops) {
+            b.append("            case ").append(constant(m)).append(":\n                ").append(call.apply(m))
+                    .append(";\n                break;\n");
+        }
+        b.append("            default:\n                throw new IllegalArgumentException(\"").append(what)
+                .append(" \" + op);\n        }\n    }\n");
     }
 
     private static void dispatch(StringBuilder b, List<Method> executes, boolean override) {
@@ -443,28 +461,24 @@ final class JdbcWrapperGenerator {
         return slots;
     }
 
+    /**
+     * How a primitive that is not a whole number travels in a long slot and back ({@code %s} is the argument or the
+     * slot); other primitives travel as they are.
+     */
+    private static final Map<Class<?>, String[]> BITS = Map.of(
+            boolean.class, new String[] {"%s ? 1L : 0L", "%s != 0"},
+            float.class, new String[] {"Float.floatToRawIntBits(%s)", "Float.intBitsToFloat((int) %s)"},
+            double.class, new String[] {"Double.doubleToRawLongBits(%s)", "Double.longBitsToDouble(%s)"});
+
     private static String toBits(Class<?> t, String arg) {
-        if (t == boolean.class) {
-            return arg + " ? 1L : 0L";
-        }
-        if (t == float.class) {
-            return "Float.floatToRawIntBits(" + arg + ")";
-        }
-        if (t == double.class) {
-            return "Double.doubleToRawLongBits(" + arg + ")";
-        }
-        return arg;
+        String[] forms = BITS.get(t);
+        return forms == null ? arg : String.format(forms[0], arg);
     }
 
     private static String fromSlot(Class<?> t, String slot) {
-        if (t == boolean.class) {
-            return slot + " != 0";
-        }
-        if (t == float.class) {
-            return "Float.intBitsToFloat((int) " + slot + ")";
-        }
-        if (t == double.class) {
-            return "Double.longBitsToDouble(" + slot + ")";
+        String[] forms = BITS.get(t);
+        if (forms != null) {
+            return String.format(forms[1], slot);
         }
         if (t == long.class || t == Object.class || (t == int.class && !slot.equals("bits"))) {
             return slot;
