@@ -94,6 +94,17 @@ public enum PgClusterProperty {
             "What a read-only transaction does when no replica is eligible: run on the leader, or fail with "
                     + "SQLState 08001.",
             choices(PgClusterConfig.ReadFallback.values(), PgClusterConfig.ReadFallback::key)),
+    AUTO_COMMIT_READS("autoCommitReads", Type.CHOICE, "leader", Group.ROUTING,
+            "Where an auto-commit statement outside a read-only transaction runs: leader (always), or replica when "
+                    + "it only reads: every statement in the text a plain SELECT, WITH of SELECTs, VALUES or TABLE, "
+                    + "without FOR UPDATE/SHARE, SELECT INTO, data-modifying CTEs, sequence, lock or other "
+                    + "writing functions (nextval, pg_advisory_lock, set_config, ...; add your own in "
+                    + "writeFunctions) and without the comment /*pgcluster:leader*/ (docs/configuration.md).",
+            choices(PgClusterConfig.AutoCommitReads.values(), PgClusterConfig.AutoCommitReads::key)),
+    WRITE_FUNCTIONS("writeFunctions", Type.STRING, null, Group.ROUTING,
+            "autoCommitReads=replica: comma-separated names of functions that write or must run on the leader, in "
+                    + "addition to the built-in list (nextval, setval, pg_advisory_*, ...); a SELECT that calls "
+                    + "one, in any schema and any letter case, runs on the leader. Names without schema or quotes."),
     SUSPECT_TIMEOUT("suspectTimeout", Type.DURATION, "5s", Group.ROUTING,
             "After a connection failure a member gets no new connections for this long, unless the topology "
                     + "reports it afresh.",
@@ -270,6 +281,9 @@ public enum PgClusterProperty {
         switch (type) {
             case STRING:
             case SECRET:
+                if (this == WRITE_FUNCTIONS) {
+                    FunctionNames.parse(this, raw);
+                }
                 return raw;
             case ADDRESSES:
                 if (text.isEmpty()) {
