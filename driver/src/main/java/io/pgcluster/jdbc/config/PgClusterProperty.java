@@ -95,16 +95,17 @@ public enum PgClusterProperty {
                     + "SQLState 08001.",
             choices(PgClusterConfig.ReadFallback.values(), PgClusterConfig.ReadFallback::key)),
     AUTO_COMMIT_READS("autoCommitReads", Type.CHOICE, "leader", Group.ROUTING,
-            "Where an auto-commit statement outside a read-only transaction runs: leader (always), or replica when "
-                    + "it only reads: every statement in the text a plain SELECT, WITH of SELECTs, VALUES or TABLE, "
-                    + "without FOR UPDATE/SHARE, SELECT INTO, data-modifying CTEs, sequence, lock or other "
-                    + "writing functions (nextval, pg_advisory_lock, set_config, ...; add your own in "
-                    + "writeFunctions) and without the comment /*pgcluster:leader*/ (docs/configuration.md).",
+            "Where auto-commit statements run that are not marked read-only: leader (always), or replica when the "
+                    + "SQL text only reads: SELECT, WITH, VALUES or TABLE without FOR UPDATE/SHARE, SELECT INTO, "
+                    + "data-modifying CTEs, writing functions (nextval, pg_advisory_lock, set_config, ... and those "
+                    + "in writeFunctions) or the comment /*pgcluster:leader*/. See \"Auto-commit SELECTs on "
+                    + "replicas\" in docs/configuration.md.",
             choices(PgClusterConfig.AutoCommitReads.values(), PgClusterConfig.AutoCommitReads::key)),
     WRITE_FUNCTIONS("writeFunctions", Type.STRING, null, Group.ROUTING,
-            "autoCommitReads=replica: comma-separated names of functions that write or must run on the leader, in "
-                    + "addition to the built-in list (nextval, setval, pg_advisory_*, ...); a SELECT that calls "
-                    + "one, in any schema and any letter case, runs on the leader. Names without schema or quotes."),
+            "Comma-separated names of functions that write or must run on the leader, besides the built-in ones "
+                    + "(nextval, setval, pg_advisory_*, ...): with autoCommitReads=replica, a SELECT that calls one "
+                    + "(in any schema, any letter case) runs on the leader. Names only: no schema, quotes or "
+                    + "arguments."),
     SUSPECT_TIMEOUT("suspectTimeout", Type.DURATION, "5s", Group.ROUTING,
             "After a connection failure a member gets no new connections for this long, unless the topology "
                     + "reports it afresh.",
