@@ -2,6 +2,7 @@ package io.pgcluster.jdbc.internal.routing;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatCode;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import io.pgcluster.jdbc.config.PgClusterConfig;
 import java.time.Duration;
@@ -397,6 +398,40 @@ class StatementClassifierTest {
         } finally {
             pool.shutdownNow();
         }
+    }
+
+    @Test
+    void aCacheHitAllocatesNothing() {
+        com.sun.management.ThreadMXBean threads =
+                (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        String read = "SELECT * FROM orders WHERE customer_id = ? AND status = ?";
+        String write = "SELECT * FROM orders WHERE id = ? FOR UPDATE";
+        boolean all = true;
+        for (int i = 0; i < 20_000; i++) {
+            all &= safe(read) && !safe(write);
+        }
+        long thread = Thread.currentThread().getId();
+        long before = threads.getThreadAllocatedBytes(thread);
+        for (int i = 0; i < 100_000; i++) {
+            all &= safe(read) && !safe(write);
+        }
+        long allocated = threads.getThreadAllocatedBytes(thread) - before;
+        assertThat(all).isTrue();
+        // 200,000 lookups: anything per lookup would be megabytes; the slack is for the measurement itself
+        assertThat(allocated).isLessThan(64 * 1024);
+    }
+
+    @Test
+    void longPathologicalTextsAreClassifiedInLinearTime() {
+        String[] units = {"/*", "'", "\"", "$$", "$a$", "((", "--\n", "nextval ", "/* */ ", "a.b.c ", "'x'"};
+        assertTimeoutPreemptively(Duration.ofSeconds(10), () -> {
+            for (String unit : units) {
+                String body = unit.repeat(200_000 / unit.length());
+                assertThat(StatementClassifier.classify("SELECT " + body, Set.of())).as(unit).isIn(true, false);
+                assertThat(StatementClassifier.classify("SELECT 1 " + body + " FOR UPDATE", Set.of()))
+                        .as(unit).isFalse();
+            }
+        });
     }
 
     /**
