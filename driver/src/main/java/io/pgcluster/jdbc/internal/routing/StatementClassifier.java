@@ -91,10 +91,11 @@ public final class StatementClassifier {
     /**
      * A classifier that also treats these functions as writing.
      *
-     * @param writeFunctions lower-case names without schema ({@link PgClusterConfig#writeFunctions()})
+     * @param writeFunctions names without schema ({@link PgClusterConfig#writeFunctions()}), matched ignoring case
      */
     public StatementClassifier(Collection<String> writeFunctions) {
-        this.userFunctions = Set.copyOf(writeFunctions);
+        this.userFunctions = writeFunctions.stream().map(f -> f.toLowerCase(Locale.ROOT))
+                .collect(java.util.stream.Collectors.toUnmodifiableSet());
         // weighed by length, so that a few huge texts cannot hold much memory, nor many small ones crowd it
         this.cache = Caffeine.newBuilder()
                 .maximumWeight(CACHE_CHARS)
