@@ -192,6 +192,16 @@ public final class PgClusterConfig {
         }
     }
 
+    /** Where auto-commit statements that only read run; see {@link PgClusterProperty#AUTO_COMMIT_READS}. */
+    public enum AutoCommitReads {
+        LEADER, REPLICA;
+
+        /** The name used in URLs and properties. */
+        public String key() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
+
     private final Map<PgClusterProperty, Object> values;
     private final Properties pgjdbcProperties;
     private final Source source;
@@ -341,6 +351,18 @@ public final class PgClusterConfig {
 
     public ReadFallback readFallback() {
         return (ReadFallback) values.get(PgClusterProperty.READ_FALLBACK);
+    }
+
+    public AutoCommitReads autoCommitReads() {
+        return (AutoCommitReads) values.get(PgClusterProperty.AUTO_COMMIT_READS);
+    }
+
+    /**
+     * The functions listed in {@link PgClusterProperty#WRITE_FUNCTIONS}, lower-case, in the order given, without
+     * duplicates; empty when none.
+     */
+    public List<String> writeFunctions() {
+        return FunctionNames.parse(PgClusterProperty.WRITE_FUNCTIONS, string(PgClusterProperty.WRITE_FUNCTIONS));
     }
 
     public Duration suspectTimeout() {
@@ -586,6 +608,20 @@ public final class PgClusterConfig {
 
         public Builder readFallback(ReadFallback fallback) {
             return put(PgClusterProperty.READ_FALLBACK, fallback);
+        }
+
+        public Builder autoCommitReads(AutoCommitReads where) {
+            return put(PgClusterProperty.AUTO_COMMIT_READS, where);
+        }
+
+        /** Functions that write or must run on the leader (see {@link PgClusterProperty#WRITE_FUNCTIONS}). */
+        public Builder writeFunctions(String... names) {
+            for (String name : names) {
+                if (name == null) {
+                    throw PgClusterProperty.WRITE_FUNCTIONS.invalid(null, "a function name is required");
+                }
+            }
+            return set(PgClusterProperty.WRITE_FUNCTIONS, String.join(",", names));
         }
 
         public Builder failoverTimeout(Duration timeout) {

@@ -94,6 +94,18 @@ public enum PgClusterProperty {
             "What a read-only transaction does when no replica is eligible: run on the leader, or fail with "
                     + "SQLState 08001.",
             choices(PgClusterConfig.ReadFallback.values(), PgClusterConfig.ReadFallback::key)),
+    AUTO_COMMIT_READS("autoCommitReads", Type.CHOICE, "leader", Group.ROUTING,
+            "Where auto-commit statements run that are not marked read-only: leader (always), or replica when the "
+                    + "SQL text only reads: SELECT, WITH, VALUES or TABLE without FOR UPDATE/SHARE, SELECT INTO, "
+                    + "data-modifying CTEs, writing functions (nextval, pg_advisory_lock, set_config, ... and those "
+                    + "in writeFunctions) or the comment /*pgcluster:leader*/. See \"Auto-commit SELECTs on "
+                    + "replicas\" in docs/configuration.md.",
+            choices(PgClusterConfig.AutoCommitReads.values(), PgClusterConfig.AutoCommitReads::key)),
+    WRITE_FUNCTIONS("writeFunctions", Type.STRING, null, Group.ROUTING,
+            "Comma-separated names of functions that write or must run on the leader, besides the built-in ones "
+                    + "(nextval, setval, pg_advisory_*, ...): with autoCommitReads=replica, a SELECT that calls one "
+                    + "(in any schema, any letter case) runs on the leader. Names only: no schema, quotes or "
+                    + "arguments."),
     SUSPECT_TIMEOUT("suspectTimeout", Type.DURATION, "5s", Group.ROUTING,
             "After a connection failure a member gets no new connections for this long, unless the topology "
                     + "reports it afresh.",
@@ -270,6 +282,9 @@ public enum PgClusterProperty {
         switch (type) {
             case STRING:
             case SECRET:
+                if (this == WRITE_FUNCTIONS) {
+                    FunctionNames.parse(this, raw);
+                }
                 return raw;
             case ADDRESSES:
                 if (text.isEmpty()) {
