@@ -32,8 +32,8 @@ final class HttpLoad implements AutoCloseable {
      * One request. {@code status} is -1 when the client got no answer (timeout, refused).
      * {@code ownRowFound} is meaningful for {@link Kind#READ_AFTER_WRITE} only.
      */
-    record Request(String phase, Kind kind, int status, long startNanos, long endNanos, boolean ownRowFound,
-            String error) {
+    record Request(String phase, Kind kind, String path, int status, long startNanos, long endNanos,
+            boolean ownRowFound, String error) {
         long millis() {
             return (endNanos - startNanos) / 1_000_000;
         }
@@ -127,14 +127,14 @@ final class HttpLoad implements AutoCloseable {
             HttpResponse<String> r = http.send(request, HttpResponse.BodyHandlers.ofString());
             boolean found = expectedText != null && r.statusCode() == 200
                     && r.body().contains("\"text\":\"" + expectedText + "\"");
-            requests.add(new Request(startPhase, kind, r.statusCode(), start, System.nanoTime(), found,
+            requests.add(new Request(startPhase, kind, request.uri().getPath(), r.statusCode(), start, System.nanoTime(), found,
                     r.statusCode() >= 400 ? r.body() : null));
             return new Answer(r.statusCode(), r);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return new Answer(-1, null);
         } catch (Exception e) {
-            requests.add(new Request(startPhase, kind, -1, start, System.nanoTime(), false, e.toString()));
+            requests.add(new Request(startPhase, kind, request.uri().getPath(), -1, start, System.nanoTime(), false, e.toString()));
             return new Answer(-1, null);
         }
     }
@@ -145,10 +145,14 @@ final class HttpLoad implements AutoCloseable {
 
     /** Stops the clients after their request in flight (at most {@link #REQUEST_TIMEOUT}). */
     @Override
-    public void close() throws InterruptedException {
+    public void close() {
         running = false;
-        for (Thread t : threads) {
-            t.join(REQUEST_TIMEOUT.plusSeconds(5).toMillis());
+        try {
+            for (Thread t : threads) {
+                t.join(REQUEST_TIMEOUT.plusSeconds(5).toMillis());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 }

@@ -100,8 +100,9 @@ class NotesApplicationIT {
         long switchoverMs;
         long killToLeaderMs;
         String lagging;
-        List<Request> requests;
-        try (HttpLoad load = new HttpLoad(base, 3, 3)) {
+        String replayLag;
+        HttpLoad load = new HttpLoad(base, 3, 3);
+        try {
             Thread.sleep(2_000);
             PatroniNode leader = cluster.leader();
             Map<String, long[]> before = tableStats();
@@ -109,6 +110,7 @@ class NotesApplicationIT {
             Thread.sleep(8_000);
             load.phase("after steady");
             scans = delta(before, tableStats(), leader.name());
+            replayLag = replayLag(leader);
 
             load.phase("switchover");
             long t = System.nanoTime();
@@ -132,11 +134,21 @@ class NotesApplicationIT {
             load.phase("replica lagging");
             try (LagHandle lag = replica.induceLag()) {
                 Thread.sleep(8_000);
+                assertThat(lag.isActive()).as("%s still lagging", lagging).isTrue();
             }
             load.phase("end");
             Thread.sleep(1_000);
+        } finally {
             load.close();
-            requests = load.requests();
+        }
+        List<Request> requests = load.requests();
+        // A stale read is a 404 for a note the write acknowledged; asked again now that every replica caught up,
+        // the page must show it, or the write was lost (possible only for the last commits before the kill -9).
+        Map<String, Long> stillMissing = new TreeMap<>();
+        for (Request r : requests) {
+            if (r.kind() == Kind.READ_AFTER_WRITE && r.status() == 404 && status(base + r.path()) != 200) {
+                stillMissing.merge(r.phase(), 1L, Long::sum);
+            }
         }
 
         NotesReport report = new NotesReport(requests);
@@ -170,7 +182,12 @@ class NotesApplicationIT {
                         + report.stale("replica lagging") + " while " + lagging + " lagged, "
                         + report.stale("steady") + " in the steady phase) |")
                 .line("| reads on replicas, not the leader | steady phase: " + leaderScans + " of " + totalScans
-                        + " scans of `notes` ran on the leader (" + percent(leaderScans, totalScans) + ") |")
+                        + " scans of `notes` ran on the leader (" + percent(leaderScans, totalScans) + "); "
+                        + report.count("steady", r -> r.kind() == Kind.READ_LIST) + " of "
+                        + report.count("steady", r -> r.kind().isRead()) + " read requests ("
+                        + percent(report.count("steady", r -> r.kind() == Kind.READ_LIST),
+                                report.count("steady", r -> r.kind().isRead()))
+                        + ") went through the declared finder, which runs on the leader |")
                 .line("")
                 .line("## Where repository calls run (" + PROBES + " calls each, `SELECT pg_is_in_recovery()`)")
                 .line("")
@@ -181,6 +198,13 @@ class NotesApplicationIT {
                         + readOnlyOnLeader + " of " + PROBES + " on the leader")
                 .line("- `@Transactional`: " + readWriteOnLeader + " of " + PROBES + " on the leader")
                 .line("- scans of `notes` per role in the steady phase (pg_stat_user_tables): " + scans)
+                .line("")
+                .line("Replicas' replay lag at the end of the steady phase (pg_stat_replication on the leader): "
+                        + replayLag + ". A stale read needs only this much: the page after the redirect is asked "
+                        + "for a few milliseconds after the commit.")
+                .line("")
+                .line("Stale reads whose note was still missing when asked again after the test (a lost write): "
+                        + stillMissing)
                 .line("").line("## Per phase").line("").phaseTable().line("")
                 .line("## Failed requests").line("").failures().line("")
                 .line("SQLStates in the application's log (Hibernate's `SQLState:` lines): " + loggedStates)
@@ -206,6 +230,8 @@ class NotesApplicationIT {
             assertThat(loggedStates.keySet()).as("pgcluster's SQLStates in the log for %d failures", faultFailures)
                     .anyMatch(s -> s.startsWith("08") || s.startsWith("57P"));
         }
+        assertThat(stillMissing).as("acknowledged notes missing after the replicas caught up")
+                .doesNotContainKeys("warm-up", "steady", "after steady");
         assertThat(get(base + "/actuator/health")).contains("\"status\":\"UP\"").contains("\"pgcluster\"")
                 .doesNotContain(cluster.password());
     }
@@ -269,6 +295,25 @@ class NotesApplicationIT {
 
     private static String percent(long part, long whole) {
         return whole == 0 ? "n/a" : Math.round(100.0 * part / whole) + " %";
+    }
+
+    private static int status(String url) throws Exception {
+        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url)).GET().build(),
+                HttpResponse.BodyHandlers.discarding()).statusCode();
+    }
+
+    /** Each replica's replay lag as the leader sees it. */
+    private static String replayLag(PatroniNode leader) throws Exception {
+        StringBuilder b = new StringBuilder();
+        try (Connection c = cluster.connectSuperuser(leader);
+                Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery("SELECT application_name, coalesce(replay_lag::text, 'none') "
+                        + "FROM pg_stat_replication ORDER BY 1")) {
+            while (rs.next()) {
+                b.append(b.length() == 0 ? "" : ", ").append(rs.getString(1)).append(' ').append(rs.getString(2));
+            }
+        }
+        return b.toString();
     }
 
     private static String get(String url) throws Exception {
