@@ -56,7 +56,7 @@ import org.springframework.transaction.support.TransactionTemplate;
 class NotesApplicationIT {
     /** Longer than failoverTimeout (30 s), the longest a request may legitimately wait for a leader. */
     private static final Duration REQUEST_BOUND = Duration.ofSeconds(40);
-    private static final Pattern LOGGED_SQLSTATE = Pattern.compile("SQLState: (\\w{5})");
+    private static final Pattern LOGGED_SQLSTATE = Pattern.compile("(?:SQLState: |SQL state \\[)(\\w{5})");
     private static final Pattern REPORTED_SQLSTATE =
             Pattern.compile("pgcluster_failures_reported_total\\{[^}]*sqlstate=\"(\\w{5})\"[^}]*} ([0-9.E]+)");
     private static final int PROBES = 20;
@@ -207,7 +207,7 @@ class NotesApplicationIT {
                         + stillMissing)
                 .line("").line("## Per phase").line("").phaseTable().line("")
                 .line("## Failed requests").line("").failures().line("")
-                .line("SQLStates in the application's log (Hibernate's `SQLState:` lines): " + loggedStates)
+                .line("SQLStates in the application's log (Hibernate's `SQLState:` lines, Spring's `SQL state [..]`): " + loggedStates)
                 .line("").line("pgcluster_failures_reported_total by SQLState: " + reportedStates)
                 .line("").line("Longest request: " + report.longestRequest() + " ms.");
         System.out.println(report.text());
