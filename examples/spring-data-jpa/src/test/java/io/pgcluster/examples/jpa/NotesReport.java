@@ -7,6 +7,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.function.Predicate;
 
 /**
@@ -99,10 +100,12 @@ final class NotesReport {
 
     /** Failures by phase, kind and status, for the log. */
     NotesReport failures() {
-        Map<String, Long> byKind = new java.util.TreeMap<>();
+        Map<String, Long> byKind = new TreeMap<>();
         requests.stream().filter(Request::failed).forEach(r -> byKind.merge(r.phase() + " " + r.kind() + " "
                 + r.status(), 1L, Long::sum));
-        line(byKind.isEmpty() ? "- none" : "");
+        if (byKind.isEmpty()) {
+            line("- none");
+        }
         byKind.forEach((k, v) -> line("- " + k + ": " + v));
         return this;
     }
