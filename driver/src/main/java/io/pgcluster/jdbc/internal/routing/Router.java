@@ -250,6 +250,12 @@ public final class Router {
                 if (p.isSuspect(System.nanoTime()) || table != seen) {
                     return null;
                 }
+                if (!p.isWrite() && e.getCause() instanceof SQLException
+                        && Failures.isConnectionFailure((SQLException) e.getCause())) {
+                    // the replica's pool could not open a connection: failing, not saturated, even if its suspicion
+                    // ran out while the attempt lasted; another member may serve the read
+                    return null;
+                }
                 if (remaining <= SLICE_MILLIS) {
                     metrics.borrowTimedOut(p);
                     throw e;

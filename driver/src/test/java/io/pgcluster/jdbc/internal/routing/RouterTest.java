@@ -44,10 +44,14 @@ class RouterTest {
     }
 
     private void setUp(String fallback, String failoverTimeout) {
+        setUp(fallback, failoverTimeout, "10s");
+    }
+
+    private void setUp(String fallback, String failoverTimeout, String suspectTimeout) {
         PgClusterConfig config = PgClusterConfig.builder().etcd("127.0.0.1:2379").scope("demo").database("app")
                 .user("app").password("pw").set("minIdle", "0").set("failoverTimeout", failoverTimeout)
                 .set("maxReplicaLag", "1MB").set("readFallback", fallback).set("connectionTimeout", "2s")
-                .set("suspectTimeout", "10s").build();
+                .set("suspectTimeout", suspectTimeout).build();
         executor = Executors.newSingleThreadScheduledExecutor();
         view = new ClusterView("demo");
         pools = new Pools("demo", config, new ServerConnector(config), executor, view::requestRefresh);
@@ -145,6 +149,22 @@ class RouterTest {
                 .hasMessageContaining("no replica of cluster 'demo' can take reads (pg2 (lag 5242880 B > "
                         + "maxReplicaLag 1048576 B)) and readFallback=fail")
                 .satisfies(e -> assertThat(((SQLException) e).getSQLState()).isEqualTo("08001"));
+    }
+
+    /**
+     * A replica whose pool cannot open a connection is failing, not saturated, even when its suspicion has already
+     * run out (PartitionIT saw it: a blackholed replica's connection attempts outlast suspectTimeout): the read moves
+     * on (here to the leader) instead of reporting HikariCP's pool timeout for the failing replica.
+     */
+    @Test
+    void aReplicaThatCannotOpenAConnectionIsPassedOverEvenWhenNoLongerSuspect() {
+        tearDown();
+        setUp("leader", "300ms", "0s");
+        view.publish(Topology.builder("demo").member(member("pg1", Role.PRIMARY, 0, Map.of()))
+                .member(member("pg2", Role.REPLICA, 0, Map.of())).leader("pg1").build());
+
+        assertThatThrownBy(() -> router.acquire(true, null)).hasMessageContaining("no leader for cluster 'demo'")
+                .hasMessageNotContaining("read - Connection is not available");
     }
 
     @Test
