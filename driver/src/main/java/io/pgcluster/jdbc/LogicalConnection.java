@@ -60,7 +60,7 @@ class LogicalConnection extends ConnectionWrapper implements Router.Borrower {
      * Kept with its pool in two fields rather than one pair object, which would be allocated at every binding.
      */
     private volatile Connection bound;
-    /** The pool {@link #bound} came from (set by the router before it hands the connection over); stale when unbound. */
+    /** The pool of {@link #bound} (set by the router before it hands the connection over); stale when unbound. */
     private MemberPool boundPool;
     private volatile boolean closed;
     private boolean readOnly;

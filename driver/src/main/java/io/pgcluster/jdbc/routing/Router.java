@@ -233,8 +233,9 @@ public final class Router {
     /**
      * Borrows from {@code p}, waiting up to {@code timeoutMillis}, in slices of {@value #SLICE_MILLIS} ms: HikariCP
      * does not wake a waiting borrower when its member refuses connections or its pool is retired, so between
-     * slices the borrower looks again. On success tells {@code borrower} the pool. {@code null} when the member refused a connection (it is then suspect), its
-     * pool was retired, or the routing table changed; a timeout of a saturated pool is thrown as HikariCP reports it.
+     * slices the borrower looks again; on success {@code borrower} is told the pool. {@code null} when the member
+     * refused a connection (it is then suspect), its pool was retired, or the routing table changed; a timeout of a
+     * saturated pool is thrown as HikariCP reports it.
      * An interrupted caller stops at once (SQLState {@value SqlStates#INTERRUPTED}, the interrupt flag kept): HikariCP
      * reports an interrupted wait as a plain SQLException, which must not be taken for a slice that timed out.
      */
