@@ -8,7 +8,7 @@ import io.pgcluster.jdbc.failover.SqlStates;
 import io.pgcluster.jdbc.internal.failover.TransactionState;
 import io.pgcluster.jdbc.internal.metrics.ClusterMetricsHub;
 import io.pgcluster.jdbc.internal.routing.MemberPool;
-import io.pgcluster.jdbc.internal.routing.Router.Lease;
+import io.pgcluster.jdbc.internal.routing.Router;
 import java.lang.reflect.InvocationHandler;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
@@ -51,12 +51,17 @@ import org.slf4j.LoggerFactory;
  * <p>Not thread-safe, like any JDBC connection. Not final only so that a unit test can stand in for the cluster
  * (the methods under "the cluster" below).
  */
-class LogicalConnection extends ConnectionWrapper {
+class LogicalConnection extends ConnectionWrapper implements Router.Borrower {
     private static final Logger log = LoggerFactory.getLogger(LogicalConnection.class);
 
     private final Cluster cluster;
-    /** The bound physical connection and its pool; volatile because {@link #abort} may come from another thread. */
-    private volatile Lease lease;
+    /**
+     * The bound physical connection, or {@code null}; volatile because {@link #abort} may come from another thread.
+     * Kept with its pool in two fields rather than one pair object, which would be allocated at every binding.
+     */
+    private volatile Connection bound;
+    /** The pool of {@link #bound} (set by the router before it hands the connection over); stale when unbound. */
+    private MemberPool boundPool;
     private volatile boolean closed;
     private boolean readOnly;
     private boolean autoCommit = true;
@@ -83,9 +88,18 @@ class LogicalConnection extends ConnectionWrapper {
         return cluster.name();
     }
 
-    /** Borrows a physical connection; see {@link io.pgcluster.jdbc.internal.routing.Router#acquire}. */
-    Lease acquire(boolean readOnly, MemberPool avoid, long deadlineNanos) throws SQLException {
-        return cluster.router().acquire(readOnly, avoid, deadlineNanos);
+    /**
+     * Borrows a physical connection, its pool told to {@link #borrowedFrom}; see
+     * {@link io.pgcluster.jdbc.internal.routing.Router#acquire}.
+     */
+    Connection acquire(boolean readOnly, MemberPool avoid, long deadlineNanos) throws SQLException {
+        return cluster.router().acquire(readOnly, avoid, deadlineNanos, this);
+    }
+
+    /** The router's answer to {@link #acquire}: the pool of the connection it returns. Not for anyone else. */
+    @Override
+    public void borrowedFrom(MemberPool pool) {
+        boundPool = pool;
     }
 
     ClusterMetricsHub metrics() {
@@ -115,9 +129,9 @@ class LogicalConnection extends ConnectionWrapper {
     /** {@link #physical(long)} with a deadline starting now. */
     @Override
     Connection physical() throws SQLException {
-        Lease l = lease;
-        if (l != null && !l.pool().isRetired() && !l.connection().isClosed()) {
-            return l.connection(); // the usual case, without reading the clock
+        Connection c = bound;
+        if (c != null && !boundPool.isRetired() && !c.isClosed()) {
+            return c; // the usual case, without reading the clock
         }
         return physical(deadline());
     }
@@ -129,14 +143,13 @@ class LogicalConnection extends ConnectionWrapper {
      * done through the unwrapped connection could be open there, and would be rolled back silently.
      */
     Connection physical(long deadlineNanos) throws SQLException {
-        Lease l = lease;
-        if (l != null) {
-            Connection c = l.connection();
+        Connection c = bound;
+        if (c != null) {
             if (c.isClosed()) {
                 // HikariCP closed its proxy after a broken-connection error that did not pass through recover()
                 // (creating a statement, work through unwrap()): the session is gone, and with it any transaction
-                lostSession(l);
-            } else if (!l.pool().isRetired() || inTransaction() || unwrapped) {
+                lostSession();
+            } else if (!boundPool.isRetired() || inTransaction() || unwrapped) {
                 return c;
             } else {
                 release();
@@ -151,11 +164,11 @@ class LogicalConnection extends ConnectionWrapper {
     }
 
     /** The bound session is gone: drops it; inside a transaction the transaction is lost (08006). */
-    private void lostSession(Lease l) throws SQLException {
+    private void lostSession() throws SQLException {
         boolean open = !autoCommit && (tx == TransactionState.OPEN || unwrapped);
         MemberPool failed = drop();
         if (open) {
-            lost(l.pool().member().name());
+            lost(failed.member().name());
             metrics().connectionFailed(failed, null, SqlStates.TRANSACTION_LOST);
             checkNotLost();
         }
@@ -167,7 +180,7 @@ class LogicalConnection extends ConnectionWrapper {
      * the transaction is lost (08006); any other failure is thrown as it is.
      */
     Connection afterCreateFailed(SQLException e) throws SQLException {
-        if (!Failures.isConnectionFailure(e) || lease == null) {
+        if (!Failures.isConnectionFailure(e) || bound == null) {
             throw e;
         }
         if (!autoCommit && (tx == TransactionState.OPEN || unwrapped)) {
@@ -181,21 +194,20 @@ class LogicalConnection extends ConnectionWrapper {
     /** The bound physical connection, or {@code null}; never binds. */
     @Override
     Connection boundPhysical() {
-        Lease l = lease;
-        return l == null ? null : l.connection();
+        return bound;
     }
 
     private Connection bind(MemberPool avoid, long deadlineNanos) throws SQLException {
         checkOpen();
         checkNotLost();
         for (int attempt = 1;; attempt++) {
-            Lease l = acquire(readOnly, avoid, deadlineNanos);
+            Connection c = acquire(readOnly, avoid, deadlineNanos);
+            MemberPool p = boundPool;
             try {
-                Connection c = l.connection();
                 if (!autoCommit) {
                     c.setAutoCommit(false);
                 }
-                if (readOnly == l.pool().isWrite()) {
+                if (readOnly == p.isWrite()) {
                     c.setReadOnly(readOnly); // a replica pool's connections are read-only already
                 }
                 if (session != null) {
@@ -203,18 +215,18 @@ class LogicalConnection extends ConnectionWrapper {
                 }
                 if (log.isDebugEnabled()) {
                     log.debug("pgcluster {}: bound {} connection to {}", clusterName(),
-                            readOnly ? "read-only" : "read-write", l.pool().member().name());
+                            readOnly ? "read-only" : "read-write", p.member().name());
                 }
-                lease = l;
+                bound = c;
                 return c;
             } catch (SQLException e) {
-                l.pool().evict(l.connection());
+                p.evict(c);
                 // a stale pooled connection: nothing was sent for the user yet, so take another
                 if (!Failures.isConnectionFailure(e) || attempt >= 3) {
                     throw e;
                 }
             } catch (RuntimeException | Error e) {
-                l.pool().evict(l.connection());
+                p.evict(c);
                 throw e;
             }
         }
@@ -226,12 +238,11 @@ class LogicalConnection extends ConnectionWrapper {
      * holdability) so that the next borrower does not inherit it; evicts the connection if that fails.
      */
     private void release() {
-        Lease l = lease;
-        lease = null;
-        if (l == null) {
+        Connection p = bound;
+        bound = null;
+        if (p == null) {
             return;
         }
-        Connection p = l.connection();
         try {
             if (!autoCommit) {
                 p.rollback();
@@ -245,7 +256,7 @@ class LogicalConnection extends ConnectionWrapper {
             // leader's pool aborts its connections) can fail inside; the connection is gone either way
             log.debug("pgcluster {}: could not clean a physical connection; closing it: {}", clusterName(),
                     e.toString());
-            l.pool().evict(p);
+            boundPool.evict(p);
         } finally {
             detachSession();
             unwrapped = false;
@@ -254,22 +265,22 @@ class LogicalConnection extends ConnectionWrapper {
 
     /** Drops a failed physical connection (evicts it) and asks the topology source to look again. */
     private MemberPool drop() {
-        Lease l = lease;
-        lease = null;
+        Connection c = bound;
+        bound = null;
         detachSession();
         unwrapped = false;
-        if (l == null) {
+        if (c == null) {
             return null;
         }
-        l.pool().evict(l.connection());
+        MemberPool p = boundPool;
+        p.evict(c);
         requestRefresh();
-        return l.pool();
+        return p;
     }
 
     /** The name of the member the connection is bound to, or {@code null} (for tests and logs). */
     String boundMember() {
-        Lease l = lease;
-        return l == null ? null : l.pool().member().name();
+        return bound == null ? null : boundPool.member().name();
     }
 
     // ---- statement execution (called by LogicalStatement.run) ---------------------------------------------------
@@ -290,10 +301,10 @@ class LogicalConnection extends ConnectionWrapper {
     void recover(LogicalStatement<?> stmt, SQLException e, boolean first, int attempt, long deadlineNanos)
             throws SQLException {
         boolean connectionFailure = Failures.isConnectionFailure(e);
-        Lease l = lease;
+        boolean isBound = bound != null;
         boolean canRunAgain = stmt.isReplayable() && attempt + 1 < maxStatementAttempts() && !closed;
-        Decision d = FailurePolicy.statementFailed(connectionFailure, l != null, autoCommit, readOnly,
-                l != null && l.pool().isWrite(), first, canRunAgain);
+        Decision d = FailurePolicy.statementFailed(connectionFailure, isBound, autoCommit, readOnly,
+                isBound && boundPool.isWrite(), first, canRunAgain);
         if (d == Decision.RETHROW) {
             throw e;
         }
@@ -385,18 +396,18 @@ class LogicalConnection extends ConnectionWrapper {
             endTransaction();
             throw FailurePolicy.lostBeforeCommit(member);
         }
-        Lease l = lease;
+        Connection c = bound;
         boolean wrote = (tx == TransactionState.OPEN || unwrapped) && !readOnly;
         endTransaction();
-        if (l == null) {
+        if (c == null) {
             return;
         }
-        MemberPool pool = l.pool();
+        MemberPool pool = boundPool;
         boolean leaderKeyLost = pool.isWrite() && pool.isRetired();
-        switch (FailurePolicy.beforeCommit(wrote, leaderKeyLost, l.connection().isClosed())) {
+        switch (FailurePolicy.beforeCommit(wrote, leaderKeyLost, c.isClosed())) {
             case TRANSACTION_LOST:
                 if (wrote && leaderKeyLost) {
-                    throw rolledBackBeforeCommit(l);
+                    throw rolledBackBeforeCommit(pool, c);
                 }
                 // HikariCP closed its proxy after a broken-connection error: COMMIT cannot be sent, the server
                 // rolled back
@@ -410,7 +421,7 @@ class LogicalConnection extends ConnectionWrapper {
                 break;
         }
         try {
-            l.connection().commit(); // no round trip when nothing is open
+            c.commit(); // no round trip when nothing is open
         } catch (SQLException e) {
             Decision d = FailurePolicy.commitFailed(Failures.isConnectionFailure(e), readOnly);
             if (d == Decision.RETHROW) {
@@ -442,10 +453,9 @@ class LogicalConnection extends ConnectionWrapper {
      * was sent: it is never sent to a server that may be rewound; the transaction is rolled back (or ends with the
      * connection, which is evicted), so pgcluster can say that nothing was committed: 08006.
      */
-    private SQLException rolledBackBeforeCommit(Lease l) {
-        MemberPool pool = l.pool();
+    private SQLException rolledBackBeforeCommit(MemberPool pool, Connection c) {
         try {
-            l.connection().rollback();
+            c.rollback();
         } catch (SQLException | RuntimeException e) {
             // the pool was shut down under the connection: the server ends the transaction with the session
             log.debug("pgcluster {}: rollback on {} failed: {}", clusterName(), pool, e.toString());
@@ -529,7 +539,7 @@ class LogicalConnection extends ConnectionWrapper {
 
     /** A call inside a transaction failed: {@link FailurePolicy#callFailed} decides. */
     private SQLException lostIfConnectionFailure(SQLException e) {
-        if (!Failures.isConnectionFailure(e) || lease == null) {
+        if (!Failures.isConnectionFailure(e) || bound == null) {
             return e;
         }
         MemberPool failed = drop(); // a connection failure: the connection is gone whatever the transaction
@@ -702,11 +712,12 @@ class LogicalConnection extends ConnectionWrapper {
         }
         closed = true;
         unwrapped = false;
-        Lease l = lease;
-        lease = null;
-        if (l != null) {
-            l.connection().abort(executor);
-            l.pool().evict(l.connection());
+        Connection c = bound;
+        MemberPool p = boundPool; // read after bound: the pool bind wrote before it
+        bound = null;
+        if (c != null) {
+            c.abort(executor);
+            p.evict(c);
         }
     }
 
@@ -740,8 +751,8 @@ class LogicalConnection extends ConnectionWrapper {
 
     @Override
     public String toString() {
-        Lease l = lease;
+        Connection c = bound;
         return "pgcluster connection [" + clusterName() + (readOnly ? ", read-only" : ", read-write")
-                + (l == null ? ", unbound" : ", on " + l.pool().member().name()) + (closed ? ", closed" : "") + "]";
+                + (c == null ? ", unbound" : ", on " + boundPool.member().name()) + (closed ? ", closed" : "") + "]";
     }
 }

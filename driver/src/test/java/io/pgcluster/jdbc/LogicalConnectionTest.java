@@ -10,7 +10,6 @@ import io.pgcluster.jdbc.internal.metrics.ClusterMetricsHub;
 import io.pgcluster.jdbc.internal.routing.MemberPool;
 import io.pgcluster.jdbc.internal.routing.Pools;
 import io.pgcluster.jdbc.internal.routing.Router;
-import io.pgcluster.jdbc.internal.routing.Router.Lease;
 import io.pgcluster.jdbc.internal.topology.ClusterView;
 import io.pgcluster.jdbc.topology.Member;
 import io.pgcluster.jdbc.topology.Role;
@@ -102,7 +101,7 @@ class LogicalConnectionTest {
             }
 
             @Override
-            Lease acquire(boolean readOnly, MemberPool avoid, long deadlineNanos) {
+            Connection acquire(boolean readOnly, MemberPool avoid, long deadlineNanos) {
                 assertThat(deadlineNanos - System.nanoTime()).as("one deadline, failoverTimeout ahead")
                         .isPositive().isLessThanOrEqualTo(TimeUnit.SECONDS.toNanos(30));
                 MemberPool pool = router.table().leader();
@@ -111,7 +110,8 @@ class LogicalConnectionTest {
                     pool = readers[0] == avoid ? readers[1] : readers[0];
                 }
                 borrowed++;
-                return new Lease(pool, fake(Connection.class, pool.member().name()));
+                borrowedFrom(pool);
+                return fake(Connection.class, pool.member().name());
             }
 
             @Override

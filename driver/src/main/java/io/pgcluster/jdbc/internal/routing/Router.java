@@ -38,14 +38,19 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class Router {
     /**
-     * A physical connection and the pool it came from.
-     *
-     * @param pool the member's pool, to return, evict or blame the connection
-     * @param connection the physical (HikariCP) connection
+     * Who borrows through {@link #acquire}: told which pool the connection it gets came from. The borrower itself
+     * implements it, so that a borrow allocates no object to carry the connection and its pool together.
      */
-    public record Lease(MemberPool pool, Connection connection) {
+    public interface Borrower {
+        /**
+         * The connection {@link #acquire} is about to return comes from {@code pool} (to return, evict or blame it).
+         * Called once per successful acquisition, just before it returns.
+         */
+        void borrowedFrom(MemberPool pool);
     }
 
+    /** For callers that need no pool (tests). */
+    private static final Borrower NOBODY = pool -> { };
     private static final MemberPool[] NONE = new MemberPool[0];
     /** Longest single wait inside HikariCP before the borrower checks the member and the table again. */
     static final long SLICE_MILLIS = 100;
@@ -131,26 +136,28 @@ public final class Router {
      * @throws ClusterUnavailableException when no suitable member is available within the time allowed
      * @throws SQLException HikariCP's timeout when the chosen pool is saturated; 08003 when closed
      */
-    public Lease acquire(boolean readOnly, MemberPool avoid) throws SQLException {
-        return acquire(readOnly, avoid, System.nanoTime() + failoverTimeoutNanos);
+    public Connection acquire(boolean readOnly, MemberPool avoid) throws SQLException {
+        return acquire(readOnly, avoid, System.nanoTime() + failoverTimeoutNanos, NOBODY);
     }
 
     /**
      * As {@link #acquire(boolean, MemberPool)}, waiting for a member no later than {@code deadlineNanos} (a
-     * {@link System#nanoTime()} value the caller computed once for its statement or unit of work).
+     * {@link System#nanoTime()} value the caller computed once for its statement or unit of work), and telling
+     * {@code borrower} the pool the connection came from.
      */
-    public Lease acquire(boolean readOnly, MemberPool avoid, long deadlineNanos) throws SQLException {
+    public Connection acquire(boolean readOnly, MemberPool avoid, long deadlineNanos, Borrower borrower)
+            throws SQLException {
         long start = System.nanoTime();
-        long deadline = deadlineNanos;
         if (readOnly) {
-            return acquireRead(avoid, start, deadline);
+            return acquireRead(avoid, start, deadlineNanos, borrower);
         }
-        Lease l = acquireLeader(start, deadline);
+        Connection c = acquireLeader(start, deadlineNanos, borrower);
         metrics.routed(false, true);
-        return l;
+        return c;
     }
 
-    private Lease acquireRead(MemberPool avoid, long start, long deadline) throws SQLException {
+    private Connection acquireRead(MemberPool avoid, long start, long deadline, Borrower borrower)
+            throws SQLException {
         while (true) {
             RoutingTable t = table;
             checkOpen(t);
@@ -165,17 +172,17 @@ public final class Router {
                 awaitChange(t, limit);
                 continue;
             }
-            Lease l = tryReplicas(t, avoid);
-            if (l != null) {
+            Connection c = tryReplicas(t, avoid, borrower);
+            if (c != null) {
                 metrics.routed(true, false);
-                return l;
+                return c;
             }
             if (readFallback == ReadFallback.FAIL) {
                 metrics.unavailable();
                 throw new ClusterUnavailableException("pgcluster: no replica of cluster '" + view.cluster()
                         + "' can take reads (" + describeReaders(t) + ") and readFallback=fail", null);
             }
-            Lease leader = acquireLeader(start, deadline);
+            Connection leader = acquireLeader(start, deadline, borrower);
             metrics.routed(true, true);
             return leader;
         }
@@ -186,7 +193,7 @@ public final class Router {
      * one), then, if all are saturated, waits on the first of them. Suspect members are skipped; {@code avoid}
      * only when another will do.
      */
-    private Lease tryReplicas(RoutingTable t, MemberPool avoid) throws SQLException {
+    private Connection tryReplicas(RoutingTable t, MemberPool avoid, Borrower borrower) throws SQLException {
         MemberPool[] readers = t.readers();
         int n = readers.length;
         if (n == 0) {
@@ -209,35 +216,38 @@ public final class Router {
                 saturated = saturated == null ? p : saturated;
                 continue;
             }
-            Lease l = tryBorrow(p, connectionTimeoutMillis);
-            if (l != null) {
-                return l;
+            Connection c = tryBorrow(p, connectionTimeoutMillis, borrower);
+            if (c != null) {
+                return c;
             }
         }
         if (saturated != null) {
-            Lease l = tryBorrow(saturated, connectionTimeoutMillis);
-            if (l != null) {
-                return l;
+            Connection c = tryBorrow(saturated, connectionTimeoutMillis, borrower);
+            if (c != null) {
+                return c;
             }
         }
-        return avoided == null ? null : tryBorrow(avoided, connectionTimeoutMillis);
+        return avoided == null ? null : tryBorrow(avoided, connectionTimeoutMillis, borrower);
     }
 
     /**
      * Borrows from {@code p}, waiting up to {@code timeoutMillis}, in slices of {@value #SLICE_MILLIS} ms: HikariCP
      * does not wake a waiting borrower when its member refuses connections or its pool is retired, so between
-     * slices the borrower looks again. {@code null} when the member refused a connection (it is then suspect), its
-     * pool was retired, or the routing table changed; a timeout of a saturated pool is thrown as HikariCP reports it.
+     * slices the borrower looks again; on success {@code borrower} is told the pool. {@code null} when the member
+     * refused a connection (it is then suspect), its pool was retired, or the routing table changed; a timeout of a
+     * saturated pool is thrown as HikariCP reports it.
      * An interrupted caller stops at once (SQLState {@value SqlStates#INTERRUPTED}, the interrupt flag kept): HikariCP
      * reports an interrupted wait as a plain SQLException, which must not be taken for a slice that timed out.
      */
-    private Lease tryBorrow(MemberPool p, long timeoutMillis) throws SQLException {
+    private Connection tryBorrow(MemberPool p, long timeoutMillis, Borrower borrower) throws SQLException {
         RoutingTable seen = table;
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
         while (true) {
             long remaining = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
             try {
-                return new Lease(p, p.borrow(Math.max(1, Math.min(remaining, SLICE_MILLIS))));
+                Connection c = p.borrow(Math.max(1, Math.min(remaining, SLICE_MILLIS)));
+                borrower.borrowedFrom(p);
+                return c;
             } catch (MemberPool.RetiredPoolException e) {
                 return null;
             } catch (SQLException e) {
@@ -270,7 +280,7 @@ public final class Router {
      * the rest of {@code failoverTimeout} is: {@code failoverTimeout=0} means "do not wait for a leader", not "never
      * borrow" (and a read falling back to the leader after trying the replicas gets its attempt too).
      */
-    private Lease acquireLeader(long start, long deadline) throws SQLException {
+    private Connection acquireLeader(long start, long deadline, Borrower borrower) throws SQLException {
         boolean waited = false;
         MemberPool tried = null;
         SQLException last = null;
@@ -284,12 +294,12 @@ public final class Router {
                 long budget = leader == tried ? Math.min(connectionTimeoutMillis, remaining) : connectionTimeoutMillis;
                 tried = leader;
                 try {
-                    Lease l = tryBorrow(leader, budget);
-                    if (l != null) {
+                    Connection c = tryBorrow(leader, budget, borrower);
+                    if (c != null) {
                         if (waited) {
                             metrics.leaderWait(System.nanoTime() - start, true);
                         }
-                        return l;
+                        return c;
                     }
                 } catch (SQLException e) {
                     if (SqlStates.INTERRUPTED.equals(e.getSQLState())) {
