@@ -171,15 +171,6 @@ public final class PgClusterConfig {
             }
             return best;
         }
-
-        static LoadBalance of(String key) {
-            for (LoadBalance l : values()) {
-                if (l.key.equals(key)) {
-                    return l;
-                }
-            }
-            throw new IllegalArgumentException(key);
-        }
     }
 
     /** What reads do when no replica is eligible; see {@link PgClusterProperty#READ_FALLBACK}. */
