@@ -12,30 +12,20 @@ import java.sql.SQLException;
  * @param <S> the physical statement type
  */
 class LogicalPreparedStatement<S extends PreparedStatement> extends PreparedStatementWrapper<S> {
-    /** Made at the first parameter: a statement without parameters records nothing. */
-    private ParamLog params;
-
     LogicalPreparedStatement(LogicalConnection conn, String sql, Factory<S> factory) throws SQLException {
         super(conn, sql, factory);
     }
 
     @Override
     boolean isReplayable() {
-        return super.isReplayable() && (params == null || params.isReplayable());
+        return super.isReplayable() && (log == null || log.isReplayable());
     }
 
     @Override
     void replay(S s) throws SQLException {
-        if (params != null) {
-            params.replay(s);
+        if (log != null) {
+            log.replay(s);
         }
-    }
-
-    private ParamLog params() {
-        if (params == null) {
-            params = new ParamLog();
-        }
-        return params;
     }
 
     /**
@@ -46,7 +36,7 @@ class LogicalPreparedStatement<S extends PreparedStatement> extends PreparedStat
     @Override
     final void param(int op, int index, long bits, Object value, Object extra, int a, int b) throws SQLException {
         if (isReplayable(op, value)) {
-            params().put(index, op, bits, value, extra, a, b);
+            log().put(index, op, bits, value, extra, a, b);
             if (isCurrent()) {
                 applyParam(delegate, op, index, bits, value, extra, a, b);
             }
@@ -54,13 +44,13 @@ class LogicalPreparedStatement<S extends PreparedStatement> extends PreparedStat
         }
         ensureCurrent();
         applyParam(delegate, op, index, bits, value, extra, a, b);
-        params().unreplayable();
+        log().unreplayable();
     }
 
     /** Records a copy: the caller may reuse its array before a replay. */
     @Override
     public void setBytes(int index, byte[] value) throws SQLException {
-        params().put(index, SET_BYTES__INT_BYTE_S, 0, value == null ? null : value.clone(), null, 0, 0);
+        log().put(index, SET_BYTES__INT_BYTE_S, 0, value == null ? null : value.clone(), null, 0, 0);
         if (isCurrent()) {
             delegate.setBytes(index, value);
         }
@@ -75,8 +65,8 @@ class LogicalPreparedStatement<S extends PreparedStatement> extends PreparedStat
 
     @Override
     public void clearParameters() throws SQLException {
-        if (params != null) {
-            params.clear();
+        if (log != null) {
+            log.clear();
         }
         if (isCurrent()) {
             delegate.clearParameters();

@@ -38,15 +38,11 @@ class LogicalStatement<S extends Statement> extends StatementWrapper<S> {
     private Connection owner;
     private boolean closed;
     boolean batched;
-    /** Settings given, re-applied when the statement is re-created elsewhere; made at the first setting. */
-    private Settings settings;
-
-    /** The settings given, by the op codes of {@link StatementWrapper}: bit {@code op} of {@code given} per setting. */
-    private static final class Settings {
-        int given;
-        final long[] bits = new long[SETTINGS];
-        final Object[] values = new Object[SETTINGS];
-    }
+    /**
+     * Settings (and a prepared statement's parameters) given, re-applied when the statement is re-created elsewhere;
+     * made at the first setting or parameter, one object for both so that a statement has one field for them.
+     */
+    ParamLog log;
 
     LogicalStatement(LogicalConnection conn, String sql, Factory<S> factory) throws SQLException {
         this.conn = conn;
@@ -70,11 +66,10 @@ class LogicalStatement<S extends Statement> extends StatementWrapper<S> {
      * connection, which either moves the statement to another member (the loop runs it again) or throws what the
      * caller must see (see {@link FailurePolicy}). One deadline, taken here, bounds every wait for a connection.
      *
-     * @return the result of a primitive execute method (a boolean as 1 or 0); an object result waits in
-     *     {@link #takeResult()}
+     * @return the execute method's result, returned rather than kept in a field so that it does not escape
      */
     @Override
-    final long run(int op, String sql, int n, Object columns) throws SQLException {
+    final Object run(int op, String sql, int n, Object columns) throws SQLException {
         long deadlineNanos = conn.deadline();
         checkOpen();
         Connection p = conn.physical(deadlineNanos);
@@ -84,7 +79,7 @@ class LogicalStatement<S extends Statement> extends StatementWrapper<S> {
         boolean first = conn.beginStatement();
         for (int attempt = 0;; attempt++) {
             try {
-                long result = call(op, sql, n, columns);
+                Object result = call(op, sql, n, columns);
                 if (isBatch(op)) {
                     batched = false;
                 }
@@ -99,6 +94,14 @@ class LogicalStatement<S extends Statement> extends StatementWrapper<S> {
                 }
             }
         }
+    }
+
+    /** The recorded settings and parameters, made at the first use. */
+    final ParamLog log() {
+        if (log == null) {
+            log = new ParamLog();
+        }
+        return log;
     }
 
     /** Whether the physical statement belongs to the physical connection bound now (setters go straight to it). */
@@ -127,13 +130,7 @@ class LogicalStatement<S extends Statement> extends StatementWrapper<S> {
     @Override
     final void setting(int op, long bits, Object value) throws SQLException {
         checkOpen();
-        Settings given = settings;
-        if (given == null) {
-            given = settings = new Settings();
-        }
-        given.given |= 1 << op;
-        given.bits[op] = bits;
-        given.values[op] = value;
+        log().setting(op, bits, value);
         if (isCurrent()) {
             applySetting(delegate, op, bits, value);
         }
@@ -145,11 +142,8 @@ class LogicalStatement<S extends Statement> extends StatementWrapper<S> {
             throw FailurePolicy.cannotRecreate();
         }
         S s = factory.create(physical, sql);
-        Settings given = settings;
-        for (int op = 0; given != null && op < SETTINGS; op++) {
-            if ((given.given & 1 << op) != 0) {
-                applySetting(s, op, given.bits[op], given.values[op]);
-            }
+        if (log != null) {
+            log.applySettings(s);
         }
         replay(s);
         S old = delegate;

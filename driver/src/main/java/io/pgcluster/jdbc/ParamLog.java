@@ -2,14 +2,19 @@ package io.pgcluster.jdbc;
 
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.Arrays;
 
 /**
- * The parameters set on a prepared statement, kept so that they can be set again on a re-created physical
- * statement. One slot per parameter index, in typed arrays: the setter's op code, its primitive value as long bits,
- * its object value and extra object (a calendar, a type), and two int arguments. Setting a parameter again
+ * The parameters set on a prepared statement, and the settings given to any statement (fetch size, timeout, ...),
+ * kept so that they can be given again to a re-created physical statement. Both in one object, made at the first
+ * setting or parameter, so that a statement spends one field on them and most statements nothing more.
+ *
+ * <p>Parameters: one slot per parameter index, in typed arrays: the setter's op code, its primitive value as long
+ * bits, its object value and extra object (a calendar, a type), and two int arguments. Setting a parameter again
  * overwrites its slot, so a statement executed in a loop records without allocating; the arrays are made at the
- * first parameter and grown only when a higher index appears.
+ * first parameter and grown only when a higher index appears. Settings: one typed slot per setting, made at the
+ * first setting.
  *
  * <p>Not thread-safe, like the statement that owns it.
  */
@@ -23,6 +28,30 @@ final class ParamLog {
     private int[] ints;
     private int highest;
     private boolean replayable = true;
+    /** Bit {@code op} set: statement setting {@code op} (see {@link StatementWrapper}) was given. */
+    private int settingsGiven;
+    private long[] settingBits;
+    private Object[] settingValues;
+
+    /** Records statement setting {@code op}; a later one of the same op replaces it. */
+    void setting(int op, long bits, Object value) {
+        if (settingBits == null) {
+            settingBits = new long[StatementWrapper.SETTINGS];
+            settingValues = new Object[StatementWrapper.SETTINGS];
+        }
+        settingsGiven |= 1 << op;
+        settingBits[op] = bits;
+        settingValues[op] = value;
+    }
+
+    /** Gives every recorded setting to {@code s}, in op order. */
+    void applySettings(Statement s) throws SQLException {
+        for (int op = 0; settingsGiven != 0 && op < StatementWrapper.SETTINGS; op++) {
+            if ((settingsGiven & 1 << op) != 0) {
+                StatementWrapper.applySetting(s, op, settingBits[op], settingValues[op]);
+            }
+        }
+    }
 
     /** Records parameter {@code index} as set by setter {@code op} (see {@link PreparedStatementWrapper}). */
     void put(int index, int op, long bits, Object value, Object extra, int a, int b) {

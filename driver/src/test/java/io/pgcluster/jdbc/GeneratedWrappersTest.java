@@ -35,7 +35,7 @@ import org.junit.jupiter.api.Test;
 class GeneratedWrappersTest {
 
     /** The funnel's descriptor as javap prints an invocation of it. */
-    private static final String RUN = "run:(ILjava/lang/String;ILjava/lang/Object;)J";
+    private static final String RUN = "run:(ILjava/lang/String;ILjava/lang/Object;)Ljava/lang/Object;";
 
     @Test
     void everyExecuteMethodOfTheStatementInterfacesGoesThroughRun() throws Exception {
@@ -98,7 +98,6 @@ class GeneratedWrappersTest {
                 assertThat(returned).as(m + " result").isSameAs(expected);
             }
         }
-        assertThat(wrapper.takeResult()).as("an object result is taken once").isNull();
     }
 
     /** What the fake physical statement returns for a method returning {@code type}. */
@@ -138,7 +137,7 @@ class GeneratedWrappersTest {
         }
 
         @Override
-        long run(int op, String sql, int n, Object columns) throws SQLException {
+        Object run(int op, String sql, int n, Object columns) throws SQLException {
             ops.add(op);
             return call(op, sql, n, columns);
         }

@@ -125,16 +125,14 @@ final class JdbcWrapperGenerator {
                 new int[] {0});
         b.append("    /** How many settings there are. */\n    static final int SETTINGS = ").append(settings.size())
                 .append(";\n\n");
-        b.append("    /** The physical statement. */\n    S delegate;\n");
-        b.append("    /** The object result of the last {@link #call} (a result set, update counts), until taken. */\n"
-                + "    private Object result;\n\n");
-        b.append("    /** The one place where a statement executes: see {@link LogicalStatement#run}. */\n"
-                + "    abstract long run(int op, String sql, int n, Object columns) throws java.sql.SQLException;\n\n");
+        b.append("    /** The physical statement. */\n    S delegate;\n\n");
+        // The result comes back as the return value, never through a field: a result set that only passes through
+        // locals can be scalar-replaced by the JIT's escape analysis when the caller's use of it is inlined.
+        b.append("    /**\n     * The one place where a statement executes: see {@link LogicalStatement#run}. Returns what {@link #call}\n"
+                + "     * returns.\n     */\n"
+                + "    abstract Object run(int op, String sql, int n, Object columns) throws java.sql.SQLException;\n\n");
         b.append("    /** Records a setting and applies it to the physical statement if that is current. */\n"
                 + "    abstract void setting(int op, long bits, Object value) throws java.sql.SQLException;\n\n");
-        b.append("    /** The object result of the last call, once. */\n"
-                + "    final Object takeResult() {\n        Object r = result;\n        result = null;\n"
-                + "        return r;\n    }\n\n");
         b.append("    /** Whether {@code op} executes the batch (which the driver clears, whatever the outcome). */\n"
                 + "    static boolean isBatch(int op) {\n        return ");
         b.append(filter(executes, m -> m.getName().endsWith("Batch")).stream().map(JdbcWrapperGenerator::constant)
@@ -371,46 +369,29 @@ final class JdbcWrapperGenerator {
     }
 
     private static void dispatch(StringBuilder b, List<Method> executes, boolean override) {
-        b.append("    /** Calls execute method {@code op} on the physical statement. */\n");
+        b.append("    /**\n     * Calls execute method {@code op} on the physical statement and returns its result, a primitive boxed\n"
+                + "     * ({@code valueOf}: no allocation for booleans and for counts from -128 to 127, none at all once the JIT\n"
+                + "     * has inlined the caller).\n     */\n");
         if (override) {
             b.append("    @Override\n");
         }
-        b.append("    long call(int op, String sql, int n, Object columns) throws java.sql.SQLException {\n"
+        b.append("    Object call(int op, String sql, int n, Object columns) throws java.sql.SQLException {\n"
                 + "        switch (op) {\n");
         for (Method m : executes) {
             b.append("            case ").append(constant(m)).append(":\n                ");
-            String call = "delegate." + m.getName() + "(" + executeArgs(m, true) + ")";
-            Class<?> r = m.getReturnType();
-            if (r == boolean.class) {
-                b.append("return ").append(call).append(" ? 1 : 0;\n");
-            } else if (r == int.class || r == long.class) {
-                b.append("return ").append(call).append(";\n");
-            } else {
-                b.append("setResult(").append(call).append(");\n                return 0;\n");
-            }
+            b.append("return delegate.").append(m.getName()).append("(").append(executeArgs(m, true)).append(");\n");
         }
         b.append("            default:\n                ");
         b.append(override ? "return super.call(op, sql, n, columns);\n"
                 : "throw new IllegalArgumentException(\"execute \" + op);\n");
         b.append("        }\n    }\n\n");
-        if (!override) {
-            b.append("    final void setResult(Object r) {\n        result = r;\n    }\n\n");
-        }
     }
 
     private static String executeBody(Method m) {
-        String call = "run(" + constant(m) + ", " + executeArgs(m, false) + ")";
         Class<?> r = m.getReturnType();
-        if (r == boolean.class) {
-            return "return " + call + " != 0;";
-        }
-        if (r == int.class) {
-            return "return (int) " + call + ";";
-        }
-        if (r == long.class) {
-            return "return " + call + ";";
-        }
-        return call + ";\n        return (" + r.getCanonicalName() + ") takeResult();";
+        String type = r == boolean.class ? "Boolean" : r == int.class ? "Integer" : r == long.class ? "Long"
+                : r.getCanonicalName();
+        return "return (" + type + ") run(" + constant(m) + ", " + executeArgs(m, false) + ");";
     }
 
     /** The arguments of an execute method as the funnel carries them (sql, n, columns), or as the call takes them. */
