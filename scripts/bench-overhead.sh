@@ -4,6 +4,7 @@
 #
 #   bash scripts/bench-overhead.sh            # full: threads 1 and 4, 3 alternating rounds each (about 16 min)
 #   bash scripts/bench-overhead.sh --quick    # 1 thread, 1 short round (about 3 min)
+#   bash scripts/bench-overhead.sh --alloc    # bytes per op only: 1 thread, longer warm-up, no ratios (about 4 min)
 #   options: --rounds N  --threads 1,4  --quiet-wait SECONDS (before each part, for a quiet CPU; default 300)
 #            --out DIR
 #

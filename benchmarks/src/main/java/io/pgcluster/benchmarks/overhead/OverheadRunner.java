@@ -42,7 +42,7 @@ import org.openjdk.jmh.runner.options.TimeValue;
  * machine distort throughput.
  *
  * <pre>
- * bash scripts/bench-overhead.sh [--quick] [--rounds N] [--threads 1,4] [--quiet-wait SECONDS] [--out DIR]
+ * bash scripts/bench-overhead.sh [--quick | --alloc] [--rounds N] [--threads 1,4] [--quiet-wait SECONDS] [--out DIR]
  * </pre>
  */
 public final class OverheadRunner {
@@ -202,6 +202,16 @@ public final class OverheadRunner {
                         s.abMeasurementIterations = 8;
                         s.quietWait = Duration.ofMinutes(1);
                         break;
+                    case "--alloc":
+                        // bytes per operation only: the GC profiler's forks, warmed up for long enough that the
+                        // JIT's inlining and escape analysis have settled (after --quick's one 2-second warm-up
+                        // iteration B/op still moves by tens of bytes between iterations); nothing alternates
+                        s.rounds = 0;
+                        s.threads = new int[] {1};
+                        s.warmupIterations = 5;
+                        s.measurementIterations = 3;
+                        s.quietWait = Duration.ZERO;
+                        break;
                     case "--rounds":
                         s.rounds = positive(args, ++i, "--rounds");
                         break;
@@ -216,7 +226,7 @@ public final class OverheadRunner {
                         s.out = Path.of(value(args, ++i, "--out"));
                         break;
                     default:
-                        throw new IllegalArgumentException("unknown option '" + args[i] + "'; options: --quick, "
+                        throw new IllegalArgumentException("unknown option '" + args[i] + "'; options: --quick, --alloc, "
                                 + "--rounds N, --threads 1,4, --quiet-wait SECONDS, --out DIR");
                 }
             }
