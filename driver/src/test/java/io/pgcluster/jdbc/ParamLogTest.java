@@ -60,6 +60,23 @@ class ParamLogTest {
         assertThat(calls).isEmpty();
     }
 
+    /** Settings share the object with the parameters: clearParameters() must not take them along. */
+    @Test
+    void settingsAreGivenAgainInOpOrderTheLastOfEachAndSurviveClearingTheParameters() throws SQLException {
+        ParamLog log = new ParamLog();
+        log.setting(StatementWrapper.SET_QUERY_TIMEOUT__INT, 3, null);
+        log.setting(StatementWrapper.SET_FETCH_SIZE__INT, 10, null);
+        log.setting(StatementWrapper.SET_FETCH_SIZE__INT, 50, null);
+        log.setting(StatementWrapper.SET_CURSOR_NAME__STRING, 0, "c1");
+        put(log, PreparedStatementWrapper.SET_INT__INT_INT, 1, 42, null, null, 0, 0);
+        log.clear();
+        List<String> calls = new ArrayList<>();
+        PreparedStatement s = recorder(calls);
+        log.applySettings(s);
+        log.replay(s);
+        assertThat(calls).containsExactly("setCursorName[c1]", "setFetchSize[50]", "setQueryTimeout[3]");
+    }
+
     @Test
     void setObjectIsReplayableOnlyForImmutableValues() {
         int op = PreparedStatementWrapper.SET_OBJECT__INT_OBJECT;
