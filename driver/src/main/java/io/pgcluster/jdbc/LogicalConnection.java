@@ -30,7 +30,9 @@ import org.slf4j.LoggerFactory;
 /**
  * The connection {@link PgClusterDataSource#getConnection()} returns: it binds a physical connection lazily, at
  * first use, from the pool the read-only flag chooses (a replica for read-only work, else the leader), and keeps
- * it until {@link #close()} or a change of the flag between transactions.
+ * it until {@link #close()} or a change of the flag between transactions. With {@code autoCommitReads=replica}, an
+ * auto-commit statement with the flag unset chooses by its SQL text instead ({@link #physicalFor}), moving the
+ * connection between a replica and the leader as its statements need.
  *
  * <p>Three concepts meet here, each kept in one place: binding to a pool (this class: {@link #physical},
  * {@link #bind}, {@link #release}, {@link #drop}); the session properties applied at every binding
