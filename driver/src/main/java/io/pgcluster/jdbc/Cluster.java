@@ -5,6 +5,7 @@ import io.pgcluster.jdbc.internal.connect.ServerConnector;
 import io.pgcluster.jdbc.internal.metrics.ClusterMetricsHub;
 import io.pgcluster.jdbc.internal.routing.Pools;
 import io.pgcluster.jdbc.internal.routing.Router;
+import io.pgcluster.jdbc.internal.routing.StatementClassifier;
 import io.pgcluster.jdbc.internal.source.TopologySource;
 import io.pgcluster.jdbc.internal.source.TopologySources;
 import io.pgcluster.jdbc.internal.topology.ClusterView;
@@ -35,11 +36,14 @@ final class Cluster implements AutoCloseable {
     private final ClusterMetricsHub metrics;
     private final int maxStatementAttempts;
     private final HealthCheck health;
+    /** One per cluster, so that its cache of classified texts serves every connection. */
+    private final StatementClassifier classifier;
 
     Cluster(PgClusterConfig config) {
         this.config = config;
         this.name = config.name();
         this.maxStatementAttempts = config.statementMaxAttempts();
+        this.classifier = StatementClassifier.of(config);
         this.health = new HealthCheck(name, config.failoverTimeout().toMillis());
         this.topologyThread = DaemonThreads.scheduler(name, "topology");
         this.poolsThread = DaemonThreads.scheduler(name, "pools");
@@ -96,6 +100,11 @@ final class Cluster implements AutoCloseable {
 
     ClusterMetricsHub metrics() {
         return metrics;
+    }
+
+    /** Which auto-commit statements may run on a replica ({@code autoCommitReads}). */
+    StatementClassifier classifier() {
+        return classifier;
     }
 
     TopologySource source() {

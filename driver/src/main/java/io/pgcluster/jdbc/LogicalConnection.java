@@ -9,6 +9,7 @@ import io.pgcluster.jdbc.internal.failover.TransactionState;
 import io.pgcluster.jdbc.internal.metrics.ClusterMetricsHub;
 import io.pgcluster.jdbc.internal.routing.MemberPool;
 import io.pgcluster.jdbc.internal.routing.Router;
+import io.pgcluster.jdbc.internal.routing.StatementClassifier;
 import java.lang.reflect.InvocationHandler;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
@@ -29,7 +30,9 @@ import org.slf4j.LoggerFactory;
 /**
  * The connection {@link PgClusterDataSource#getConnection()} returns: it binds a physical connection lazily, at
  * first use, from the pool the read-only flag chooses (a replica for read-only work, else the leader), and keeps
- * it until {@link #close()} or a change of the flag between transactions.
+ * it until {@link #close()} or a change of the flag between transactions. With {@code autoCommitReads=replica}, an
+ * auto-commit statement with the flag unset chooses by its SQL text instead ({@link #physicalFor}), moving the
+ * connection between a replica and the leader as its statements need.
  *
  * <p>Three concepts meet here, each kept in one place: binding to a pool (this class: {@link #physical},
  * {@link #bind}, {@link #release}, {@link #drop}); the session properties applied at every binding
@@ -62,6 +65,14 @@ class LogicalConnection extends ConnectionWrapper implements Router.Borrower {
     private volatile Connection bound;
     /** The pool of {@link #bound} (set by the router before it hands the connection over); stale when unbound. */
     private MemberPool boundPool;
+    /** Whether {@link #bound} was borrowed for reading (read-only flag, or an auto-commit read); stale when unbound. */
+    private boolean boundRead;
+    /**
+     * With {@code autoCommitReads=replica}, in auto-commit mode with the read-only flag unset: whether the statement
+     * being run (or created) was judged to only read, so that {@link #bind} borrows for reading and
+     * {@link #recover} may run it again. Set by {@link #route} only, so it stays {@code false} with the default.
+     */
+    private boolean routedRead;
     private volatile boolean closed;
     private boolean readOnly;
     private boolean autoCommit = true;
@@ -119,6 +130,11 @@ class LogicalConnection extends ConnectionWrapper implements Router.Borrower {
         return cluster.maxStatementAttempts();
     }
 
+    /** Which auto-commit statements may run on a replica ({@code autoCommitReads}). */
+    StatementClassifier classifier() {
+        return cluster.classifier();
+    }
+
     // ---- binding ---------------------------------------------------------------------------------------------
 
     /** A deadline for the waits of one statement or call: {@code failoverTimeout} from now. */
@@ -156,6 +172,56 @@ class LogicalConnection extends ConnectionWrapper implements Router.Borrower {
             }
         }
         return bind(null, deadlineNanos);
+    }
+
+    /**
+     * {@link #physicalFor(String, boolean, long)} for a statement being created (or bound before execution), with a
+     * deadline starting now when one is needed; the routing decision is not counted.
+     */
+    Connection physicalFor(String sql, boolean mayRead) throws SQLException {
+        return routesReads() ? route(sql, mayRead, false, deadline()) : physical();
+    }
+
+    /**
+     * The physical connection for a statement about to run {@code sql}. With {@code autoCommitReads=replica}, in
+     * auto-commit mode with the read-only flag unset, a text the classifier finds to only read binds a connection
+     * borrowed for reading (chosen as for read-only work), anything else the leader's; a bound connection of the
+     * other kind is returned first (the statement then moves, as after a rebind). Otherwise as
+     * {@link #physical(long)}.
+     *
+     * @param mayRead {@code false} for what never goes to a replica whatever its text: a batch, a call
+     */
+    Connection physicalFor(String sql, boolean mayRead, long deadlineNanos) throws SQLException {
+        return routesReads() ? route(sql, mayRead, true, deadlineNanos) : physical(deadlineNanos);
+    }
+
+    /** Whether auto-commit statements are routed by their text now; cheap, the default answers at the second read. */
+    private boolean routesReads() {
+        return autoCommit && !readOnly && classifier().routesReads();
+    }
+
+    /** See {@link #physicalFor(String, boolean, long)}; {@code executing}: counted, and {@code sql} is final. */
+    private Connection route(String sql, boolean mayRead, boolean executing, long deadlineNanos)
+            throws SQLException {
+        boolean read;
+        if (sql == null && mayRead && !executing) {
+            // a plain statement being created: its SQL comes at execution. Whatever is bound will do; else a read
+            // connection, which does not wait for a leader during a failover (a write moves at its execution)
+            if (bound != null) {
+                return physical(deadlineNanos);
+            }
+            read = true;
+        } else {
+            read = mayRead && classifier().replicaSafe(sql);
+            if (executing) {
+                metrics().statementRouted(read);
+            }
+        }
+        routedRead = read;
+        if (bound != null && boundRead != read && !unwrapped) {
+            release();
+        }
+        return physical(deadlineNanos);
     }
 
     /** Whether a transaction is open: auto-commit off and a statement ran since it began. */
@@ -201,22 +267,24 @@ class LogicalConnection extends ConnectionWrapper implements Router.Borrower {
         checkOpen();
         checkNotLost();
         for (int attempt = 1;; attempt++) {
-            Connection c = acquire(readOnly, avoid, deadlineNanos);
+            boolean read = readOnly || autoCommit && routedRead;
+            Connection c = acquire(read, avoid, deadlineNanos);
             MemberPool p = boundPool;
             try {
                 if (!autoCommit) {
                     c.setAutoCommit(false);
                 }
-                if (readOnly == p.isWrite()) {
-                    c.setReadOnly(readOnly); // a replica pool's connections are read-only already
+                if (read == p.isWrite()) {
+                    c.setReadOnly(read); // a replica pool's connections are read-only already
                 }
                 if (session != null) {
                     session.apply(c);
                 }
                 if (log.isDebugEnabled()) {
                     log.debug("pgcluster {}: bound {} connection to {}", clusterName(),
-                            readOnly ? "read-only" : "read-write", p.member().name());
+                            read ? "read-only" : "read-write", p.member().name());
                 }
+                boundRead = read;
                 bound = c;
                 return c;
             } catch (SQLException e) {
@@ -304,7 +372,7 @@ class LogicalConnection extends ConnectionWrapper implements Router.Borrower {
         boolean isBound = bound != null;
         boolean canRunAgain = stmt.isReplayable() && attempt + 1 < maxStatementAttempts() && !closed;
         Decision d = FailurePolicy.statementFailed(connectionFailure, isBound, autoCommit, readOnly,
-                isBound && boundPool.isWrite(), first, canRunAgain);
+                isBound && boundPool.isWrite(), first, canRunAgain, routedRead && !readOnly);
         if (d == Decision.RETHROW) {
             throw e;
         }
@@ -564,6 +632,9 @@ class LogicalConnection extends ConnectionWrapper implements Router.Borrower {
         if (value && tx != TransactionState.IDLE) {
             commit(); // JDBC: switching auto-commit on commits the transaction
         }
+        if (!value && bound != null && boundRead != readOnly && !unwrapped) {
+            release(); // bound for an auto-commit read (autoCommitReads=replica): a transaction follows the flag
+        }
         autoCommit = value;
         Connection p = boundPhysical();
         if (p != null) {
@@ -733,7 +804,8 @@ class LogicalConnection extends ConnectionWrapper implements Router.Borrower {
         if (iface.isInstance(this)) {
             return iface.cast(this);
         }
-        T inner = physical().unwrap(iface);
+        // with autoCommitReads=replica, work through it is unknown: on the leader, like a statement not understood
+        T inner = physicalFor(null, false).unwrap(iface);
         markUnwrapped();
         return inner;
     }

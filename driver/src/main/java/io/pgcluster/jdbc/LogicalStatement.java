@@ -3,6 +3,7 @@ package io.pgcluster.jdbc;
 import io.pgcluster.jdbc.internal.failover.Failures;
 import io.pgcluster.jdbc.internal.failover.FailurePolicy;
 import io.pgcluster.jdbc.failover.SqlStates;
+import java.sql.CallableStatement;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -48,7 +49,7 @@ class LogicalStatement<S extends Statement> extends StatementWrapper<S> {
         this.conn = conn;
         this.factory = factory;
         this.sql = sql;
-        Connection p = conn.physical();
+        Connection p = conn.physicalFor(sql, !(this instanceof CallableStatement));
         S d;
         try {
             d = factory.create(p, sql);
@@ -72,7 +73,9 @@ class LogicalStatement<S extends Statement> extends StatementWrapper<S> {
     final Object run(int op, String sql, int n, Object columns) throws SQLException {
         long deadlineNanos = conn.deadline();
         checkOpen();
-        Connection p = conn.physical(deadlineNanos);
+        // batches and calls never go to a replica (autoCommitReads=replica): a call may write whatever its text
+        Connection p = conn.physicalFor(sql != null ? sql : this.sql,
+                !isBatch(op) && !(this instanceof CallableStatement), deadlineNanos);
         if (p != owner) {
             rebind(p);
         }
@@ -109,10 +112,17 @@ class LogicalStatement<S extends Statement> extends StatementWrapper<S> {
         return owner == conn.boundPhysical();
     }
 
-    /** Moves this statement to the connection's current physical connection, if that changed. */
+    /**
+     * Moves this statement to the connection's current physical connection, if that changed (with
+     * {@code autoCommitReads=replica}, to the one its SQL would run on).
+     */
     final void ensureCurrent() throws SQLException {
+        ensureCurrent(!(this instanceof CallableStatement));
+    }
+
+    private void ensureCurrent(boolean mayRead) throws SQLException {
         checkOpen();
-        Connection p = conn.physical();
+        Connection p = conn.physicalFor(sql, mayRead);
         if (p != owner) {
             rebind(p);
         }
@@ -199,7 +209,7 @@ class LogicalStatement<S extends Statement> extends StatementWrapper<S> {
 
     @Override
     public void addBatch(String sql) throws SQLException {
-        ensureCurrent();
+        ensureCurrent(false); // a batch runs on the leader: bind it there before it can no longer move
         delegate.addBatch(sql);
         batched = true;
     }

@@ -10,6 +10,7 @@ import io.pgcluster.jdbc.internal.metrics.ClusterMetricsHub;
 import io.pgcluster.jdbc.internal.routing.MemberPool;
 import io.pgcluster.jdbc.internal.routing.Pools;
 import io.pgcluster.jdbc.internal.routing.Router;
+import io.pgcluster.jdbc.internal.routing.StatementClassifier;
 import io.pgcluster.jdbc.internal.topology.ClusterView;
 import io.pgcluster.jdbc.topology.Member;
 import io.pgcluster.jdbc.topology.Role;
@@ -18,6 +19,7 @@ import java.io.ByteArrayInputStream;
 import java.lang.reflect.InvocationHandler;
 import java.lang.reflect.Proxy;
 import java.net.ServerSocket;
+import java.sql.CallableStatement;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -28,6 +30,7 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -57,6 +60,8 @@ class LogicalConnectionTest {
     private boolean failCommit;
     private int refreshes;
     private int borrowed;
+    /** The cluster's classifier: the default leaves every auto-commit statement on the leader. */
+    private StatementClassifier classifier = StatementClassifier.LEADER_ONLY;
 
     @BeforeEach
     void setUp() throws Exception {
@@ -105,8 +110,8 @@ class LogicalConnectionTest {
                 assertThat(deadlineNanos - System.nanoTime()).as("one deadline, failoverTimeout ahead")
                         .isPositive().isLessThanOrEqualTo(TimeUnit.SECONDS.toNanos(30));
                 MemberPool pool = router.table().leader();
-                if (readOnly) {
-                    MemberPool[] readers = router.table().readers();
+                MemberPool[] readers = router.table().readers();
+                if (readOnly && readers.length > 0) { // else the fallback to the leader
                     pool = readers[0] == avoid ? readers[1] : readers[0];
                 }
                 borrowed++;
@@ -117,6 +122,11 @@ class LogicalConnectionTest {
             @Override
             ClusterMetricsHub metrics() {
                 return metrics;
+            }
+
+            @Override
+            StatementClassifier classifier() {
+                return classifier;
             }
 
             @Override
@@ -159,6 +169,8 @@ class LogicalConnectionTest {
                     return fake(Statement.class, member);
                 case "prepareStatement":
                     return fake(PreparedStatement.class, member);
+                case "prepareCall":
+                    return fake(CallableStatement.class, member);
                 case "executeQuery":
                     return fake(ResultSet.class, member);
                 case "getTypeMap":
@@ -336,6 +348,165 @@ class LogicalConnectionTest {
             c.createStatement().executeQuery("SELECT 1");
             assertThat(calls).contains("pg2: setSchema[app]", "pg2: setTransactionIsolation[8]");
             assertThat(callsNamed("setReadOnly")).as("a replica pool's connections are read-only already").isEmpty();
+        }
+    }
+
+    // ---- autoCommitReads=replica ---------------------------------------------------------------------------------
+
+    /** Routes auto-commit statements by their text, with {@code audit_insert} listed as writing. */
+    private void routeReads() {
+        classifier = new StatementClassifier(Set.of("audit_insert"));
+    }
+
+    /** The routing decisions counted, as "read" or "write", in order. */
+    private List<String> countRoutingDecisions() {
+        List<String> routed = new ArrayList<>();
+        metrics.attach(new io.pgcluster.jdbc.internal.metrics.ClusterMetrics() {
+            @Override
+            public void statementRouted(boolean read) {
+                routed.add(read ? "read" : "write");
+            }
+        });
+        return routed;
+    }
+
+    @Test
+    void autoCommitSelectsGoToAReplicaAndEverythingElseToTheLeaderBackAndForth() throws SQLException {
+        routeReads();
+        List<String> routed = countRoutingDecisions();
+        try (LogicalConnection c = connection()) {
+            Statement s = c.createStatement();
+            assertThat(c.boundMember()).as("a plain statement binds for reading: no wait for a leader").isEqualTo(
+                    "pg2");
+            s.executeQuery("SELECT 1");
+            assertThat(c.boundMember()).isEqualTo("pg2");
+            s.executeUpdate("INSERT INTO t VALUES (1)");
+            assertThat(c.boundMember()).isEqualTo("pg1");
+            s.executeQuery("SELECT 2");
+            assertThat(c.boundMember()).isEqualTo("pg2");
+            s.execute("UPDATE t SET a = 1");
+            assertThat(c.boundMember()).isEqualTo("pg1");
+            assertThat(calls).containsSubsequence("pg2: executeQuery[SELECT 1]", "pg1: executeUpdate[INSERT INTO t "
+                    + "VALUES (1)]", "pg2: executeQuery[SELECT 2]", "pg1: execute[UPDATE t SET a = 1]");
+            assertThat(routed).containsExactly("read", "write", "read", "write");
+            assertThat(borrowed).as("one binding per change of kind").isEqualTo(4);
+        }
+    }
+
+    @Test
+    void aPreparedSelectBindsAReplicaAtCreationAndStaysThere() throws SQLException {
+        routeReads();
+        try (LogicalConnection c = connection()) {
+            PreparedStatement ps = c.prepareStatement("SELECT * FROM t WHERE id = ?");
+            assertThat(c.boundMember()).isEqualTo("pg2");
+            ps.setInt(1, 7);
+            ps.executeQuery();
+            ps.executeQuery();
+            assertThat(borrowed).isEqualTo(1);
+            assertThat(callsNamed("executeQuery")).containsOnly("pg2: executeQuery");
+            PreparedStatement insert = c.prepareStatement("INSERT INTO t VALUES (?)");
+            assertThat(c.boundMember()).isEqualTo("pg1");
+            insert.setInt(1, 1);
+            insert.executeUpdate();
+            ps.executeQuery(); // moves back, with its parameter
+            assertThat(calls).containsSubsequence("pg1: executeUpdate", "pg2: prepareStatement[SELECT * FROM t "
+                    + "WHERE id = ?]", "pg2: setInt[1, 7]", "pg2: executeQuery");
+        }
+    }
+
+    @Test
+    void lockingSequencesListedFunctionsTheHintBatchesAndCallsStayOnTheLeader() throws SQLException {
+        routeReads();
+        try (LogicalConnection c = connection()) {
+            Statement s = c.createStatement();
+            for (String sql : List.of("SELECT * FROM t FOR UPDATE", "SELECT nextval('s')",
+                    "SELECT audit_insert(1)", "/* pgcluster:leader */ SELECT 1", "WITH d AS (DELETE FROM t "
+                    + "RETURNING *) SELECT * FROM d")) {
+                s.executeQuery("SELECT 0");
+                assertThat(c.boundMember()).isEqualTo("pg2");
+                s.executeQuery(sql);
+                assertThat(c.boundMember()).as(sql).isEqualTo("pg1");
+                assertThat(calls).last().isEqualTo("pg1: executeQuery[" + sql + "]");
+            }
+            s.executeQuery("SELECT 0");
+            s.addBatch("SELECT 1");
+            assertThat(c.boundMember()).as("a batch binds the leader before it can no longer move").isEqualTo("pg1");
+            s.executeBatch();
+            assertThat(calls).last().isEqualTo("pg1: executeBatch");
+            s.executeQuery("SELECT 0");
+            CallableStatement call = c.prepareCall("SELECT 1");
+            assertThat(c.boundMember()).isEqualTo("pg1");
+            call.execute();
+            assertThat(calls).last().isEqualTo("pg1: execute");
+        }
+    }
+
+    @Test
+    void aClassifiedSelectRunsAgainAfterAConnectionFailureOnAReplica() throws SQLException {
+        routeReads();
+        try (LogicalConnection c = connection()) {
+            Statement s = c.createStatement();
+            failures = 1;
+            assertThat(s.executeQuery("SELECT 1")).isNotNull();
+            assertThat(callsNamed("executeQuery")).containsExactly("pg2: executeQuery[SELECT 1]",
+                    "pg3: executeQuery[SELECT 1]");
+            assertThat(refreshes).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void aClassifiedSelectRunsAgainAfterAConnectionFailureOnTheLeaderWhereAnUnclassifiedOneIsUnknown()
+            throws SQLException {
+        publish("pg1"); // no replica: reads fall back to the leader
+        routeReads();
+        try (LogicalConnection c = connection()) {
+            Statement s = c.createStatement();
+            failures = 1;
+            assertThat(s.executeQuery("SELECT 1")).isNotNull();
+            assertThat(callsNamed("executeQuery")).containsExactly("pg1: executeQuery[SELECT 1]",
+                    "pg1: executeQuery[SELECT 1]");
+            failures = 1;
+            assertThatThrownBy(() -> s.executeQuery("SELECT nextval('s')"))
+                    .extracting(e -> ((SQLException) e).getSQLState()).isEqualTo(SqlStates.OUTCOME_UNKNOWN);
+        }
+    }
+
+    @Test
+    void withTheSettingOffAutoCommitSelectsStayOnTheLeaderAndAreNotRunAgain() throws SQLException {
+        List<String> routed = countRoutingDecisions();
+        try (LogicalConnection c = connection()) {
+            Statement s = c.createStatement();
+            assertThat(borrowed).as("the statement binds the leader at creation, as always").isEqualTo(1);
+            s.executeQuery("SELECT 1");
+            s.executeUpdate("INSERT INTO t VALUES (1)");
+            assertThat(c.boundMember()).isEqualTo("pg1");
+            assertThat(borrowed).isEqualTo(1);
+            failures = 1;
+            assertThatThrownBy(() -> s.executeQuery("SELECT 1")).extracting(e -> ((SQLException) e).getSQLState())
+                    .isEqualTo(SqlStates.OUTCOME_UNKNOWN);
+            assertThat(routed).as("nothing counted").isEmpty();
+        }
+    }
+
+    @Test
+    void aTransactionOrTheReadOnlyFlagIsRoutedByTheFlagAsAlways() throws SQLException {
+        routeReads();
+        try (LogicalConnection c = connection()) {
+            c.createStatement().executeQuery("SELECT 1");
+            assertThat(c.boundMember()).isEqualTo("pg2");
+            c.setAutoCommit(false);
+            assertThat(c.boundMember()).as("returned: a read-write transaction goes to the leader").isNull();
+            Statement s = c.createStatement();
+            s.executeQuery("SELECT 1");
+            assertThat(c.boundMember()).isEqualTo("pg1");
+            failures = 1;
+            assertThatThrownBy(() -> s.executeQuery("SELECT 2")).as("a later statement: the text does not count")
+                    .extracting(e -> ((SQLException) e).getSQLState()).isEqualTo(SqlStates.TRANSACTION_LOST);
+            c.rollback();
+            c.setAutoCommit(true);
+            c.setReadOnly(true);
+            c.createStatement().executeQuery("SELECT nextval('s')");
+            assertThat(c.boundMember()).as("the flag routes, not the text").isEqualTo("pg2");
         }
     }
 

@@ -51,6 +51,7 @@ final class MicrometerClusterMetrics implements ClusterMetrics {
     private static final Logger log = LoggerFactory.getLogger(MicrometerClusterMetrics.class);
 
     static final String ROUTING_DECISIONS = "pgcluster.routing.decisions";
+    static final String STATEMENTS_ROUTED = "pgcluster.statements.routed";
     static final String TOPOLOGY_CHANGES = "pgcluster.topology.changes";
     static final String TOPOLOGY_AGE = "pgcluster.topology.age";
     static final String SOURCE_REACHABLE = "pgcluster.topology.source.reachable";
@@ -79,6 +80,8 @@ final class MicrometerClusterMetrics implements ClusterMetrics {
     private final LongAdder readsToReplica = new LongAdder();
     private final LongAdder readsToLeader = new LongAdder();
     private final LongAdder writesToLeader = new LongAdder();
+    private final LongAdder statementsToReplica = new LongAdder();
+    private final LongAdder statementsToLeader = new LongAdder();
     private final LongAdder topologyChanges = new LongAdder();
     private final LongAdder leaderChanges = new LongAdder();
     private final Timers waitAcquired = new Timers();
@@ -269,6 +272,11 @@ final class MicrometerClusterMetrics implements ClusterMetrics {
     }
 
     @Override
+    public void statementRouted(boolean read) {
+        (read ? statementsToReplica : statementsToLeader).increment();
+    }
+
+    @Override
     public void leaderWait(long nanos, boolean acquired) {
         (acquired ? waitAcquired : waitTimedOut).record(nanos);
     }
@@ -344,6 +352,8 @@ final class MicrometerClusterMetrics implements ClusterMetrics {
         m.add(routing(r, "read", "replica", readsToReplica));
         m.add(routing(r, "read", "leader", readsToLeader));
         m.add(routing(r, "write", "leader", writesToLeader));
+        m.add(statements(r, "read", statementsToReplica));
+        m.add(statements(r, "write", statementsToLeader));
         m.add(FunctionCounter.builder(TOPOLOGY_CHANGES, topologyChanges, LongAdder::doubleValue)
                 .description("Topology snapshots that changed the leader, the members, or a member's role, state "
                         + "or address")
@@ -370,6 +380,13 @@ final class MicrometerClusterMetrics implements ClusterMetrics {
         return FunctionCounter.builder(ROUTING_DECISIONS, count, LongAdder::doubleValue)
                 .description("Physical connections bound, by work (read, write) and target (replica, leader)")
                 .tags(tags).tags("work", work, "target", target).register(r);
+    }
+
+    private Meter statements(MeterRegistry r, String work, LongAdder count) {
+        return FunctionCounter.builder(STATEMENTS_ROUTED, count, LongAdder::doubleValue)
+                .description("Auto-commit statements routed by their SQL text (autoCommitReads=replica), by work: "
+                        + "read (found to only read, sent to a replica) or write (anything else, sent to the leader)")
+                .tags(tags).tags("work", work).register(r);
     }
 
     private Meter timer(MeterRegistry r, String name, String description, Tags extra, Timers into) {

@@ -13,6 +13,7 @@ import static io.pgcluster.jdbc.micrometer.MicrometerClusterMetrics.POOL_MAX;
 import static io.pgcluster.jdbc.micrometer.MicrometerClusterMetrics.POOL_SUSPECT;
 import static io.pgcluster.jdbc.micrometer.MicrometerClusterMetrics.POOL_TIMEOUTS;
 import static io.pgcluster.jdbc.micrometer.MicrometerClusterMetrics.ROUTING_DECISIONS;
+import static io.pgcluster.jdbc.micrometer.MicrometerClusterMetrics.STATEMENTS_ROUTED;
 import static io.pgcluster.jdbc.micrometer.MicrometerClusterMetrics.SOURCE_REACHABLE;
 import static io.pgcluster.jdbc.micrometer.MicrometerClusterMetrics.TOPOLOGY_AGE;
 import static io.pgcluster.jdbc.micrometer.MicrometerClusterMetrics.TOPOLOGY_CHANGES;
@@ -210,6 +211,12 @@ class MicrometerClusterMetricsTest {
         assertThat(counter(ROUTING_DECISIONS, "work", "read", "target", "replica")).isEqualTo(2);
         assertThat(counter(ROUTING_DECISIONS, "work", "read", "target", "leader")).isEqualTo(1);
         assertThat(counter(ROUTING_DECISIONS, "work", "write", "target", "leader")).isEqualTo(1);
+        assertThat(counter(STATEMENTS_ROUTED, "work", "read")).as("nothing routed by text yet").isZero();
+        cluster.hub.statementRouted(true);
+        cluster.hub.statementRouted(true);
+        cluster.hub.statementRouted(false);
+        assertThat(counter(STATEMENTS_ROUTED, "work", "read")).isEqualTo(2);
+        assertThat(counter(STATEMENTS_ROUTED, "work", "write")).isEqualTo(1);
 
         cluster.hub.leaderWait(TimeUnit.MILLISECONDS.toNanos(1500), true);
         cluster.hub.leaderWait(TimeUnit.MILLISECONDS.toNanos(300), false);

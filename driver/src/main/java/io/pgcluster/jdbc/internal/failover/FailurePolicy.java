@@ -46,17 +46,33 @@ public final class FailurePolicy {
      */
     public static Decision statementFailed(boolean connectionFailure, boolean bound, boolean autoCommit,
             boolean readOnly, boolean onWritePool, boolean first, boolean canRunAgain) {
+        return statementFailed(connectionFailure, bound, autoCommit, readOnly, onWritePool, first, canRunAgain,
+                false);
+    }
+
+    /**
+     * As {@link #statementFailed(boolean, boolean, boolean, boolean, boolean, boolean, boolean)}, for a statement
+     * whose SQL text may also have been judged to only read.
+     *
+     * @param classifiedRead whether {@code autoCommitReads=replica} judged the auto-commit statement's SQL text to
+     *     only read ({@link io.pgcluster.jdbc.internal.routing.StatementClassifier#replicaSafe})
+     */
+    public static Decision statementFailed(boolean connectionFailure, boolean bound, boolean autoCommit,
+            boolean readOnly, boolean onWritePool, boolean first, boolean canRunAgain, boolean classifiedRead) {
         if (!connectionFailure || !bound) {
             return Decision.RETHROW;
         }
         // Run again only where nothing can happen twice or be lost: a read-only auto-commit statement on a replica
-        // (a hot standby refuses writes, while on the leader read-only is not enforced in auto-commit mode), or the
-        // first statement of a transaction (the server rolled the transaction back with the connection).
-        boolean safe = autoCommit ? readOnly && !onWritePool : first;
+        // (a hot standby refuses writes, while on the leader read-only is not enforced in auto-commit mode), an
+        // auto-commit statement whose text the classifier found to only read (wherever it ran: the text itself
+        // vouches that it wrote nothing), or the first statement of a transaction (the server rolled the
+        // transaction back with the connection).
+        boolean vouched = autoCommit && classifiedRead;
+        boolean safe = autoCommit ? readOnly && !onWritePool || vouched : first;
         if (safe && canRunAgain) {
             return Decision.REPLAY;
         }
-        if (!autoCommit || readOnly) {
+        if (!autoCommit || readOnly || vouched) {
             return Decision.TRANSACTION_LOST;
         }
         return Decision.OUTCOME_UNKNOWN;

@@ -89,6 +89,16 @@ public interface ClusterMetrics {
     }
 
     /**
+     * With {@code autoCommitReads=replica}: an auto-commit statement (read-only flag unset) was routed by its SQL
+     * text. Called once per execution, before any connection is bound; where a read then runs (a replica, or the
+     * leader as a fallback) is told by {@link #routed}.
+     *
+     * @param read whether the text was found to only read (a replica may run it); else it goes to the leader
+     */
+    default void statementRouted(boolean read) {
+    }
+
+    /**
      * A writer waited this long for a leader (during a failover or switchover).
      *
      * @param acquired whether it got a connection to a leader; else it gave up with SQLState 08001

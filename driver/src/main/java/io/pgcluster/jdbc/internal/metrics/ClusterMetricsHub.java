@@ -182,6 +182,11 @@ public final class ClusterMetricsHub implements TopologyListener {
         delegate.routed(readOnly, toLeader);
     }
 
+    /** See {@link ClusterMetrics#statementRouted}. */
+    public void statementRouted(boolean read) {
+        delegate.statementRouted(read);
+    }
+
     /** See {@link ClusterMetrics#leaderWait}. */
     public void leaderWait(long nanos, boolean acquired) {
         delegate.leaderWait(nanos, acquired);
@@ -295,6 +300,13 @@ public final class ClusterMetricsHub implements TopologyListener {
         public void routed(boolean readOnly, boolean toLeader) {
             for (ClusterMetrics m : all) {
                 m.routed(readOnly, toLeader);
+            }
+        }
+
+        @Override
+        public void statementRouted(boolean read) {
+            for (ClusterMetrics m : all) {
+                m.statementRouted(read);
             }
         }
 

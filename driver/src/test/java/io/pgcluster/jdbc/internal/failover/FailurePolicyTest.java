@@ -44,8 +44,29 @@ class FailurePolicyTest {
                 onWritePool, first, canRunAgain), expected);
     }
 
+    /** A statement whose SQL text the classifier found to only read (autoCommitReads=replica, flag unset). */
+    private static Row classifiedRead(String facts, boolean autoCommit, boolean onWritePool, boolean first,
+            boolean canRunAgain, Decision expected) {
+        return new Row(CLASSIFIED_READ, facts, () -> FailurePolicy.statementFailed(true, true, autoCommit, false,
+                onWritePool, first, canRunAgain, true), expected);
+    }
+
+    private static final String CLASSIFIED_READ = "Auto-commit statement whose SQL text only reads "
+            + "(`autoCommitReads=replica`, read-only flag unset), on a replica or on the leader";
+
     static Stream<Row> rows() {
         return Stream.of(
+                classifiedRead("on a replica", true, false, true, true, Decision.REPLAY),
+                classifiedRead("on the leader (readFallback=leader): the text vouches, not the flag", true, true,
+                        true, true, Decision.REPLAY),
+                classifiedRead("cannot be run again (streams, no attempts left): 08006, never 08007", true, true,
+                        true, false, Decision.TRANSACTION_LOST),
+                new Row("A later statement inside a transaction", "a text verdict does not count in a transaction",
+                        () -> FailurePolicy.statementFailed(true, true, false, false, true, false, true, true),
+                        Decision.TRANSACTION_LOST),
+                new Row("Read-write statement, auto-commit on", "text not found to only read",
+                        () -> FailurePolicy.statementFailed(true, true, true, false, true, true, true, false),
+                        Decision.OUTCOME_UNKNOWN),
                 statement("Read-only statement, auto-commit on, bound to a replica", "replayable", true, true, false,
                         true, true, Decision.REPLAY),
                 statement("Read-only statement, auto-commit on, bound to a replica",

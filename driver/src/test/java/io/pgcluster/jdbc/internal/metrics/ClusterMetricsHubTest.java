@@ -79,6 +79,11 @@ class ClusterMetricsHubTest {
         }
 
         @Override
+        public void statementRouted(boolean read) {
+            events.add("statement " + (read ? "read" : "write"));
+        }
+
+        @Override
         public void closed() {
             events.add("closed");
         }
@@ -114,8 +119,9 @@ class ClusterMetricsHubTest {
         cluster.hub.attach(a);
         cluster.hub.attach(b);
         cluster.hub.retry(true, "40001");
+        cluster.hub.statementRouted(true);
         cluster.publish("pg1", "pg1");
-        assertThat(a.events).containsExactly("attached -", "retry 40001", "topology pg1",
+        assertThat(a.events).containsExactly("attached -", "retry 40001", "statement read", "topology pg1",
                 "opened write pg1 max 10");
         assertThat(b.events).isEqualTo(a.events);
     }
