@@ -5,6 +5,7 @@ import io.pgcluster.jdbc.internal.connect.ServerConnector;
 import io.pgcluster.jdbc.internal.metrics.ClusterMetricsHub;
 import io.pgcluster.jdbc.internal.routing.Pools;
 import io.pgcluster.jdbc.internal.routing.Router;
+import io.pgcluster.jdbc.internal.routing.WritePositions;
 import io.pgcluster.jdbc.internal.source.TopologySource;
 import io.pgcluster.jdbc.internal.source.TopologySources;
 import io.pgcluster.jdbc.internal.topology.ClusterView;
@@ -31,6 +32,7 @@ final class Cluster implements AutoCloseable {
     private final ClusterView view;
     private final Pools pools;
     private final Router router;
+    private final WritePositions positions;
     private final TopologySource source;
     private final ClusterMetricsHub metrics;
     private final int maxStatementAttempts;
@@ -57,7 +59,8 @@ final class Cluster implements AutoCloseable {
         this.view = new ClusterView(name, refresh);
         this.metrics = new ClusterMetricsHub(view.current());
         this.pools = new Pools(name, config, connector, poolsThread, refresh, metrics);
-        this.router = new Router(config, view, metrics);
+        this.positions = new WritePositions(config);
+        this.router = new Router(config, view, metrics, positions);
         view.addListener(metrics); // first: it sees a new leader before routing can hand out a connection to it
         view.addListener(this::route);
         try {
@@ -92,6 +95,11 @@ final class Cluster implements AutoCloseable {
 
     Router router() {
         return router;
+    }
+
+    /** What this JVM wrote and what reads must see (read-your-writes). */
+    WritePositions positions() {
+        return positions;
     }
 
     ClusterMetricsHub metrics() {

@@ -445,6 +445,58 @@ class LogicalConnection extends ConnectionWrapper implements Router.Borrower {
         }
         if (wrote) {
             metrics().writeCommitted(pool);
+            learnCommittedPosition(pool, c);
+        }
+    }
+
+    /**
+     * Read-your-writes: the transaction just committed on {@code pool}'s leader; learn a WAL position covering it on
+     * the same session. Toggling auto-commit costs no round trip with no transaction open, and keeps the query from
+     * opening one that {@link #release} would then roll back (a second round trip).
+     */
+    private void learnCommittedPosition(MemberPool pool, Connection c) {
+        if (!pool.isWrite() || !cluster.positions().enabled()) {
+            return;
+        }
+        try {
+            c.setAutoCommit(true);
+            try {
+                cluster.positions().learn(pool.member().name(), c);
+            } finally {
+                c.setAutoCommit(false);
+            }
+        } catch (SQLException | RuntimeException e) {
+            // the write is committed; only its position is unknown, so a read right after it may miss it
+            log.debug("pgcluster {}: could not learn the WAL position after a commit on {}: {}", clusterName(),
+                    pool.member().name(), e.toString());
+        }
+    }
+
+    /**
+     * An auto-commit statement with text {@code sql} (null when unknown) succeeded on the bound connection: if it ran
+     * on the leader and may have written, learn a position covering it (read-your-writes).
+     */
+    void afterAutoCommitStatement(String sql) {
+        Connection c = bound;
+        MemberPool pool = boundPool;
+        if (autoCommit && c != null && pool != null && pool.isWrite() && cluster.positions().mayWrite(sql)) {
+            afterAutoCommitWrite(pool, c);
+        }
+    }
+
+    /**
+     * An auto-commit statement that may have written succeeded on {@code physical}, a connection of the leader's
+     * pool in auto-commit mode: learn a WAL position covering it (one round trip). Never throws.
+     */
+    void afterAutoCommitWrite(MemberPool pool, Connection physical) {
+        if (!cluster.positions().enabled()) {
+            return;
+        }
+        try {
+            cluster.positions().learn(pool.member().name(), physical);
+        } catch (SQLException | RuntimeException e) {
+            log.debug("pgcluster {}: could not learn the WAL position after an auto-commit write on {}: {}",
+                    clusterName(), pool.member().name(), e.toString());
         }
     }
 

@@ -71,6 +71,7 @@ final class MicrometerClusterMetrics implements ClusterMetrics {
     static final String POOL_SUSPECT = "pgcluster.pool.suspect";
     static final String CONNECTION_FAILURES = "pgcluster.connection.failures";
     static final String FAILURES_REPORTED = "pgcluster.failures.reported";
+    static final String FRESH_READS = "pgcluster.reads.fresh";
     static final String TRANSACTION_RETRIES = "pgcluster.transaction.retries";
 
     private final String cluster;
@@ -79,6 +80,9 @@ final class MicrometerClusterMetrics implements ClusterMetrics {
     private final LongAdder readsToReplica = new LongAdder();
     private final LongAdder readsToLeader = new LongAdder();
     private final LongAdder writesToLeader = new LongAdder();
+    private final LongAdder freshReplica = new LongAdder();
+    private final LongAdder freshAfterWait = new LongAdder();
+    private final LongAdder freshLeader = new LongAdder();
     private final LongAdder topologyChanges = new LongAdder();
     private final LongAdder leaderChanges = new LongAdder();
     private final Timers waitAcquired = new Timers();
@@ -269,6 +273,11 @@ final class MicrometerClusterMetrics implements ClusterMetrics {
     }
 
     @Override
+    public void freshRead(boolean waited, boolean toLeader) {
+        (toLeader ? freshLeader : waited ? freshAfterWait : freshReplica).increment();
+    }
+
+    @Override
     public void leaderWait(long nanos, boolean acquired) {
         (acquired ? waitAcquired : waitTimedOut).record(nanos);
     }
@@ -344,6 +353,9 @@ final class MicrometerClusterMetrics implements ClusterMetrics {
         m.add(routing(r, "read", "replica", readsToReplica));
         m.add(routing(r, "read", "leader", readsToLeader));
         m.add(routing(r, "write", "leader", writesToLeader));
+        m.add(freshReads(r, "replica", freshReplica));
+        m.add(freshReads(r, "replica_after_wait", freshAfterWait));
+        m.add(freshReads(r, "leader", freshLeader));
         m.add(FunctionCounter.builder(TOPOLOGY_CHANGES, topologyChanges, LongAdder::doubleValue)
                 .description("Topology snapshots that changed the leader, the members, or a member's role, state "
                         + "or address")
@@ -370,6 +382,13 @@ final class MicrometerClusterMetrics implements ClusterMetrics {
         return FunctionCounter.builder(ROUTING_DECISIONS, count, LongAdder::doubleValue)
                 .description("Physical connections bound, by work (read, write) and target (replica, leader)")
                 .tags(tags).tags("work", work, "target", target).register(r);
+    }
+
+    private Meter freshReads(MeterRegistry r, String outcome, LongAdder count) {
+        return FunctionCounter.builder(FRESH_READS, count, LongAdder::doubleValue)
+                .description("Reads that had to see a write position (read-your-writes), by where they ran: a replica "
+                        + "that had replayed it, one after waiting for it, or the leader")
+                .tags(tags).tags("outcome", outcome).register(r);
     }
 
     private Meter timer(MeterRegistry r, String name, String description, Tags extra, Timers into) {

@@ -182,6 +182,11 @@ public final class ClusterMetricsHub implements TopologyListener {
         delegate.routed(readOnly, toLeader);
     }
 
+    /** See {@link ClusterMetrics#freshRead}. */
+    public void freshRead(boolean waited, boolean toLeader) {
+        delegate.freshRead(waited, toLeader);
+    }
+
     /** See {@link ClusterMetrics#leaderWait}. */
     public void leaderWait(long nanos, boolean acquired) {
         delegate.leaderWait(nanos, acquired);
@@ -295,6 +300,13 @@ public final class ClusterMetricsHub implements TopologyListener {
         public void routed(boolean readOnly, boolean toLeader) {
             for (ClusterMetrics m : all) {
                 m.routed(readOnly, toLeader);
+            }
+        }
+
+        @Override
+        public void freshRead(boolean waited, boolean toLeader) {
+            for (ClusterMetrics m : all) {
+                m.freshRead(waited, toLeader);
             }
         }
 
