@@ -143,7 +143,7 @@ public final class WritePositions {
     }
 
     /** A thread's requirement; see {@link #enter}. Closed on the thread that entered it. */
-    public static final class Scope {
+    public static final class Scope implements AutoCloseable {
         private final WritePositions owner;
         private final Scope outer;
         private final long lsn;
@@ -156,6 +156,7 @@ public final class WritePositions {
         }
 
         /** Restores the requirement in force before this scope; idempotent. */
+        @Override
         public void close() {
             if (closed) {
                 return;
