@@ -64,6 +64,8 @@ class LogicalConnection extends ConnectionWrapper implements Router.Borrower {
     private MemberPool boundPool;
     private volatile boolean closed;
     private boolean readOnly;
+    /** A statement of the open transaction may have written on the leader (read-your-writes; see afterStatement). */
+    private boolean txMayHaveWritten;
     private boolean autoCommit = true;
     /** Made when a session property is first set: most connections never set one. */
     private SessionSettings session;
@@ -348,6 +350,7 @@ class LogicalConnection extends ConnectionWrapper implements Router.Borrower {
     /** The transaction ended (commit, rollback). */
     private void endTransaction() {
         tx = TransactionState.IDLE;
+        txMayHaveWritten = false;
         lostOn = null;
     }
 
@@ -398,6 +401,7 @@ class LogicalConnection extends ConnectionWrapper implements Router.Borrower {
         }
         Connection c = bound;
         boolean wrote = (tx == TransactionState.OPEN || unwrapped) && !readOnly;
+        boolean learn = wrote && (txMayHaveWritten || unwrapped);
         endTransaction();
         if (c == null) {
             return;
@@ -445,6 +449,8 @@ class LogicalConnection extends ConnectionWrapper implements Router.Borrower {
         }
         if (wrote) {
             metrics().writeCommitted(pool);
+        }
+        if (learn) {
             learnCommittedPosition(pool, c);
         }
     }
@@ -473,14 +479,22 @@ class LogicalConnection extends ConnectionWrapper implements Router.Borrower {
     }
 
     /**
-     * An auto-commit statement with text {@code sql} (null when unknown) succeeded on the bound connection: if it ran
-     * on the leader and may have written, learn a position covering it (read-your-writes).
+     * A statement with text {@code sql} ({@code null} when unknown: a batch, a text run through something unwrapped)
+     * succeeded on the bound connection. For read-your-writes, a statement on the leader that may have written
+     * (anything but a text a replica could run) makes its transaction's commit learn a WAL position, or, in
+     * auto-commit mode, learns one now: a read-write transaction of SELECTs costs no extra round trip.
      */
-    void afterAutoCommitStatement(String sql) {
-        Connection c = bound;
+    void afterStatement(String sql) {
         MemberPool pool = boundPool;
-        if (autoCommit && c != null && pool != null && pool.isWrite() && cluster.positions().mayWrite(sql)) {
+        Connection c = bound;
+        if (c == null || pool == null || !pool.isWrite() || (!autoCommit && txMayHaveWritten)
+                || !cluster.positions().mayWrite(sql)) {
+            return;
+        }
+        if (autoCommit) {
             afterAutoCommitWrite(pool, c);
+        } else {
+            txMayHaveWritten = true;
         }
     }
 

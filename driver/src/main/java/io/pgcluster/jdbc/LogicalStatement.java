@@ -85,7 +85,7 @@ class LogicalStatement<S extends Statement> extends StatementWrapper<S> {
         for (int attempt = 0;; attempt++) {
             try {
                 long result = call(op, sql, n, columns);
-                conn.afterAutoCommitStatement(sql != null ? sql : this.sql); // read-your-writes
+                conn.afterStatement(sql != null ? sql : this.sql); // read-your-writes
                 if (isBatch(op)) {
                     batched = false;
                 }
