@@ -27,6 +27,7 @@ import org.junit.jupiter.api.Test;
 @PatroniClusterTest
 class ReadYourWritesIT {
     private static final String TABLE = "ryw";
+    private static final int ROUNDS = 50;
 
     @Test
     @SuppressWarnings("try") // lag handles and scopes are used for their close()
@@ -44,15 +45,51 @@ class ReadYourWritesIT {
             awaitReplicas(jvm);
             awaitReplicas(off);
             awaitReplicas(other);
-            // no lag: where each read runs depends on how soon the replica replays; it never misses the row
-            for (int i = 1; i <= 20; i++) {
+            // no lag: where each read runs depends on how soon the replica replays; it never misses the row. The
+            // times printed are what chose readYourWritesTimeout's default (docs/configuration.md), not asserted.
+            long[] writeMicros = new long[ROUNDS];
+            long[] readMicros = new long[ROUNDS];
+            long[] offWriteMicros = new long[ROUNDS];
+            for (int i = 1; i <= ROUNDS; i++) {
+                long t0 = System.nanoTime();
+                write(off, 10_000 + i);
+                long t1 = System.nanoTime();
                 write(jvm, i);
+                long t2 = System.nanoTime();
                 assertThat(readOnly(cluster, jvm, i)).as("row %d, no lag", i).endsWith(":found");
+                long t3 = System.nanoTime();
+                offWriteMicros[i - 1] = (t1 - t0) / 1000;
+                writeMicros[i - 1] = (t2 - t1) / 1000;
+                readMicros[i - 1] = (t3 - t2) / 1000;
             }
-            assertThat(counts.replica.get() + counts.waited.get() + counts.leader.get()).isEqualTo(20);
-            System.out.printf("ReadYourWritesIT no lag, 20 reads after a write: %d caught up, %d after waiting, "
-                    + "%d on the leader%n", counts.replica.get(), counts.waited.get(), counts.leader.get());
+            assertThat(counts.replica.get() + counts.waited.get() + counts.leader.get()).isEqualTo(ROUNDS);
+            System.out.printf("ReadYourWritesIT no lag, %d reads right after a write: %d on a replica at once, %d on "
+                    + "a replica after waiting, %d on the leader; write transaction us p50/p90/max: off %s, jvm %s; "
+                    + "read right after it: %s%n", ROUNDS, counts.replica.get(), counts.waited.get(),
+                    counts.leader.get(), percentiles(offWriteMicros), percentiles(writeMicros),
+                    percentiles(readMicros));
             assertThat(jvm.writePosition()).matches("[0-9A-F]+/[0-9A-F]+");
+            // how long after a commit returns a replica has replayed it (for the default; printed, not asserted)
+            long[] replayMicros = new long[ROUNDS];
+            try (Connection replica = Tables.direct(cluster, cluster.replicas().get(0));
+                    PreparedStatement ps = replica.prepareStatement("SELECT pg_last_wal_replay_lsn() >= ?::pg_lsn")) {
+                for (int i = 0; i < ROUNDS; i++) {
+                    write(jvm, 20_000 + i);
+                    long t0 = System.nanoTime();
+                    ps.setString(1, jvm.writePosition());
+                    while (true) {
+                        try (ResultSet rs = ps.executeQuery()) {
+                            rs.next();
+                            if (rs.getBoolean(1)) {
+                                break;
+                            }
+                        }
+                    }
+                    replayMicros[i] = (System.nanoTime() - t0) / 1000;
+                }
+            }
+            System.out.printf("ReadYourWritesIT no lag: a replica replayed a commit us p50/p90/max after it returned: "
+                    + "%s%n", percentiles(replayMicros));
 
             PatroniNode first = cluster.replicas().get(0);
             PatroniNode second = cluster.replicas().get(1);
@@ -65,6 +102,13 @@ class ReadYourWritesIT {
                 }
                 assertThat(counts.leader.get() - leaderBefore).as("reads sent to the leader for freshness")
                         .isEqualTo(10);
+
+                // an auto-commit write is covered too
+                try (Connection c = jvm.getConnection(); Statement s = c.createStatement()) {
+                    s.executeUpdate("INSERT INTO " + TABLE + "(id) VALUES (150)");
+                }
+                assertThat(readOnly(cluster, jvm, 150)).as("after an auto-commit INSERT")
+                        .isEqualTo(cluster.leader().name() + "/primary:found");
 
                 write(off, 201);
                 assertThat(readOnly(cluster, off, 201)).as("readYourWrites=off reads a lagging replica")
@@ -144,6 +188,12 @@ class ReadYourWritesIT {
             c.commit();
             return where;
         }
+    }
+
+    private static String percentiles(long[] micros) {
+        long[] sorted = micros.clone();
+        java.util.Arrays.sort(sorted);
+        return sorted[sorted.length / 2] + "/" + sorted[sorted.length * 9 / 10] + "/" + sorted[sorted.length - 1];
     }
 
     private static void awaitTableOnReplicas(PatroniCluster cluster) throws Exception {

@@ -192,9 +192,7 @@ public final class Router {
                 Borrowed b = new Borrowed(borrower);
                 c = tryReplicas(t, avoid, b);
                 if (c != null && !caughtUp(b.pool, c, required)) {
-                    Connection leader = acquireLeader(start, deadline, borrower);
-                    metrics.routed(true, true);
-                    return leader;
+                    return freshFromLeader(t, b.pool, c, start, deadline, borrower);
                 }
             }
             if (c != null) {
@@ -234,9 +232,8 @@ public final class Router {
     /**
      * Whether replica connection {@code c} of {@code p} may serve a read that must see {@code required}: when the
      * member's last known replay position covers it, at once; else when {@code pg_last_wal_replay_lsn()} on
-     * {@code c} does, looking again every {@link #POLL_NANOS} for up to {@code readYourWritesTimeout}. If not, the
-     * connection goes back to its pool and the caller sends the read to the leader. A connection that fails here is
-     * evicted (nothing was sent for the caller) and the read goes to the leader too.
+     * {@code c} does, looking again every {@link #POLL_NANOS} for up to {@code readYourWritesTimeout}. A connection
+     * that fails here is evicted and closed (nothing was sent for the caller).
      */
     private boolean caughtUp(MemberPool p, Connection c, long required) throws SQLException {
         if (p.isWrite() || Long.compareUnsigned(p.replayed(), required) >= 0) {
@@ -255,7 +252,7 @@ public final class Router {
                 }
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {
-                    break;
+                    return false;
                 }
                 waited = true;
                 TimeUnit.NANOSECONDS.sleep(Math.min(left, POLL_NANOS));
@@ -265,12 +262,44 @@ public final class Router {
             throw interrupted("replica " + p.member().name() + " to replay " + WritePositions.format(required), e);
         } catch (SQLException e) {
             p.evict(c);
-            metrics.freshRead(waited, true);
+            c.close();
             return false;
         }
-        c.close();
-        metrics.freshRead(waited, true);
-        return false;
+    }
+
+    /**
+     * Replica {@code c} of {@code replica} has not replayed what the read must see: the read goes to the leader,
+     * which has. But a read never waits for a leader for this: when the leader is suspect or gives no connection at
+     * its one attempt (a kill -9 the topology has not reported yet), the replica serves the read after all, its data
+     * being the freshest there is; when the replica's own connection failed, the read waits for the leader as a read
+     * falling back to it does.
+     */
+    private Connection freshFromLeader(RoutingTable t, MemberPool replica, Connection c, long start, long deadline,
+            Borrower borrower) throws SQLException {
+        if (c.isClosed()) {
+            Connection leader = acquireLeader(start, deadline, borrower);
+            metrics.freshRead(true, true);
+            metrics.routed(true, true);
+            return leader;
+        }
+        MemberPool leader = t.leader();
+        if (leader != null && !leader.isSuspect(System.nanoTime())) {
+            try {
+                Connection l = acquireLeader(start, System.nanoTime(), borrower); // one attempt, no waiting
+                c.close();
+                metrics.freshRead(catchUpNanos > 0, true);
+                metrics.routed(true, true);
+                return l;
+            } catch (SQLException e) {
+                if (SqlStates.INTERRUPTED.equals(e.getSQLState())) {
+                    c.close();
+                    throw e;
+                }
+            }
+        }
+        borrower.borrowedFrom(replica);
+        metrics.routed(true, false);
+        return c;
     }
 
     /**
