@@ -9,6 +9,7 @@ import io.pgcluster.jdbc.internal.failover.TransactionState;
 import io.pgcluster.jdbc.internal.metrics.ClusterMetricsHub;
 import io.pgcluster.jdbc.internal.routing.MemberPool;
 import io.pgcluster.jdbc.internal.routing.Router;
+import io.pgcluster.jdbc.internal.routing.WritePositions;
 import java.lang.reflect.InvocationHandler;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
@@ -106,6 +107,11 @@ class LogicalConnection extends ConnectionWrapper implements Router.Borrower {
 
     ClusterMetricsHub metrics() {
         return cluster.metrics();
+    }
+
+    /** What this JVM wrote and what reads must see (read-your-writes). */
+    WritePositions positions() {
+        return cluster.positions();
     }
 
     /** A connection failed: asks the topology source to look again. */
@@ -461,13 +467,13 @@ class LogicalConnection extends ConnectionWrapper implements Router.Borrower {
      * opening one that {@link #release} would then roll back (a second round trip).
      */
     private void learnCommittedPosition(MemberPool pool, Connection c) {
-        if (!pool.isWrite() || !cluster.positions().enabled()) {
+        if (!pool.isWrite() || !positions().enabled()) {
             return;
         }
         try {
             c.setAutoCommit(true);
             try {
-                cluster.positions().learn(pool.member().name(), c);
+                positions().learn(pool.member().name(), c);
             } finally {
                 c.setAutoCommit(false);
             }
@@ -488,7 +494,7 @@ class LogicalConnection extends ConnectionWrapper implements Router.Borrower {
         MemberPool pool = boundPool;
         Connection c = bound;
         if (c == null || pool == null || !pool.isWrite() || (!autoCommit && txMayHaveWritten)
-                || !cluster.positions().mayWrite(sql)) {
+                || !positions().mayWrite(sql)) {
             return;
         }
         if (autoCommit) {
@@ -503,11 +509,11 @@ class LogicalConnection extends ConnectionWrapper implements Router.Borrower {
      * pool in auto-commit mode: learn a WAL position covering it (one round trip). Never throws.
      */
     void afterAutoCommitWrite(MemberPool pool, Connection physical) {
-        if (!cluster.positions().enabled()) {
+        if (!positions().enabled()) {
             return;
         }
         try {
-            cluster.positions().learn(pool.member().name(), physical);
+            positions().learn(pool.member().name(), physical);
         } catch (SQLException | RuntimeException e) {
             log.debug("pgcluster {}: could not learn the WAL position after an auto-commit write on {}: {}",
                     clusterName(), pool.member().name(), e.toString());

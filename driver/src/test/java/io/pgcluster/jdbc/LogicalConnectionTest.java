@@ -10,6 +10,7 @@ import io.pgcluster.jdbc.internal.metrics.ClusterMetricsHub;
 import io.pgcluster.jdbc.internal.routing.MemberPool;
 import io.pgcluster.jdbc.internal.routing.Pools;
 import io.pgcluster.jdbc.internal.routing.Router;
+import io.pgcluster.jdbc.internal.routing.WritePositions;
 import io.pgcluster.jdbc.internal.topology.ClusterView;
 import io.pgcluster.jdbc.topology.Member;
 import io.pgcluster.jdbc.topology.Role;
@@ -53,6 +54,8 @@ class LogicalConnectionTest {
     private final List<String> calls = new ArrayList<>();
     /** How many executions fail next, whichever fake they run on. */
     private ClusterMetricsHub metrics;
+    /** Read-your-writes off: the fakes answer no queries for WAL positions. */
+    private WritePositions positions;
     private int failures;
     private boolean failCommit;
     private int refreshes;
@@ -69,6 +72,8 @@ class LogicalConnectionTest {
         view = new ClusterView("demo");
         pools = new Pools("demo", config, new ServerConnector(config), executor, view::requestRefresh);
         metrics = new ClusterMetricsHub(view.current());
+        positions = new WritePositions(PgClusterConfig.builder().etcd("127.0.0.1:2379").scope("demo")
+                .database("app").user("app").set("readYourWrites", "off").build());
         router = new Router(config, view, metrics);
         view.addListener((previous, current) -> router.update(current, pools.apply(previous, current)));
         publish("pg1", "pg2", "pg3");
@@ -117,6 +122,11 @@ class LogicalConnectionTest {
             @Override
             ClusterMetricsHub metrics() {
                 return metrics;
+            }
+
+            @Override
+            WritePositions positions() {
+                return positions;
             }
 
             @Override
