@@ -164,6 +164,39 @@ class ReadYourWritesIT {
         }
     }
 
+    /**
+     * kill -9 of the primary while both replicas lag: until the leader key expires the topology still names the dead
+     * leader; a read whose replica is behind finds that leader refusing and runs on the replica at once instead of
+     * waiting for a new leader (reads keep flowing). The row it does not see was never replicated: it is lost with
+     * the old leader.
+     */
+    @Test
+    @SuppressWarnings("try")
+    void readsDoNotWaitForAKilledLeader(PatroniCluster cluster) throws Exception {
+        Tables.recreate(cluster, TABLE);
+        awaitTableOnReplicas(cluster);
+        Counts counts = new Counts();
+        try (PgClusterDataSource ds = new PgClusterDataSource(Sources.ETCD.config(cluster).name("it-ryw-kill")
+                .set("readYourWritesTimeout", "50ms").build())) {
+            ds.addMetrics(counts);
+            awaitReplicas(ds);
+            String killed = cluster.leader().name();
+            try (LagHandle a = cluster.replicas().get(0).induceLag();
+                    LagHandle b = cluster.replicas().get(1).induceLag()) {
+                write(ds, 1);
+                assertThat(ds.writePosition()).isNotNull();
+                cluster.killPrimary();
+                for (int i = 0; i < 5; i++) {
+                    assertThat(readOnly(cluster, ds, 1)).as("read %d after the kill", i).endsWith("/replica:missing");
+                }
+                assertThat(ds.topology().leader()).as("the topology still names the killed leader").isNotNull()
+                        .satisfies(m -> assertThat(m.name()).isEqualTo(killed));
+            }
+        } finally {
+            cluster.restoreHealthy(Duration.ofMinutes(2));
+        }
+    }
+
     private static void write(PgClusterDataSource ds, long id) throws SQLException {
         ds.inTransaction(TransactionMode.READ_WRITE, c -> {
             try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + TABLE + "(id) VALUES (?)")) {
