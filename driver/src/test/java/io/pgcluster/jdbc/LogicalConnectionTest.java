@@ -173,6 +173,8 @@ class LogicalConnectionTest {
                     return fake(ResultSet.class, member);
                 case "getTypeMap":
                     return new HashMap<>();
+                case "getString":
+                    return "0/3000148"; // the only text query: pg_current_wal_insert_lsn()
                 case "toString":
                     return "fake " + type.getSimpleName() + " on " + member;
                 case "hashCode":
@@ -356,5 +358,40 @@ class LogicalConnectionTest {
         assertThatThrownBy(c::createStatement).extracting(e -> ((SQLException) e).getSQLState())
                 .isEqualTo(SqlStates.CONNECTION_CLOSED);
         assertThat(c.isValid(1)).isFalse();
+    }
+
+    /**
+     * Read-your-writes: a read-write transaction that wrote asks the same session for its WAL position after COMMIT,
+     * with auto-commit on around the query (no transaction opened, nothing to roll back); one of SELECTs does not
+     * ask (no extra round trip); an auto-commit write asks right after it, an auto-commit SELECT does not.
+     */
+    @Test
+    void writesLearnTheirWalPositionAndReadsDoNot() throws SQLException {
+        positions = new WritePositions(PgClusterConfig.builder().etcd("127.0.0.1:2379").scope("demo")
+                .database("app").user("app").build());
+        positions.leaderIs(view.current().leader());
+        String lsnQuery = "executeQuery[SELECT pg_current_wal_insert_lsn()]";
+        try (LogicalConnection c = connection()) {
+            c.setAutoCommit(false);
+            c.createStatement().executeQuery("SELECT 1");
+            c.commit();
+            assertThat(calls).noneMatch(x -> x.endsWith(lsnQuery));
+            assertThat(positions.written()).isEqualTo(WritePositions.NONE);
+
+            c.createStatement().executeUpdate("INSERT INTO t VALUES (1)");
+            calls.clear();
+            c.commit();
+            assertThat(calls).containsSubsequence("pg1: commit", "pg1: setAutoCommit[true]", "pg1: " + lsnQuery,
+                    "pg1: setAutoCommit[false]");
+            assertThat(positions.written()).isEqualTo(0x3000148L);
+
+            c.setAutoCommit(true);
+            calls.clear();
+            c.createStatement().executeUpdate("UPDATE t SET x = 2");
+            assertThat(calls).containsSubsequence("pg1: executeUpdate[UPDATE t SET x = 2]", "pg1: " + lsnQuery);
+            calls.clear();
+            c.createStatement().executeQuery("SELECT x FROM t");
+            assertThat(calls).noneMatch(x -> x.endsWith(lsnQuery));
+        }
     }
 }
