@@ -133,13 +133,8 @@ class ReadYourWritesIT {
     @Test
     @SuppressWarnings("try")
     void aReadWaitsForItsReplicaToCatchUp(PatroniCluster cluster) throws Exception {
-        Tables.recreate(cluster, TABLE);
-        awaitTableOnReplicas(cluster);
         Counts counts = new Counts();
-        try (PgClusterDataSource ds = new PgClusterDataSource(Sources.ETCD.config(cluster).name("it-ryw-wait")
-                .set("readYourWritesTimeout", "20s").build())) {
-            ds.addMetrics(counts);
-            awaitReplicas(ds);
+        try (PgClusterDataSource ds = freshTableAndSource(cluster, "it-ryw-wait", "20s", counts)) {
             LagHandle a = cluster.replicas().get(0).induceLag();
             LagHandle b = cluster.replicas().get(1).induceLag();
             write(ds, 1);
@@ -173,13 +168,7 @@ class ReadYourWritesIT {
     @Test
     @SuppressWarnings("try")
     void readsDoNotWaitForAKilledLeader(PatroniCluster cluster) throws Exception {
-        Tables.recreate(cluster, TABLE);
-        awaitTableOnReplicas(cluster);
-        Counts counts = new Counts();
-        try (PgClusterDataSource ds = new PgClusterDataSource(Sources.ETCD.config(cluster).name("it-ryw-kill")
-                .set("readYourWritesTimeout", "50ms").build())) {
-            ds.addMetrics(counts);
-            awaitReplicas(ds);
+        try (PgClusterDataSource ds = freshTableAndSource(cluster, "it-ryw-kill", "50ms", new Counts())) {
             String killed = cluster.leader().name();
             try (LagHandle a = cluster.replicas().get(0).induceLag();
                     LagHandle b = cluster.replicas().get(1).induceLag()) {
@@ -195,6 +184,18 @@ class ReadYourWritesIT {
         } finally {
             cluster.restoreHealthy(Duration.ofMinutes(2));
         }
+    }
+
+    /** Table {@value #TABLE} created anew and on both replicas, and a data source that sees two replicas. */
+    private static PgClusterDataSource freshTableAndSource(PatroniCluster cluster, String name, String timeout,
+            Counts counts) throws Exception {
+        Tables.recreate(cluster, TABLE);
+        awaitTableOnReplicas(cluster);
+        PgClusterDataSource ds = new PgClusterDataSource(Sources.ETCD.config(cluster).name(name)
+                .set("readYourWritesTimeout", timeout).build());
+        ds.addMetrics(counts);
+        awaitReplicas(ds);
+        return ds;
     }
 
     private static void write(PgClusterDataSource ds, long id) throws SQLException {
