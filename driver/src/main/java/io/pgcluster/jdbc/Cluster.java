@@ -6,6 +6,7 @@ import io.pgcluster.jdbc.internal.metrics.ClusterMetricsHub;
 import io.pgcluster.jdbc.internal.routing.Pools;
 import io.pgcluster.jdbc.internal.routing.Router;
 import io.pgcluster.jdbc.internal.routing.StatementClassifier;
+import io.pgcluster.jdbc.internal.routing.WritePositions;
 import io.pgcluster.jdbc.internal.source.TopologySource;
 import io.pgcluster.jdbc.internal.source.TopologySources;
 import io.pgcluster.jdbc.internal.topology.ClusterView;
@@ -32,6 +33,7 @@ final class Cluster implements AutoCloseable {
     private final ClusterView view;
     private final Pools pools;
     private final Router router;
+    private final WritePositions positions;
     private final TopologySource source;
     private final ClusterMetricsHub metrics;
     private final int maxStatementAttempts;
@@ -43,7 +45,11 @@ final class Cluster implements AutoCloseable {
         this.config = config;
         this.name = config.name();
         this.maxStatementAttempts = config.statementMaxAttempts();
-        this.classifier = StatementClassifier.of(config);
+        // one classifier (one cache of texts) for routing auto-commit reads and for read-your-writes' "may it have
+        // written?"; routing uses it only with autoCommitReads=replica
+        StatementClassifier texts = new StatementClassifier(config.writeFunctions());
+        this.classifier = config.autoCommitReads() == PgClusterConfig.AutoCommitReads.REPLICA
+                ? texts : StatementClassifier.LEADER_ONLY;
         this.health = new HealthCheck(name, config.failoverTimeout().toMillis());
         this.topologyThread = DaemonThreads.scheduler(name, "topology");
         this.poolsThread = DaemonThreads.scheduler(name, "pools");
@@ -61,7 +67,8 @@ final class Cluster implements AutoCloseable {
         this.view = new ClusterView(name, refresh);
         this.metrics = new ClusterMetricsHub(view.current());
         this.pools = new Pools(name, config, connector, poolsThread, refresh, metrics);
-        this.router = new Router(config, view, metrics);
+        this.positions = new WritePositions(config, texts);
+        this.router = new Router(config, view, metrics, positions);
         view.addListener(metrics); // first: it sees a new leader before routing can hand out a connection to it
         view.addListener(this::route);
         try {
@@ -96,6 +103,11 @@ final class Cluster implements AutoCloseable {
 
     Router router() {
         return router;
+    }
+
+    /** What this JVM wrote and what reads must see (read-your-writes). */
+    WritePositions positions() {
+        return positions;
     }
 
     ClusterMetricsHub metrics() {

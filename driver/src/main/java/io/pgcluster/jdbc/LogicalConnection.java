@@ -10,6 +10,7 @@ import io.pgcluster.jdbc.internal.metrics.ClusterMetricsHub;
 import io.pgcluster.jdbc.internal.routing.MemberPool;
 import io.pgcluster.jdbc.internal.routing.Router;
 import io.pgcluster.jdbc.internal.routing.StatementClassifier;
+import io.pgcluster.jdbc.internal.routing.WritePositions;
 import java.lang.reflect.InvocationHandler;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
@@ -75,6 +76,8 @@ class LogicalConnection extends ConnectionWrapper implements Router.Borrower {
     private boolean routedRead;
     private volatile boolean closed;
     private boolean readOnly;
+    /** A statement of the open transaction may have written on the leader (read-your-writes; see afterStatement). */
+    private boolean txMayHaveWritten;
     private boolean autoCommit = true;
     /** Made when a session property is first set: most connections never set one. */
     private SessionSettings session;
@@ -115,6 +118,11 @@ class LogicalConnection extends ConnectionWrapper implements Router.Borrower {
 
     ClusterMetricsHub metrics() {
         return cluster.metrics();
+    }
+
+    /** What this JVM wrote and what reads must see (read-your-writes). */
+    WritePositions positions() {
+        return cluster.positions();
     }
 
     /** A connection failed: asks the topology source to look again. */
@@ -416,6 +424,7 @@ class LogicalConnection extends ConnectionWrapper implements Router.Borrower {
     /** The transaction ended (commit, rollback). */
     private void endTransaction() {
         tx = TransactionState.IDLE;
+        txMayHaveWritten = false;
         lostOn = null;
     }
 
@@ -466,6 +475,7 @@ class LogicalConnection extends ConnectionWrapper implements Router.Borrower {
         }
         Connection c = bound;
         boolean wrote = (tx == TransactionState.OPEN || unwrapped) && !readOnly;
+        boolean learn = wrote && (txMayHaveWritten || unwrapped);
         endTransaction();
         if (c == null) {
             return;
@@ -513,6 +523,68 @@ class LogicalConnection extends ConnectionWrapper implements Router.Borrower {
         }
         if (wrote) {
             metrics().writeCommitted(pool);
+        }
+        if (learn) {
+            learnCommittedPosition(pool, c);
+        }
+    }
+
+    /**
+     * Read-your-writes: the transaction just committed on {@code pool}'s leader; learn a WAL position covering it on
+     * the same session. Toggling auto-commit costs no round trip with no transaction open, and keeps the query from
+     * opening one that {@link #release} would then roll back (a second round trip).
+     */
+    private void learnCommittedPosition(MemberPool pool, Connection c) {
+        if (!pool.isWrite() || !positions().enabled()) {
+            return;
+        }
+        try {
+            c.setAutoCommit(true);
+            try {
+                positions().learn(pool.member().name(), c);
+            } finally {
+                c.setAutoCommit(false);
+            }
+        } catch (SQLException | RuntimeException e) {
+            // the write is committed; only its position is unknown, so a read right after it may miss it
+            log.debug("pgcluster {}: could not learn the WAL position after a commit on {}: {}", clusterName(),
+                    pool.member().name(), e.toString());
+        }
+    }
+
+    /**
+     * A statement with text {@code sql} ({@code null} when unknown: a batch, a text run through something unwrapped)
+     * succeeded on the bound connection. For read-your-writes, a statement on the leader that may have written
+     * (anything but a text a replica could run) makes its transaction's commit learn a WAL position, or, in
+     * auto-commit mode, learns one now: a read-write transaction of SELECTs costs no extra round trip.
+     */
+    void afterStatement(String sql) {
+        MemberPool pool = boundPool;
+        Connection c = bound;
+        if (c == null || pool == null || !pool.isWrite() || (!autoCommit && txMayHaveWritten)
+                || !positions().mayWrite(sql)) {
+            return;
+        }
+        if (autoCommit) {
+            afterAutoCommitWrite(pool, c);
+        } else {
+            txMayHaveWritten = true;
+        }
+    }
+
+    /**
+     * An auto-commit statement that may have written succeeded on {@code physical}, a connection of the leader's
+     * pool in auto-commit mode: learn a WAL position covering it (one round trip). Never throws.
+     */
+    void afterAutoCommitWrite(MemberPool pool, Connection physical) {
+        if (!positions().enabled()) {
+            return;
+        }
+        try {
+            positions().learn(pool.member().name(), physical);
+        } catch (SQLException | RuntimeException e) {
+            log.debug("pgcluster {}: could not learn the WAL position after an auto-commit write on {}: {}",
+                    clusterName(), pool.member().name(), e.toString());
         }
     }
 

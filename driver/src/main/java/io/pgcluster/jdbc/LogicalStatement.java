@@ -83,6 +83,7 @@ class LogicalStatement<S extends Statement> extends StatementWrapper<S> {
         for (int attempt = 0;; attempt++) {
             try {
                 Object result = call(op, sql, n, columns);
+                conn.afterStatement(sql != null ? sql : this.sql); // read-your-writes
                 if (isBatch(op)) {
                     batched = false;
                 }

@@ -4,6 +4,7 @@ import io.pgcluster.jdbc.config.PgClusterConfig;
 import io.pgcluster.jdbc.failover.SqlStates;
 import io.pgcluster.jdbc.internal.failover.TransactionRunner;
 import io.pgcluster.jdbc.internal.metrics.ClusterMetrics;
+import io.pgcluster.jdbc.internal.routing.WritePositions;
 import io.pgcluster.jdbc.topology.Topology;
 import io.pgcluster.jdbc.topology.TopologyListener;
 import java.io.PrintWriter;
@@ -85,6 +86,57 @@ public final class PgClusterDataSource implements DataSource, AutoCloseable {
      */
     public <T> T inTransaction(TransactionMode mode, TransactionWork<T> work) throws SQLException {
         return runner.run(mode, mode != null && mode.isReadOnly(), mode != null && mode.isRetryable(), work);
+    }
+
+    /**
+     * The highest WAL position of the writes this JVM committed on the current leader, in PostgreSQL's text form
+     * ({@code pg_lsn}, e.g. {@code 0/3000148}), or {@code null} if it wrote nothing there (or
+     * {@code readYourWrites=off}). Hand it to another process, which passes it to {@link #readAtLeast} so that its
+     * reads see these writes (e.g. in an HTTP header after a form POST). A leader change drops it: positions of a
+     * former leader say nothing about the new one's history.
+     */
+    public String writePosition() {
+        long lsn = cluster.positions().written();
+        return lsn == WritePositions.NONE ? null : WritePositions.format(lsn);
+    }
+
+    /**
+     * Until the returned scope is closed, reads on this thread (read-only transactions, and auto-commit statements
+     * sent to replicas) run only on a member that has replayed at least {@code position}, the text form of a WAL
+     * position (as {@link #writePosition()} returns it, or PostgreSQL's {@code pg_current_wal_lsn()}): a replica
+     * that is behind gets up to {@code readYourWritesTimeout} to catch up, then the read goes to the leader. Scopes
+     * nest; closing one restores the position required before it. While the cluster has no leader (a failover),
+     * reads are not held back: the replicas have all the WAL that survives.
+     *
+     * <pre>{@code
+     * try (PgClusterDataSource.ReadScope fresh = ds.readAtLeast(request.getHeader("X-Write-Position"))) {
+     *     return ds.inTransaction(TransactionMode.READ_ONLY, c -> loadOrder(c, id));
+     * }
+     * }</pre>
+     *
+     * @param position e.g. {@code 0/3000148}; {@code null} requires nothing (the scope changes nothing)
+     * @throws IllegalArgumentException when {@code position} is not in that form (the message names the value)
+     */
+    public ReadScope readAtLeast(String position) {
+        return new ReadScope(cluster.positions().enter(position == null ? WritePositions.NONE
+                : WritePositions.parse(position.trim())));
+    }
+
+    /**
+     * The scope of {@link #readAtLeast}: closing it (on the thread that opened it) ends the requirement; closing
+     * again does nothing. Not thread-safe: it belongs to the thread that opened it.
+     */
+    public static final class ReadScope implements AutoCloseable {
+        private final WritePositions.Scope scope;
+
+        private ReadScope(WritePositions.Scope scope) {
+            this.scope = scope;
+        }
+
+        @Override
+        public void close() {
+            scope.close();
+        }
     }
 
     /** The current topology snapshot (never {@code null}). */

@@ -11,6 +11,7 @@ import io.pgcluster.jdbc.internal.routing.MemberPool;
 import io.pgcluster.jdbc.internal.routing.Pools;
 import io.pgcluster.jdbc.internal.routing.Router;
 import io.pgcluster.jdbc.internal.routing.StatementClassifier;
+import io.pgcluster.jdbc.internal.routing.WritePositions;
 import io.pgcluster.jdbc.internal.topology.ClusterView;
 import io.pgcluster.jdbc.topology.Member;
 import io.pgcluster.jdbc.topology.Role;
@@ -56,6 +57,8 @@ class LogicalConnectionTest {
     private final List<String> calls = new ArrayList<>();
     /** How many executions fail next, whichever fake they run on. */
     private ClusterMetricsHub metrics;
+    /** Read-your-writes off: the fakes answer no queries for WAL positions. */
+    private WritePositions positions;
     private int failures;
     private boolean failCommit;
     private int refreshes;
@@ -74,6 +77,8 @@ class LogicalConnectionTest {
         view = new ClusterView("demo");
         pools = new Pools("demo", config, new ServerConnector(config), executor, view::requestRefresh);
         metrics = new ClusterMetricsHub(view.current());
+        positions = new WritePositions(PgClusterConfig.builder().etcd("127.0.0.1:2379").scope("demo")
+                .database("app").user("app").set("readYourWrites", "off").build());
         router = new Router(config, view, metrics);
         view.addListener((previous, current) -> router.update(current, pools.apply(previous, current)));
         publish("pg1", "pg2", "pg3");
@@ -130,6 +135,11 @@ class LogicalConnectionTest {
             }
 
             @Override
+            WritePositions positions() {
+                return positions;
+            }
+
+            @Override
             void requestRefresh() {
                 refreshes++;
             }
@@ -175,6 +185,8 @@ class LogicalConnectionTest {
                     return fake(ResultSet.class, member);
                 case "getTypeMap":
                     return new HashMap<>();
+                case "getString":
+                    return "0/3000148"; // the only text query: pg_current_wal_insert_lsn()
                 case "toString":
                     return "fake " + type.getSimpleName() + " on " + member;
                 case "hashCode":
@@ -517,5 +529,40 @@ class LogicalConnectionTest {
         assertThatThrownBy(c::createStatement).extracting(e -> ((SQLException) e).getSQLState())
                 .isEqualTo(SqlStates.CONNECTION_CLOSED);
         assertThat(c.isValid(1)).isFalse();
+    }
+
+    /**
+     * Read-your-writes: a read-write transaction that wrote asks the same session for its WAL position after COMMIT,
+     * with auto-commit on around the query (no transaction opened, nothing to roll back); one of SELECTs does not
+     * ask (no extra round trip); an auto-commit write asks right after it, an auto-commit SELECT does not.
+     */
+    @Test
+    void writesLearnTheirWalPositionAndReadsDoNot() throws SQLException {
+        positions = new WritePositions(PgClusterConfig.builder().etcd("127.0.0.1:2379").scope("demo")
+                .database("app").user("app").build());
+        positions.leaderIs(view.current().leader());
+        String lsnQuery = "executeQuery[SELECT pg_current_wal_insert_lsn()]";
+        try (LogicalConnection c = connection()) {
+            c.setAutoCommit(false);
+            c.createStatement().executeQuery("SELECT 1");
+            c.commit();
+            assertThat(calls).noneMatch(x -> x.endsWith(lsnQuery));
+            assertThat(positions.written()).isEqualTo(WritePositions.NONE);
+
+            c.createStatement().executeUpdate("INSERT INTO t VALUES (1)");
+            calls.clear();
+            c.commit();
+            assertThat(calls).containsSubsequence("pg1: commit", "pg1: setAutoCommit[true]", "pg1: " + lsnQuery,
+                    "pg1: setAutoCommit[false]");
+            assertThat(positions.written()).isEqualTo(0x3000148L);
+
+            c.setAutoCommit(true);
+            calls.clear();
+            c.createStatement().executeUpdate("UPDATE t SET x = 2");
+            assertThat(calls).containsSubsequence("pg1: executeUpdate[UPDATE t SET x = 2]", "pg1: " + lsnQuery);
+            calls.clear();
+            c.createStatement().executeQuery("SELECT x FROM t");
+            assertThat(calls).noneMatch(x -> x.endsWith(lsnQuery));
+        }
     }
 }

@@ -183,6 +183,16 @@ public final class PgClusterConfig {
         }
     }
 
+    /** Whether reads see this JVM's writes; see {@link PgClusterProperty#READ_YOUR_WRITES}. */
+    public enum ReadYourWrites {
+        JVM, OFF;
+
+        /** The name used in URLs and properties. */
+        public String key() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
+
     /** Where auto-commit statements that only read run; see {@link PgClusterProperty#AUTO_COMMIT_READS}. */
     public enum AutoCommitReads {
         LEADER, REPLICA;
@@ -342,6 +352,14 @@ public final class PgClusterConfig {
 
     public ReadFallback readFallback() {
         return (ReadFallback) values.get(PgClusterProperty.READ_FALLBACK);
+    }
+
+    public ReadYourWrites readYourWrites() {
+        return (ReadYourWrites) values.get(PgClusterProperty.READ_YOUR_WRITES);
+    }
+
+    public Duration readYourWritesTimeout() {
+        return duration(PgClusterProperty.READ_YOUR_WRITES_TIMEOUT);
     }
 
     public AutoCommitReads autoCommitReads() {
@@ -599,6 +617,14 @@ public final class PgClusterConfig {
 
         public Builder readFallback(ReadFallback fallback) {
             return put(PgClusterProperty.READ_FALLBACK, fallback);
+        }
+
+        public Builder readYourWrites(ReadYourWrites mode) {
+            return put(PgClusterProperty.READ_YOUR_WRITES, mode);
+        }
+
+        public Builder readYourWritesTimeout(Duration timeout) {
+            return put(PgClusterProperty.READ_YOUR_WRITES_TIMEOUT, timeout);
         }
 
         public Builder autoCommitReads(AutoCommitReads where) {

@@ -106,6 +106,17 @@ public enum PgClusterProperty {
                     + "(nextval, setval, pg_advisory_*, ...): with autoCommitReads=replica, a SELECT that calls one "
                     + "(in any schema, any letter case) runs on the leader. Names only: no schema, quotes or "
                     + "arguments."),
+    READ_YOUR_WRITES("readYourWrites", Type.CHOICE, "jvm", Group.ROUTING,
+            "jvm: after this JVM commits a write on the leader it asks for the WAL position (one extra round trip), "
+                    + "and a later read goes to a replica only once that replica has replayed it, so reads see the "
+                    + "writes this JVM made; off: nothing is learned, reads may miss a write a replica has not "
+                    + "replayed yet. PgClusterDataSource.readAtLeast works either way. See \"Read-your-writes\" in "
+                    + "docs/configuration.md.",
+            choices(PgClusterConfig.ReadYourWrites.values(), PgClusterConfig.ReadYourWrites::key)),
+    READ_YOUR_WRITES_TIMEOUT("readYourWritesTimeout", Type.DURATION, "20ms", Group.ROUTING,
+            "How long a read that must see a write waits for its replica to replay it (looking every millisecond) "
+                    + "before it goes to the leader instead; 0 goes to the leader at once.",
+            Bounds.duration(Duration.ZERO, Duration.ofMinutes(1))),
     SUSPECT_TIMEOUT("suspectTimeout", Type.DURATION, "5s", Group.ROUTING,
             "After a connection failure a member gets no new connections for this long, unless the topology "
                     + "reports it afresh.",

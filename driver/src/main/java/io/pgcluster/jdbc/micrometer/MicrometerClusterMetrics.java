@@ -72,6 +72,7 @@ final class MicrometerClusterMetrics implements ClusterMetrics {
     static final String POOL_SUSPECT = "pgcluster.pool.suspect";
     static final String CONNECTION_FAILURES = "pgcluster.connection.failures";
     static final String FAILURES_REPORTED = "pgcluster.failures.reported";
+    static final String FRESH_READS = "pgcluster.reads.fresh";
     static final String TRANSACTION_RETRIES = "pgcluster.transaction.retries";
 
     private final String cluster;
@@ -82,6 +83,9 @@ final class MicrometerClusterMetrics implements ClusterMetrics {
     private final LongAdder writesToLeader = new LongAdder();
     private final LongAdder statementsToReplica = new LongAdder();
     private final LongAdder statementsToLeader = new LongAdder();
+    private final LongAdder freshReplica = new LongAdder();
+    private final LongAdder freshAfterWait = new LongAdder();
+    private final LongAdder freshLeader = new LongAdder();
     private final LongAdder topologyChanges = new LongAdder();
     private final LongAdder leaderChanges = new LongAdder();
     private final Timers waitAcquired = new Timers();
@@ -277,6 +281,11 @@ final class MicrometerClusterMetrics implements ClusterMetrics {
     }
 
     @Override
+    public void freshRead(boolean waited, boolean toLeader) {
+        (toLeader ? freshLeader : waited ? freshAfterWait : freshReplica).increment();
+    }
+
+    @Override
     public void leaderWait(long nanos, boolean acquired) {
         (acquired ? waitAcquired : waitTimedOut).record(nanos);
     }
@@ -354,6 +363,9 @@ final class MicrometerClusterMetrics implements ClusterMetrics {
         m.add(routing(r, "write", "leader", writesToLeader));
         m.add(statements(r, "read", statementsToReplica));
         m.add(statements(r, "write", statementsToLeader));
+        m.add(freshReads(r, "replica", freshReplica));
+        m.add(freshReads(r, "replica_after_wait", freshAfterWait));
+        m.add(freshReads(r, "leader", freshLeader));
         m.add(FunctionCounter.builder(TOPOLOGY_CHANGES, topologyChanges, LongAdder::doubleValue)
                 .description("Topology snapshots that changed the leader, the members, or a member's role, state "
                         + "or address")
@@ -387,6 +399,13 @@ final class MicrometerClusterMetrics implements ClusterMetrics {
                 .description("Auto-commit statements routed by their SQL text (autoCommitReads=replica), by work: "
                         + "read (found to only read, sent to a replica) or write (anything else, sent to the leader)")
                 .tags(tags).tags("work", work).register(r);
+    }
+
+    private Meter freshReads(MeterRegistry r, String outcome, LongAdder count) {
+        return FunctionCounter.builder(FRESH_READS, count, LongAdder::doubleValue)
+                .description("Reads that had to see a write position (read-your-writes), by where they ran: a replica "
+                        + "that had replayed it, one after waiting for it, or the leader")
+                .tags(tags).tags("outcome", outcome).register(r);
     }
 
     private Meter timer(MeterRegistry r, String name, String description, Tags extra, Timers into) {

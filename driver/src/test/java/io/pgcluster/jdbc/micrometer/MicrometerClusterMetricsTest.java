@@ -2,6 +2,7 @@ package io.pgcluster.jdbc.micrometer;
 
 import static io.pgcluster.jdbc.micrometer.MicrometerClusterMetrics.CONNECTION_FAILURES;
 import static io.pgcluster.jdbc.micrometer.MicrometerClusterMetrics.FAILURES_REPORTED;
+import static io.pgcluster.jdbc.micrometer.MicrometerClusterMetrics.FRESH_READS;
 import static io.pgcluster.jdbc.micrometer.MicrometerClusterMetrics.LEADER_CHANGES;
 import static io.pgcluster.jdbc.micrometer.MicrometerClusterMetrics.LEADER_FIRST_WRITE;
 import static io.pgcluster.jdbc.micrometer.MicrometerClusterMetrics.LEADER_WAIT;
@@ -217,6 +218,14 @@ class MicrometerClusterMetricsTest {
         cluster.hub.statementRouted(false);
         assertThat(counter(STATEMENTS_ROUTED, "work", "read")).isEqualTo(2);
         assertThat(counter(STATEMENTS_ROUTED, "work", "write")).isEqualTo(1);
+
+        cluster.hub.freshRead(false, false);
+        cluster.hub.freshRead(true, false);
+        cluster.hub.freshRead(true, false);
+        cluster.hub.freshRead(true, true);
+        assertThat(counter(FRESH_READS, "outcome", "replica")).isEqualTo(1);
+        assertThat(counter(FRESH_READS, "outcome", "replica_after_wait")).isEqualTo(2);
+        assertThat(counter(FRESH_READS, "outcome", "leader")).isEqualTo(1);
 
         cluster.hub.leaderWait(TimeUnit.MILLISECONDS.toNanos(1500), true);
         cluster.hub.leaderWait(TimeUnit.MILLISECONDS.toNanos(300), false);

@@ -99,6 +99,15 @@ public interface ClusterMetrics {
     }
 
     /**
+     * A read that had to see a write position (read-your-writes: this JVM's writes, or a scope the application
+     * opened) was served: by a replica that had replayed it ({@code waited} whether it had to wait for that), or,
+     * {@code toLeader}, by the leader because the replica had not replayed it within {@code readYourWritesTimeout}.
+     * Not called for reads that had nothing to see.
+     */
+    default void freshRead(boolean waited, boolean toLeader) {
+    }
+
+    /**
      * A writer waited this long for a leader (during a failover or switchover).
      *
      * @param acquired whether it got a connection to a leader; else it gave up with SQLState 08001

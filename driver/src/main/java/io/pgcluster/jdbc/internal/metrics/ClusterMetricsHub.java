@@ -187,6 +187,11 @@ public final class ClusterMetricsHub implements TopologyListener {
         delegate.statementRouted(read);
     }
 
+    /** See {@link ClusterMetrics#freshRead}. */
+    public void freshRead(boolean waited, boolean toLeader) {
+        delegate.freshRead(waited, toLeader);
+    }
+
     /** See {@link ClusterMetrics#leaderWait}. */
     public void leaderWait(long nanos, boolean acquired) {
         delegate.leaderWait(nanos, acquired);
@@ -307,6 +312,13 @@ public final class ClusterMetricsHub implements TopologyListener {
         public void statementRouted(boolean read) {
             for (ClusterMetrics m : all) {
                 m.statementRouted(read);
+            }
+        }
+
+        @Override
+        public void freshRead(boolean waited, boolean toLeader) {
+            for (ClusterMetrics m : all) {
+                m.freshRead(waited, toLeader);
             }
         }
 

@@ -14,6 +14,7 @@ import io.pgcluster.jdbc.topology.Member;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -53,6 +54,8 @@ public final class MemberPool implements ObservedPool {
     private volatile long suspectUntil;
     private volatile String suspectReason;
     private volatile boolean retired;
+    /** The highest WAL position this member was seen to have replayed (read-your-writes); only grows. */
+    private final AtomicLong replayed = new AtomicLong();
 
     MemberPool(String cluster, Member member, boolean write, PgClusterConfig config, ServerConnector connector,
             ScheduledExecutorService housekeeper, Runnable onSuspect, ClusterMetricsHub metrics) {
@@ -297,6 +300,16 @@ public final class MemberPool implements ObservedPool {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    /** The highest WAL position this member was seen to have replayed, 0 if never asked (see {@link Router}). */
+    public long replayed() {
+        return replayed.get();
+    }
+
+    /** The member has replayed at least {@code lsn} (it never goes back within this pool's life). */
+    public void replayedAtLeast(long lsn) {
+        replayed.accumulateAndGet(lsn, Math::max);
     }
 
     /**

@@ -64,6 +64,8 @@ public final class Router {
     private final long failoverTimeoutNanos;
     private final long connectionTimeoutMillis;
     private final long connectionTimeoutNanos;
+    private final WritePositions positions;
+    private final long catchUpNanos;
     private final AtomicInteger next = new AtomicInteger();
     private final Object tableChanged = new Object();
     private volatile RoutingTable table;
@@ -73,6 +75,15 @@ public final class Router {
      * @param metrics told of every routing decision and wait
      */
     public Router(PgClusterConfig config, ClusterView view, ClusterMetricsHub metrics) {
+        this(config, view, metrics, new WritePositions(config));
+    }
+
+    /**
+     * @param positions the positions reads must see (read-your-writes), shared with what learns them at commit
+     */
+    public Router(PgClusterConfig config, ClusterView view, ClusterMetricsHub metrics, WritePositions positions) {
+        this.positions = positions;
+        this.catchUpNanos = config.readYourWritesTimeout().toNanos();
         this.config = config;
         this.view = view;
         this.metrics = metrics;
@@ -90,6 +101,7 @@ public final class Router {
      * them for this snapshot). Called on the topology thread.
      */
     public void update(Topology current, Pools.State state) {
+        positions.leaderIs(current.leader());
         List<MemberPool> eligible = new ArrayList<>();
         List<Exclusion> excluded = new ArrayList<>();
         for (Member m : current.replicas()) {
@@ -172,7 +184,17 @@ public final class Router {
                 awaitChange(t, limit);
                 continue;
             }
-            Connection c = tryReplicas(t, avoid, borrower);
+            long required = positions.required(t.topology().leader());
+            Connection c;
+            if (required == WritePositions.NONE) {
+                c = tryReplicas(t, avoid, borrower);
+            } else {
+                Borrowed b = new Borrowed(borrower);
+                c = tryReplicas(t, avoid, b);
+                if (c != null && !caughtUp(b.pool, c, required)) {
+                    return freshFromLeader(t, b.pool, c, start, deadline, borrower);
+                }
+            }
             if (c != null) {
                 metrics.routed(true, false);
                 return c;
@@ -185,6 +207,111 @@ public final class Router {
             Connection leader = acquireLeader(start, deadline, borrower);
             metrics.routed(true, true);
             return leader;
+        }
+    }
+
+    /** Remembers the pool of the connection borrowed, for a read that must check its replica's position. */
+    private static final class Borrowed implements Borrower {
+        private final Borrower borrower;
+        private MemberPool pool;
+
+        Borrowed(Borrower borrower) {
+            this.borrower = borrower;
+        }
+
+        @Override
+        public void borrowedFrom(MemberPool p) {
+            pool = p;
+            borrower.borrowedFrom(p);
+        }
+    }
+
+    /** Longest pause between two looks at a replica's replay position while a read waits for it. */
+    static final long POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
+
+    /**
+     * Whether replica connection {@code c} of {@code p} may serve a read that must see {@code required}: when the
+     * member's last known replay position covers it, at once; else when {@code pg_last_wal_replay_lsn()} on
+     * {@code c} does, looking again every {@link #POLL_NANOS} for up to {@code readYourWritesTimeout}. A connection
+     * that fails here is evicted and closed (nothing was sent for the caller).
+     */
+    private boolean caughtUp(MemberPool p, Connection c, long required) throws SQLException {
+        if (p.isWrite() || Long.compareUnsigned(p.replayed(), required) >= 0) {
+            metrics.freshRead(false, false);
+            return true;
+        }
+        long deadline = System.nanoTime() + catchUpNanos;
+        boolean waited = false;
+        try {
+            while (true) {
+                long replayed = replayPosition(c);
+                p.replayedAtLeast(replayed);
+                if (Long.compareUnsigned(replayed, required) >= 0) {
+                    metrics.freshRead(waited, false);
+                    return true;
+                }
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return false;
+                }
+                waited = true;
+                TimeUnit.NANOSECONDS.sleep(Math.min(left, POLL_NANOS));
+            }
+        } catch (InterruptedException e) {
+            c.close();
+            throw interrupted("replica " + p.member().name() + " to replay " + WritePositions.format(required), e);
+        } catch (SQLException e) {
+            p.evict(c);
+            c.close();
+            return false;
+        }
+    }
+
+    /**
+     * Replica {@code c} of {@code replica} has not replayed what the read must see: the read goes to the leader,
+     * which has. But a read never waits for a leader for this: when the leader is suspect or gives no connection at
+     * its one attempt (a kill -9 the topology has not reported yet), the replica serves the read after all, its data
+     * being the freshest there is; when the replica's own connection failed, the read waits for the leader as a read
+     * falling back to it does.
+     */
+    private Connection freshFromLeader(RoutingTable t, MemberPool replica, Connection c, long start, long deadline,
+            Borrower borrower) throws SQLException {
+        if (c.isClosed()) {
+            Connection leader = acquireLeader(start, deadline, borrower);
+            metrics.freshRead(true, true);
+            metrics.routed(true, true);
+            return leader;
+        }
+        MemberPool leader = t.leader();
+        if (leader != null && !leader.isSuspect(System.nanoTime())) {
+            try {
+                Connection l = acquireLeader(start, System.nanoTime(), borrower); // one attempt, no waiting
+                c.close();
+                metrics.freshRead(catchUpNanos > 0, true);
+                metrics.routed(true, true);
+                return l;
+            } catch (SQLException e) {
+                if (SqlStates.INTERRUPTED.equals(e.getSQLState())) {
+                    c.close();
+                    throw e;
+                }
+            }
+        }
+        borrower.borrowedFrom(replica);
+        metrics.routed(true, false);
+        return c;
+    }
+
+    /**
+     * How far the server of {@code c} has replayed; {@code Long.MAX_VALUE} for a server not in recovery (a replica
+     * just promoted: what it has is all there is).
+     */
+    private static long replayPosition(Connection c) throws SQLException {
+        try (java.sql.Statement s = c.createStatement();
+                java.sql.ResultSet rs = s.executeQuery("SELECT pg_last_wal_replay_lsn()")) {
+            rs.next();
+            String lsn = rs.getString(1);
+            return lsn == null ? Long.MAX_VALUE : WritePositions.parse(lsn);
         }
     }
 
