@@ -35,6 +35,8 @@ final class SwitchoverDrain {
     private MemberPool drained;
     private Topology.Switchover switchover;
     private long heldAtStart;
+    private long startNanos;
+    private long untilNanos;
 
     SwitchoverDrain(String cluster, long graceNanos, LongSupplier nanoClock, LongSupplier wallMillis) {
         this.cluster = cluster;
@@ -72,6 +74,12 @@ final class SwitchoverDrain {
         if (away && leaderPool == drained && s.equals(switchover)) {
             return;
         }
+        if (drained != null && leader == null && s != null) {
+            // the old leader gave up the leader key (its pool is retired): writes wait for the new leader as the
+            // drain had them do; the drain is over when one appears
+            drained.drain(null);
+            return;
+        }
         if (drained != null) {
             end(leader);
         }
@@ -93,6 +101,8 @@ final class SwitchoverDrain {
         drained = leaderPool;
         switchover = s;
         heldAtStart = held.get();
+        startNanos = from;
+        untilNanos = from + graceNanos;
         leaderPool.drain(new MemberPool.Drain(from, from + graceNanos, s.to()));
         if (from == now) {
             log.info("pgcluster {}: switchover from {} to {} announced: new writes wait for the new leader "
@@ -106,15 +116,18 @@ final class SwitchoverDrain {
 
     private void end(Member leader) {
         MemberPool old = drained;
-        long until = old.drainUntil();
         old.drain(null);
         drained = null;
         long count = held.get() - heldAtStart;
         String oldName = old.member().name();
+        long now = nanoClock.getAsLong();
         if (leader != null && !leader.name().equals(oldName)) {
-            log.info("pgcluster {}: drain ended: new leader {} (was {}); {} writes were held", cluster, leader.name(),
-                    oldName, count);
-        } else if (nanoClock.getAsLong() - until >= 0) {
+            log.info("pgcluster {}: drain ended: new leader {} (was {}) {} ms after the drain began; {} writes were "
+                    + "held", cluster, leader.name(), oldName, Math.max(0, now - startNanos) / 1_000_000L, count);
+        } else if (leader == null) {
+            log.info("pgcluster {}: drain ended: no leader and no switchover pending any more (was {}); writes wait "
+                    + "for a leader; {} writes were held", cluster, oldName, count);
+        } else if (now - untilNanos >= 0) {
             log.info("pgcluster {}: drain ended: the switchover from {} to {} did not happen within switchoverDrain "
                     + "({} ms); writes had gone to {} again; {} writes were held", cluster, oldName,
                     target(switchover), graceNanos / 1_000_000L, oldName, count);
