@@ -75,7 +75,7 @@ class ZooKeeperIT {
         new SwitchoverIT().switchoverUnderLoad(Sources.ZOOKEEPER, cluster);
     }
 
-    /** The zookeeper source delivers Patroni's failover key in time: no plain-JDBC write fails (see SwitchoverDrainIT). */
+    /** The zookeeper source delivers Patroni's failover key in time: no plain-JDBC write fails (SwitchoverDrainIT). */
     @Test
     void drainedSwitchoversFailNoWrite(PatroniCluster cluster) throws Exception {
         this.cluster = cluster;
