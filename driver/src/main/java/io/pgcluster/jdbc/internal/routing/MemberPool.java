@@ -14,6 +14,7 @@ import io.pgcluster.jdbc.topology.Member;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -302,19 +303,30 @@ public final class MemberPool implements ObservedPool {
         return d == null ? 0 : d.until;
     }
 
+    /** The drain in force, scheduled or run out, or {@code null}. */
+    Drain drain() {
+        return drain;
+    }
+
     /** The switchover's candidate this pool drains for, or {@code null} (for error messages). */
     String drainingFor() {
         Drain d = drain;
         return d == null ? null : d.to;
     }
 
-    /** Holds new writes off this pool from {@code fromNanos} until {@code untilNanos}; {@code null} ends it. */
+    /** Holds new writes off this pool for the window {@code d}; {@code null} ends it. */
     void drain(Drain d) {
         drain = d;
     }
 
-    /** A window in which a leader takes no new writes: {@link System#nanoTime()} bounds and the candidate. */
-    record Drain(long from, long until, String to) {
+    /**
+     * A window in which a leader takes no new writes: {@link System#nanoTime()} bounds and the candidate;
+     * {@code ranOut} is set by the first write that finds the window over while the switchover is still pending.
+     */
+    record Drain(long from, long until, String to, AtomicBoolean ranOut) {
+        Drain(long from, long until, String to) {
+            this(from, until, to, new AtomicBoolean());
+        }
     }
 
     /**

@@ -307,6 +307,8 @@ public final class Router {
                 held = true;
                 drain.held();
                 metrics.drainHeld();
+            } else if (write && leader != null && !draining) {
+                drain.ranOutCheck(leader, now);
             }
             if (leader != null && !leader.isSuspect(now) && !draining && (remaining > 0 || leader != tried)) {
                 long budget = leader == tried ? Math.min(connectionTimeoutMillis, remaining) : connectionTimeoutMillis;

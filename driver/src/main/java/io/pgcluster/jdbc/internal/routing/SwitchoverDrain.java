@@ -55,6 +55,20 @@ final class SwitchoverDrain {
         held.incrementAndGet();
     }
 
+    /**
+     * A write found {@code leader} not draining at {@code nowNanos}: if that is because its drain ran out while the
+     * switchover is still pending, say so once (writes go to the old leader again).
+     */
+    void ranOutCheck(MemberPool leader, long nowNanos) {
+        MemberPool.Drain d = leader.drain();
+        if (d != null && nowNanos - d.until() >= 0 && d.ranOut().compareAndSet(false, true)) {
+            log.info("pgcluster {}: drain ended: the switchover from {} to {} has not happened within switchoverDrain "
+                    + "({} ms); writes go to {} again", cluster, leader.member().name(),
+                    d.to() == null ? "a replica of Patroni's choice" : d.to(), graceNanos / 1_000_000L,
+                    leader.member().name());
+        }
+    }
+
     /** Writes held by drains so far. */
     long heldCount() {
         return held.get();
@@ -128,9 +142,9 @@ final class SwitchoverDrain {
             log.info("pgcluster {}: drain ended: no leader and no switchover pending any more (was {}); writes wait "
                     + "for a leader; {} writes were held", cluster, oldName, count);
         } else if (now - untilNanos >= 0) {
-            log.info("pgcluster {}: drain ended: the switchover from {} to {} did not happen within switchoverDrain "
-                    + "({} ms); writes had gone to {} again; {} writes were held", cluster, oldName,
-                    target(switchover), graceNanos / 1_000_000L, oldName, count);
+            log.info("pgcluster {}: the switchover from {} to {}, for which writes were drained until switchoverDrain "
+                    + "({} ms) ran out, is no longer pending; {} writes were held", cluster, oldName,
+                    target(switchover), graceNanos / 1_000_000L, count);
         } else {
             log.info("pgcluster {}: drain ended: the switchover from {} to {} was withdrawn; writes go to {} again; "
                     + "{} writes were held", cluster, oldName, target(switchover), oldName, count);

@@ -165,6 +165,7 @@ class SwitchoverDrainTest {
         assertThatThrownBy(() -> router.acquire(false, null)).hasMessageContaining("pg1 refused connections");
         assertThat(router.drainHeld()).isEqualTo(1);
         assertThat(leader.isSuspect(System.nanoTime())).isTrue();
+        assertThat(leader.drain().ranOut()).as("the end of the drain was noticed (and logged)").isTrue();
     }
 
     @Test
