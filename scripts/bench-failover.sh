@@ -8,6 +8,8 @@
 #   bash scripts/bench-failover.sh --quick    # 1 of each per approach (about 4 min); leaves docs/ alone
 #   options: --reps N  --approaches pgcluster,pgcluster-jdbc,pgjdbc,haproxy-tight,haproxy-docs
 #            --events switchover,kill  --out DIR  --chart FILE.svg
+#   BENCH_JAVA_OPTS="-Dpgcluster.bench.set.switchoverDrain=0" bash scripts/bench-failover.sh ...
+#                                             # pgcluster with a setting other than its default
 #
 # Report: benchmarks/target/bench-failover-<time>/summary.md, events.csv, switchover-writes.svg and its data.
 # Log of the clients and the rig: benchmarks/target/bench-failover.log. See docs/benchmarks.md.
@@ -19,6 +21,6 @@ case " $* " in
   *" --quick "*|*" --chart "*) ;;
   *) args+=(--chart docs/img/failover-switchover.svg) ;;
 esac
-java -Xmx2g -Dorg.slf4j.simpleLogger.logFile=benchmarks/target/bench-failover.log \
+java -Xmx2g ${BENCH_JAVA_OPTS:-} -Dorg.slf4j.simpleLogger.logFile=benchmarks/target/bench-failover.log \
   -Dorg.slf4j.simpleLogger.showDateTime=true -Dorg.slf4j.simpleLogger.dateTimeFormat=HH:mm:ss.SSS \
   -Dpgcluster.bench.commit="$BENCH_COMMIT" -cp "$BENCH_CP" io.pgcluster.benchmarks.failover.FailoverHarness "${args[@]}"

@@ -154,7 +154,7 @@ class LogicalConnection extends ConnectionWrapper implements Router.Borrower {
     @Override
     Connection physical() throws SQLException {
         Connection c = bound;
-        if (c != null && !boundPool.isRetired() && !c.isClosed()) {
+        if (c != null && !boundPool.isLeaving() && !c.isClosed()) {
             return c; // the usual case, without reading the clock
         }
         return physical(deadline());
@@ -173,7 +173,7 @@ class LogicalConnection extends ConnectionWrapper implements Router.Borrower {
                 // HikariCP closed its proxy after a broken-connection error that did not pass through recover()
                 // (creating a statement, work through unwrap()): the session is gone, and with it any transaction
                 lostSession();
-            } else if (!boundPool.isRetired() || inTransaction() || unwrapped) {
+            } else if (!boundPool.isLeaving() || inTransaction() || unwrapped) {
                 return c;
             } else {
                 release();

@@ -343,6 +343,34 @@ class LogicalConnectionTest {
         }
     }
 
+    /**
+     * A switchover away from the leader is announced (its pool drains): the open transaction keeps its connection
+     * and commits there; between transactions the connection is given back, so that the next transaction's first
+     * statement goes through the router, which holds it for the new leader.
+     */
+    @Test
+    void aDrainingLeaderKeepsTheOpenTransactionAndIsLeftBetweenTransactions() throws SQLException {
+        try (LogicalConnection c = connection()) {
+            c.setAutoCommit(false);
+            c.createStatement().executeUpdate("INSERT 1");
+            Connection physical = c.boundPhysical();
+            view.publish(Topology.builder("demo").member(member("pg1", Role.PRIMARY))
+                    .member(member("pg2", Role.REPLICA)).member(member("pg3", Role.REPLICA)).leader("pg1")
+                    .pendingSwitchover(new Topology.Switchover("pg1", "pg2", null)).build());
+            c.createStatement().executeUpdate("INSERT 2");
+            c.commit();
+            assertThat(c.boundPhysical()).as("in flight: stays").isSameAs(physical);
+            assertThat(callsNamed("commit")).hasSize(1);
+            assertThat(borrowed).isEqualTo(1);
+
+            c.createStatement().executeUpdate("INSERT 3");
+            // (the stand-in router hands out pg1 again, where the real one would hold the statement)
+            assertThat(borrowed).as("between transactions: given back and bound again through the router")
+                    .isGreaterThan(1);
+            assertThat(calls).contains("pg1: close");
+        }
+    }
+
     @Test
     void sessionPropertiesAreAppliedAtEveryBindingAndResetOnRelease() throws SQLException {
         try (LogicalConnection c = connection()) {

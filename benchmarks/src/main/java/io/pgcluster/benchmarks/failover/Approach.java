@@ -4,6 +4,7 @@ import com.zaxxer.hikari.HikariDataSource;
 import io.pgcluster.benchmarks.ClusterAccess;
 import io.pgcluster.jdbc.PgClusterDataSource;
 import io.pgcluster.jdbc.TransactionMode;
+import io.pgcluster.jdbc.config.PgClusterConfig;
 import io.pgcluster.jdbc.topology.Member;
 import io.pgcluster.testkit.HaProxyChecks;
 import io.pgcluster.testkit.PatroniCluster;
@@ -52,14 +53,28 @@ enum Approach {
                 + java.util.Arrays.stream(values()).map(a -> a.key).collect(Collectors.joining(", ")));
     }
 
+    /**
+     * pgcluster's settings other than its defaults, for a run that compares them: every system property
+     * {@code pgcluster.bench.set.<property>} (e.g. {@code -Dpgcluster.bench.set.switchoverDrain=0}).
+     */
+    private static PgClusterConfig.Builder settings(PgClusterConfig.Builder b) {
+        String prefix = "pgcluster.bench.set.";
+        for (String name : System.getProperties().stringPropertyNames()) {
+            if (name.startsWith(prefix)) {
+                b.set(name.substring(prefix.length()), System.getProperty(name));
+            }
+        }
+        return b;
+    }
+
     /** Opens this approach's client on {@code cluster}. */
     Client open(PatroniCluster cluster) {
         ClusterAccess access = ClusterAccess.of(cluster);
         switch (this) {
             case PGCLUSTER:
-                return new UnitOfWork(new PgClusterDataSource(access.pgcluster("bench").build()));
+                return new UnitOfWork(new PgClusterDataSource(settings(access.pgcluster("bench")).build()));
             case PGCLUSTER_JDBC: {
-                PgClusterDataSource ds = new PgClusterDataSource(access.pgcluster("bench").build());
+                PgClusterDataSource ds = new PgClusterDataSource(settings(access.pgcluster("bench")).build());
                 return new Jdbc(ds, ds, List.of(ds), ds);
             }
             case PGJDBC: {

@@ -382,6 +382,10 @@ public final class PgClusterConfig {
         return duration(PgClusterProperty.FAILOVER_TIMEOUT);
     }
 
+    public Duration switchoverDrain() {
+        return duration(PgClusterProperty.SWITCHOVER_DRAIN);
+    }
+
     public int retryMaxAttempts() {
         return integer(PgClusterProperty.RETRY_MAX_ATTEMPTS);
     }
@@ -643,6 +647,10 @@ public final class PgClusterConfig {
 
         public Builder failoverTimeout(Duration timeout) {
             return put(PgClusterProperty.FAILOVER_TIMEOUT, timeout);
+        }
+
+        public Builder switchoverDrain(Duration grace) {
+            return put(PgClusterProperty.SWITCHOVER_DRAIN, grace);
         }
 
         public Builder writePoolSize(int size) {

@@ -126,6 +126,13 @@ public enum PgClusterProperty {
                     + "SQLState 08001. 0: do not wait for an absent leader; a leader the topology names is still "
                     + "tried, for up to connectionTimeout.",
             Bounds.duration(Duration.ZERO, Duration.ofHours(1))),
+    SWITCHOVER_DRAIN("switchoverDrain", Type.DURATION, "5s", Group.FAILOVER,
+            "When the topology source announces a switchover away from the leader (Patroni's failover key: etcd "
+                    + "and zookeeper sources; the patroni source sees scheduled switchovers only), new write "
+                    + "transactions and auto-commit writes wait for the new leader instead of starting on the old "
+                    + "one, for at most this long (a scheduled switchover: from its scheduled time); transactions "
+                    + "already open finish on the old leader. 0: no drain.",
+            Bounds.duration(Duration.ZERO, Duration.ofMinutes(10))),
     RETRY_MAX_ATTEMPTS("retryMaxAttempts", Type.INT, "5", Group.FAILOVER,
             "Attempts (the first included) of a unit of work run through PgClusterDataSource.inTransaction when "
                     + "it fails with a retryable SQLState.",

@@ -57,6 +57,7 @@ final class MicrometerClusterMetrics implements ClusterMetrics {
     static final String SOURCE_REACHABLE = "pgcluster.topology.source.reachable";
     static final String LEADER_CHANGES = "pgcluster.leader.changes";
     static final String LEADER_WAIT = "pgcluster.leader.wait";
+    static final String DRAIN_HELD = "pgcluster.switchover.drain.held";
     static final String LEADER_FIRST_WRITE = "pgcluster.leader.first.write";
     static final String MEMBER_LAG = "pgcluster.member.lag";
     static final String MEMBER_LEADER = "pgcluster.member.leader";
@@ -88,6 +89,7 @@ final class MicrometerClusterMetrics implements ClusterMetrics {
     private final LongAdder freshLeader = new LongAdder();
     private final LongAdder topologyChanges = new LongAdder();
     private final LongAdder leaderChanges = new LongAdder();
+    private final LongAdder drainHeld = new LongAdder();
     private final Timers waitAcquired = new Timers();
     private final Timers waitTimedOut = new Timers();
     private final Timers firstWrite = new Timers();
@@ -291,6 +293,11 @@ final class MicrometerClusterMetrics implements ClusterMetrics {
     }
 
     @Override
+    public void drainHeld() {
+        drainHeld.increment();
+    }
+
+    @Override
     public void writeCommitted(Member leader) {
         NewLeader n = newLeader.get();
         if (n != null && leader.sameServer(n.member) && newLeader.compareAndSet(n, null)) {
@@ -384,6 +391,10 @@ final class MicrometerClusterMetrics implements ClusterMetrics {
                 waitAcquired));
         m.add(timer(r, LEADER_WAIT, "Time a writer waited for a leader", Tags.of("outcome", "timeout"),
                 waitTimedOut));
+        m.add(FunctionCounter.builder(DRAIN_HELD, drainHeld, LongAdder::doubleValue)
+                .description("Writes that found the leader draining for an announced switchover and waited for the "
+                        + "new leader instead of starting on the old one")
+                .tags(tags).register(r));
         m.add(timer(r, LEADER_FIRST_WRITE, "Time from the topology naming a new leader to the first read-write "
                 + "transaction committed on it", Tags.empty(), firstWrite));
     }

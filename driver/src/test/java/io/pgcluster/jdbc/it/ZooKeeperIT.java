@@ -75,6 +75,15 @@ class ZooKeeperIT {
         new SwitchoverIT().switchoverUnderLoad(Sources.ZOOKEEPER, cluster);
     }
 
+    /** The zookeeper source delivers Patroni's failover key in time: no plain-JDBC write fails (SwitchoverDrainIT). */
+    @Test
+    void drainedSwitchoversFailNoWrite(PatroniCluster cluster) throws Exception {
+        this.cluster = cluster;
+        SwitchoverDrainIT.Result r = SwitchoverDrainIT.switchovers(Sources.ZOOKEEPER, cluster, "10s", 2);
+        assertThat(r.failures()).as("failed operations").isEmpty();
+        assertThat(r.held()).as("writes held by the drain").isPositive();
+    }
+
     @Test
     void driverManagerUrl(PatroniCluster cluster) throws Exception {
         this.cluster = cluster;

@@ -1,6 +1,7 @@
 package io.pgcluster.jdbc.micrometer;
 
 import static io.pgcluster.jdbc.micrometer.MicrometerClusterMetrics.CONNECTION_FAILURES;
+import static io.pgcluster.jdbc.micrometer.MicrometerClusterMetrics.DRAIN_HELD;
 import static io.pgcluster.jdbc.micrometer.MicrometerClusterMetrics.FAILURES_REPORTED;
 import static io.pgcluster.jdbc.micrometer.MicrometerClusterMetrics.FRESH_READS;
 import static io.pgcluster.jdbc.micrometer.MicrometerClusterMetrics.LEADER_CHANGES;
@@ -231,6 +232,9 @@ class MicrometerClusterMetricsTest {
         cluster.hub.leaderWait(TimeUnit.MILLISECONDS.toNanos(300), false);
         assertThat(timer(LEADER_WAIT, "outcome", "acquired").totalTime(TimeUnit.MILLISECONDS)).isEqualTo(1500);
         assertThat(timer(LEADER_WAIT, "outcome", "timeout").count()).isEqualTo(1);
+        cluster.hub.drainHeld();
+        cluster.hub.drainHeld();
+        assertThat(counter(DRAIN_HELD)).isEqualTo(2);
 
         cluster.hub.connectionFailed(cluster.readPool("pg2"), "57P01", null);
         cluster.hub.connectionFailed(cluster.writePool(), "08006", "08007");

@@ -115,6 +115,13 @@ public interface ClusterMetrics {
     default void leaderWait(long nanos, boolean acquired) {
     }
 
+    /**
+     * A write found the leader draining for an announced switchover and waits for the new leader instead of starting
+     * there (its wait is also reported through {@link #leaderWait}).
+     */
+    default void drainHeld() {
+    }
+
     /** No member could take the work in the time allowed: the application gets SQLState 08001. */
     default void unavailable() {
     }

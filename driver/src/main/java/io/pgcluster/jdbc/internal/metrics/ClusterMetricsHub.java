@@ -57,6 +57,11 @@ public final class ClusterMetricsHub implements TopologyListener {
         }
 
         @Override
+        public void drainHeld() {
+            delegate.drainHeld();
+        }
+
+        @Override
         public void unavailable() {
             delegate.unavailable();
         }
@@ -197,6 +202,11 @@ public final class ClusterMetricsHub implements TopologyListener {
         delegate.leaderWait(nanos, acquired);
     }
 
+    /** See {@link ClusterMetrics#drainHeld}. */
+    public void drainHeld() {
+        delegate.drainHeld();
+    }
+
     /** See {@link ClusterMetrics#unavailable}. */
     public void unavailable() {
         delegate.unavailable();
@@ -326,6 +336,13 @@ public final class ClusterMetricsHub implements TopologyListener {
         public void leaderWait(long nanos, boolean acquired) {
             for (ClusterMetrics m : all) {
                 m.leaderWait(nanos, acquired);
+            }
+        }
+
+        @Override
+        public void drainHeld() {
+            for (ClusterMetrics m : all) {
+                m.drainHeld();
             }
         }
 

@@ -15,6 +15,7 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -56,6 +57,8 @@ public final class MemberPool implements ObservedPool {
     private volatile boolean retired;
     /** The highest WAL position this member was seen to have replayed (read-your-writes); only grows. */
     private final AtomicLong replayed = new AtomicLong();
+    /** The leader's drain for an announced switchover ({@link SwitchoverDrain}), or {@code null}. */
+    private volatile Drain drain;
 
     MemberPool(String cluster, Member member, boolean write, PgClusterConfig config, ServerConnector connector,
             ScheduledExecutorService housekeeper, Runnable onSuspect, ClusterMetricsHub metrics) {
@@ -280,6 +283,53 @@ public final class MemberPool implements ObservedPool {
             }
         };
         hikari.setMetricsTrackerFactory((poolName, stats) -> tracker);
+    }
+
+    /**
+     * Whether a logical connection bound here should give its connection back between transactions and bind
+     * another: the pool is retired, or it is the leader's and a switchover away from it is announced (new writes
+     * wait for the new leader; an open transaction keeps its connection and may commit).
+     */
+    public boolean isLeaving() {
+        return retired || (drain != null && isDraining(System.nanoTime()));
+    }
+
+    /** Whether new writes are held off this (leader's) pool at {@code nowNanos} for an announced switchover. */
+    public boolean isDraining(long nowNanos) {
+        Drain d = drain;
+        return d != null && nowNanos - d.from >= 0 && nowNanos - d.until < 0;
+    }
+
+    /** When the drain in force (or scheduled) ends ({@link System#nanoTime()}); meaningful while {@link #drain}. */
+    long drainUntil() {
+        Drain d = drain;
+        return d == null ? 0 : d.until;
+    }
+
+    /** The drain in force, scheduled or run out, or {@code null}. */
+    Drain drain() {
+        return drain;
+    }
+
+    /** The switchover's candidate this pool drains for, or {@code null} (for error messages). */
+    String drainingFor() {
+        Drain d = drain;
+        return d == null ? null : d.to;
+    }
+
+    /** Holds new writes off this pool for the window {@code d}; {@code null} ends it. */
+    void drain(Drain d) {
+        drain = d;
+    }
+
+    /**
+     * A window in which a leader takes no new writes: {@link System#nanoTime()} bounds and the candidate;
+     * {@code ranOut} is set by the first write that finds the window over while the switchover is still pending.
+     */
+    record Drain(long from, long until, String to, AtomicBoolean ranOut) {
+        Drain(long from, long until, String to) {
+            this(from, until, to, new AtomicBoolean());
+        }
     }
 
     /**

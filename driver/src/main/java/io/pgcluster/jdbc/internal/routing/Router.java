@@ -69,6 +69,7 @@ public final class Router {
     private final AtomicInteger next = new AtomicInteger();
     private final Object tableChanged = new Object();
     private volatile RoutingTable table;
+    private final SwitchoverDrain drain;
 
     /**
      * @param view the cluster's name and last known leader, for error messages
@@ -94,6 +95,8 @@ public final class Router {
         this.connectionTimeoutMillis = config.connectionTimeout().toMillis();
         this.connectionTimeoutNanos = config.connectionTimeout().toNanos();
         this.table = new RoutingTable(view.current(), null, NONE, List.of(), false);
+        this.drain = new SwitchoverDrain(view.cluster(), config.switchoverDrain().toNanos(), System::nanoTime,
+                System::currentTimeMillis);
     }
 
     /**
@@ -119,6 +122,7 @@ public final class Router {
             }
         }
         eligible.sort(Comparator.comparing(p -> p.member().name()));
+        drain.apply(current, state.write());
         publish(new RoutingTable(current, state.write(), eligible.toArray(NONE), List.copyOf(excluded),
                 table.closed()));
     }
@@ -134,6 +138,11 @@ public final class Router {
             table = t;
             tableChanged.notifyAll();
         }
+    }
+
+    /** Writes held off a draining leader since the data source started (for tests). */
+    long drainHeld() {
+        return drain.heldCount();
     }
 
     /** The routing table in force (for health output and tests). */
@@ -163,7 +172,7 @@ public final class Router {
         if (readOnly) {
             return acquireRead(avoid, start, deadlineNanos, borrower);
         }
-        Connection c = acquireLeader(start, deadlineNanos, borrower);
+        Connection c = acquireLeader(start, deadlineNanos, borrower, true);
         metrics.routed(false, true);
         return c;
     }
@@ -204,7 +213,7 @@ public final class Router {
                 throw new ClusterUnavailableException("pgcluster: no replica of cluster '" + view.cluster()
                         + "' can take reads (" + describeReaders(t) + ") and readFallback=fail", null);
             }
-            Connection leader = acquireLeader(start, deadline, borrower);
+            Connection leader = acquireLeader(start, deadline, borrower, false);
             metrics.routed(true, true);
             return leader;
         }
@@ -277,7 +286,7 @@ public final class Router {
     private Connection freshFromLeader(RoutingTable t, MemberPool replica, Connection c, long start, long deadline,
             Borrower borrower) throws SQLException {
         if (c.isClosed()) {
-            Connection leader = acquireLeader(start, deadline, borrower);
+            Connection leader = acquireLeader(start, deadline, borrower, false);
             metrics.freshRead(true, true);
             metrics.routed(true, true);
             return leader;
@@ -285,7 +294,7 @@ public final class Router {
         MemberPool leader = t.leader();
         if (leader != null && !leader.isSuspect(System.nanoTime())) {
             try {
-                Connection l = acquireLeader(start, System.nanoTime(), borrower); // one attempt, no waiting
+                Connection l = acquireLeader(start, System.nanoTime(), borrower, false); // one attempt, no waiting
                 c.close();
                 metrics.freshRead(catchUpNanos > 0, true);
                 metrics.routed(true, true);
@@ -406,9 +415,12 @@ public final class Router {
      * connections; a leader the table names is always tried once, for up to {@code connectionTimeout}, however short
      * the rest of {@code failoverTimeout} is: {@code failoverTimeout=0} means "do not wait for a leader", not "never
      * borrow" (and a read falling back to the leader after trying the replicas gets its attempt too).
+     * A {@code write} waits, as for an absent leader, while the leader drains for an announced switchover.
      */
-    private Connection acquireLeader(long start, long deadline, Borrower borrower) throws SQLException {
+    private Connection acquireLeader(long start, long deadline, Borrower borrower, boolean write)
+            throws SQLException {
         boolean waited = false;
+        boolean held = false;
         MemberPool tried = null;
         SQLException last = null;
         while (true) {
@@ -417,7 +429,15 @@ public final class Router {
             MemberPool leader = t.leader();
             long now = System.nanoTime();
             long remaining = TimeUnit.NANOSECONDS.toMillis(deadline - now);
-            if (leader != null && !leader.isSuspect(now) && (remaining > 0 || leader != tried)) {
+            boolean draining = write && leader != null && leader.isDraining(now);
+            if (draining && !held) {
+                held = true;
+                drain.held();
+                metrics.drainHeld();
+            } else if (write && leader != null && !draining) {
+                drain.ranOutCheck(leader, now);
+            }
+            if (leader != null && !leader.isSuspect(now) && !draining && (remaining > 0 || leader != tried)) {
                 long budget = leader == tried ? Math.min(connectionTimeoutMillis, remaining) : connectionTimeoutMillis;
                 tried = leader;
                 try {
@@ -450,7 +470,7 @@ public final class Router {
                 throw noLeader(t, start, last);
             }
             waited = true;
-            awaitChange(t, limit);
+            awaitChange(t, draining && leader.drainUntil() - limit < 0 ? leader.drainUntil() : limit);
         }
     }
 
@@ -532,7 +552,12 @@ public final class Router {
                 .append(failoverTimeoutNanos / 1_000_000L).append(" ms)");
         s.append("; last known leader: ").append(view.lastKnownLeader() == null ? "none" : view.lastKnownLeader());
         MemberPool leader = t.leader();
-        if (leader != null && leader.suspectReason() != null) {
+        if (leader != null && leader.isDraining(System.nanoTime())) {
+            s.append("; ").append(leader.member().name()).append(" is draining for a switchover to ")
+                    .append(leader.drainingFor() == null ? "a replica of Patroni's choice" : leader.drainingFor())
+                    .append(" that has not happened yet (switchoverDrain ").append(config.switchoverDrain().toMillis())
+                    .append(" ms)");
+        } else if (leader != null && leader.suspectReason() != null) {
             s.append("; ").append(leader.member().name()).append(" refused connections: ")
                     .append(leader.suspectReason());
         } else if (leader != null) {
