@@ -42,7 +42,8 @@ record EventResult(Approach approach, EventKind kind, int repetition, String old
         long firstWriteOnNewLeaderAfterKeyMs, long firstProbeCommitAfterKeyMs, long clientSawLeaderAfterKeyMs,
         int writesOk, int readsOk,
         Map<String, Long> failures, long readsOnPrimary, long readsOnPrimaryWhileReplicaHealthy,
-        Interval readGap, long longestReadMs, long staleReads, int[] okWritesPerBucket, int[] failedWritesPerBucket, String error) {
+        Interval readGap, long longestReadMs, long staleReads, int[] okWritesPerBucket, int[] failedWritesPerBucket,
+        String error) {
 
     static final int BUCKET_MS = 100;
     static final int TIMELINE_FROM_MS = -2000;

@@ -357,8 +357,8 @@ public final class FailoverHarness {
                         break;
                     default:
                         throw new IllegalArgumentException("unknown option '" + args[i] + "'; options: --quick, "
-                                + "--reps N, --approaches a,b, --events switchover,kill, --workload tx|autocommit|jpa, --out DIR, "
-                                + "--chart FILE");
+                                + "--reps N, --approaches a,b, --events switchover,kill, --workload tx|autocommit|jpa, "
+                                + "--out DIR, --chart FILE");
                 }
             }
             return s;

@@ -13,8 +13,8 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A steady load on one {@link Client}: writer threads inserting a row each, reader threads reading, as the
- * {@link Workload} says, each thread pausing a fixed time between its steps. Every operation is recorded as an {@link Op}, so that any time window
- * can be analyzed afterwards.
+ * {@link Workload} says, each thread pausing a fixed time between its steps. Every operation is recorded as an
+ * {@link Op}, so that any time window can be analyzed afterwards.
  *
  * <p>Thread-safety: {@link #between}, {@link #forget} and {@link #close} may be called from any thread while the load
  * runs.

@@ -113,9 +113,10 @@ class FailoverReportTest {
                 + " | 2 | 5 | 2 | 8000 / 9000 | 9100 | 0 | 700 (350) |");
         assertThat(md).contains("| kill -9 of the primary | " + Approach.PGCLUSTER_ACR_RYW.label
                 + " | 1 | 1 | 0 | 40 / 40 | 35 | 0 | 0 (0) |");
-        assertThat(md).contains("| planned switchover | " + Approach.PGCLUSTER_ACR.label + " | 1 | 0 | 0 | 30 / 30 | 20 "
-                + "| 17 | 0 (0) |");
-        assertThat(md.indexOf("planned switchover |")).as("events in their enum order").isLessThan(md.indexOf("kill -9"));
+        assertThat(md).contains("| planned switchover | " + Approach.PGCLUSTER_ACR.label
+                + " | 1 | 0 | 0 | 30 / 30 | 20 | 17 | 0 (0) |");
+        assertThat(md.indexOf("planned switchover |")).as("events in their enum order")
+                .isLessThan(md.indexOf("kill -9"));
         assertThat(md).doesNotContain("not measured");
     }
 
