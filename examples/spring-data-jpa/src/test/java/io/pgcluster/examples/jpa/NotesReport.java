@@ -68,15 +68,7 @@ final class NotesReport {
         }
         long from = phaseReads.get(0).startNanos();
         long to = phaseReads.stream().mapToLong(Request::endNanos).max().orElse(from);
-        long[] ends = phaseReads.stream().filter(r -> r.status() == 200).mapToLong(Request::endNanos).sorted()
-                .toArray();
-        long gap = 0;
-        long previous = from;
-        for (long end : ends) {
-            gap = Math.max(gap, end - previous);
-            previous = end;
-        }
-        return Math.max(gap, to - previous) / 1_000_000;
+        return readGapMs(r -> r.phase().equals(phase), from, to);
     }
 
     /** The longest request of the phase whose kind passes {@code kinds}, in ms. */
@@ -93,7 +85,11 @@ final class NotesReport {
 
     /** The longest stretch of {@code [fromNanos, toNanos]} in which no read request ended successfully, in ms. */
     long readGapBetween(long fromNanos, long toNanos) {
-        long[] ends = requests.stream().filter(r -> r.kind().isRead() && r.status() == 200)
+        return readGapMs(r -> true, fromNanos, toNanos);
+    }
+
+    private long readGapMs(Predicate<Request> which, long fromNanos, long toNanos) {
+        long[] ends = requests.stream().filter(r -> which.test(r) && r.kind().isRead() && r.status() == 200)
                 .mapToLong(Request::endNanos).filter(e -> e - fromNanos >= 0 && e - toNanos <= 0).sorted().toArray();
         long gap = 0;
         long previous = fromNanos;
