@@ -1,5 +1,8 @@
 package io.pgcluster.examples.jpa;
 
+import java.util.function.Function;
+import java.util.function.Supplier;
+
 /**
  * What {@link PositionHeaderFilter} needs of pgcluster's read-your-writes token: the WAL position that covers this
  * application's writes, and a scope in which reads are served only by a member that has replayed a given position.
@@ -11,17 +14,29 @@ package io.pgcluster.examples.jpa;
 public interface ReadPositions {
 
     /** Does nothing: no position to hand out, and reads as fresh as pgcluster makes them anyway. */
-    ReadPositions NONE = new ReadPositions() {
-        @Override
-        public String writePosition() {
-            return null;
-        }
+    ReadPositions NONE = of(() -> null, position -> () -> { });
 
-        @Override
-        public Scope readAtLeast(String position) {
-            return () -> { };
-        }
-    };
+    /**
+     * Read positions from two functions, e.g. {@code of(dataSource::writePosition,
+     * p -> dataSource.readAtLeast(p)::close)}.
+     *
+     * @param writePosition what {@link #writePosition()} returns
+     * @param readAtLeast what {@link #readAtLeast(String)} returns
+     * @return the two as one
+     */
+    static ReadPositions of(Supplier<String> writePosition, Function<String, Scope> readAtLeast) {
+        return new ReadPositions() {
+            @Override
+            public String writePosition() {
+                return writePosition.get();
+            }
+
+            @Override
+            public Scope readAtLeast(String position) {
+                return readAtLeast.apply(position);
+            }
+        };
+    }
 
     /**
      * A position at least as recent as the writes this application committed so far.

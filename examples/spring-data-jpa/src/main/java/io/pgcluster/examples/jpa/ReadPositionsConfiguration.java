@@ -11,13 +11,10 @@ class ReadPositionsConfiguration {
     /**
      * pgcluster's read-your-writes token, for flows that cross services. The token API
      * ({@code PgClusterDataSource.writePosition()} and {@code readAtLeast(String)}) is not in this version of the
-     * driver yet; once it is, the body becomes:
+     * driver yet; once it is, the body becomes the one line
      *
      * <pre>{@code
-     * return new ReadPositions() {
-     *     public String writePosition() { return dataSource.writePosition(); }
-     *     public Scope readAtLeast(String position) { return dataSource.readAtLeast(position)::close; }
-     * };
+     * return ReadPositions.of(dataSource::writePosition, p -> dataSource.readAtLeast(p)::close);
      * }</pre>
      *
      * Until then the filter hands out no position and ignores the one it is given; reads within this application

@@ -105,4 +105,35 @@ class PositionHeaderFilterTest {
         assertThat(response.getContentAsString()).isEqualTo("{\"id\":1}");
         assertThat(response.getHeader(PositionHeaderFilter.HEADER)).isEqualTo("0/3000148");
     }
+
+    /** The shape of pgcluster's token API: a position, and a thread-scoped AutoCloseable whose close throws nothing. */
+    private static final class TokenApi {
+        final List<String> calls = new ArrayList<>();
+
+        String writePosition() {
+            return "0/16B3748";
+        }
+
+        Closing readAtLeast(String position) {
+            calls.add("readAtLeast " + position);
+            return new Closing();
+        }
+
+        final class Closing implements AutoCloseable {
+            @Override
+            public void close() {
+                calls.add("close");
+            }
+        }
+    }
+
+    @Test
+    void theOneLineBindingOfReadPositionsConfigurationFitsTheTokenApi() {
+        TokenApi dataSource = new TokenApi();
+        ReadPositions bound = ReadPositions.of(dataSource::writePosition, p -> dataSource.readAtLeast(p)::close);
+        try (ReadPositions.Scope scope = bound.readAtLeast("0/1")) {
+            assertThat(bound.writePosition()).isEqualTo("0/16B3748");
+        }
+        assertThat(dataSource.calls).containsExactly("readAtLeast 0/1", "close");
+    }
 }
