@@ -6,8 +6,8 @@
 #   bash scripts/bench-failover.sh            # full: 5 switchovers + 5 kills per approach (about 20 min);
 #                                             # also redraws docs/img/failover-switchover.svg
 #   bash scripts/bench-failover.sh --quick    # 1 of each per approach (about 4 min); leaves docs/ alone
-#   options: --reps N  --approaches pgcluster,pgcluster-jdbc,pgjdbc,haproxy-tight,haproxy-docs
-#            --events switchover,kill  --out DIR  --chart FILE.svg
+#   options: --reps N  --approaches pgcluster,pgcluster-jdbc,pgcluster-acr,pgcluster-acr-ryw,pgjdbc,haproxy-tight,haproxy-docs
+#            --events switchover,kill  --workload tx|autocommit|jpa  --out DIR  --chart FILE.svg
 #   BENCH_JAVA_OPTS="-Dpgcluster.bench.set.switchoverDrain=0" bash scripts/bench-failover.sh ...
 #                                             # pgcluster with a setting other than its default
 #

@@ -11,6 +11,7 @@ import io.pgcluster.testkit.PatroniCluster;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.stream.Collectors;
 import javax.sql.DataSource;
@@ -18,13 +19,20 @@ import javax.sql.DataSource;
 /**
  * The ways of reaching a Patroni cluster that the harness compares. Every approach runs the same load (see
  * {@link Client.Sql}); pools are HikariCP with pgcluster's default sizes and timeouts
- * ({@link ClusterAccess#hikari}), pgcluster runs with its defaults and the etcd source.
+ * ({@link ClusterAccess#hikari}), pgcluster runs with the etcd source and its defaults but for the settings an
+ * approach names.
  */
 enum Approach {
     /** pgcluster, unit-of-work API: {@code inTransaction(READ_WRITE_IDEMPOTENT)} writes, {@code READ_ONLY} reads. */
     PGCLUSTER("pgcluster", "pgcluster (etcd), inTransaction", HaProxyChecks.TIGHT),
     /** pgcluster, plain JDBC transactions; failures surface with pgcluster's documented SQLStates. */
     PGCLUSTER_JDBC("pgcluster-jdbc", "pgcluster (etcd), plain JDBC", HaProxyChecks.TIGHT),
+    /** Plain JDBC, auto-commit SELECTs on replicas, no read-your-writes: what a stale read costs without it. */
+    PGCLUSTER_ACR("pgcluster-acr", "pgcluster (etcd), plain JDBC, autoCommitReads=replica, readYourWrites=off",
+            HaProxyChecks.TIGHT, Map.of("autoCommitReads", "replica", "readYourWrites", "off")),
+    /** Plain JDBC, auto-commit SELECTs on replicas, reads after this JVM's writes only where they are replayed. */
+    PGCLUSTER_ACR_RYW("pgcluster-acr-ryw", "pgcluster (etcd), plain JDBC, autoCommitReads=replica, "
+            + "readYourWrites=jvm", HaProxyChecks.TIGHT, Map.of("autoCommitReads", "replica", "readYourWrites", "jvm")),
     /** pgjdbc's own multi-host URLs: targetServerType=primary for writes, preferSecondary for reads. */
     PGJDBC("pgjdbc", "pgjdbc multi-host + HikariCP", HaProxyChecks.TIGHT),
     /** HAProxy's write and read ports with tight checks. */
@@ -36,11 +44,18 @@ enum Approach {
     final String label;
     /** HAProxy's check timing on this approach's cluster (irrelevant to the approaches that do not use HAProxy). */
     final HaProxyChecks checks;
+    /** pgcluster settings by their catalog key, on top of the defaults (pgcluster approaches only). */
+    final Map<String, String> settings;
 
     Approach(String key, String label, HaProxyChecks checks) {
+        this(key, label, checks, Map.of());
+    }
+
+    Approach(String key, String label, HaProxyChecks checks, Map<String, String> settings) {
         this.key = key;
         this.label = label;
         this.checks = checks;
+        this.settings = settings;
     }
 
     static Approach forKey(String key) {
@@ -57,7 +72,7 @@ enum Approach {
      * pgcluster's settings other than its defaults, for a run that compares them: every system property
      * {@code pgcluster.bench.set.<property>} (e.g. {@code -Dpgcluster.bench.set.switchoverDrain=0}).
      */
-    private static PgClusterConfig.Builder settings(PgClusterConfig.Builder b) {
+    private static PgClusterConfig.Builder overrides(PgClusterConfig.Builder b) {
         String prefix = "pgcluster.bench.set.";
         for (String name : System.getProperties().stringPropertyNames()) {
             if (name.startsWith(prefix)) {
@@ -67,14 +82,22 @@ enum Approach {
         return b;
     }
 
-    /** Opens this approach's client on {@code cluster}. */
+    /**
+     * Opens this approach's client on {@code cluster}.
+     *
+     * @throws io.pgcluster.jdbc.config.PgClusterConfigException when this driver does not know one of
+     *     {@link #settings}
+     */
     Client open(PatroniCluster cluster) {
         ClusterAccess access = ClusterAccess.of(cluster);
         switch (this) {
             case PGCLUSTER:
-                return new UnitOfWork(new PgClusterDataSource(settings(access.pgcluster("bench")).build()));
-            case PGCLUSTER_JDBC: {
-                PgClusterDataSource ds = new PgClusterDataSource(settings(access.pgcluster("bench")).build());
+                return new UnitOfWork(new PgClusterDataSource(overrides(access.pgcluster("bench")).build()));
+            case PGCLUSTER_JDBC:
+            case PGCLUSTER_ACR:
+            case PGCLUSTER_ACR_RYW: {
+                PgClusterDataSource ds = new PgClusterDataSource(
+                        overrides(access.pgcluster("bench").setAll(settings)).build());
                 return new Jdbc(ds, ds, List.of(ds), ds);
             }
             case PGJDBC: {
@@ -150,6 +173,11 @@ enum Approach {
         }
 
         @Override
+        public DataSource autoCommitSource() {
+            return ds;
+        }
+
+        @Override
         public long sawLeader(String leader, long afterNanos) {
             return leaders.saw(leader, afterNanos);
         }
@@ -211,6 +239,11 @@ enum Approach {
                     throw e;
                 }
             }
+        }
+
+        @Override
+        public DataSource autoCommitSource() {
+            return writes;
         }
 
         private static void rollbackQuietly(Connection c, Exception cause) {

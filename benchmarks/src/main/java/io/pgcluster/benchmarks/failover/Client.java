@@ -4,10 +4,14 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import javax.sql.DataSource;
 
 /**
  * One way of reaching the cluster, as an application would use it: a write is one short transaction inserting a row;
- * a read is one short read-only transaction reading the newest row. Both report which server ran them.
+ * a read is one short read-only transaction reading the newest row; an auto-commit read is one SELECT with
+ * auto-commit on and the read-only flag unset, on the data source an application with a single one uses for
+ * everything (pgcluster's; the write pool of the others), as Hibernate runs the finders Spring Data declares without
+ * a transaction. All report which server ran them.
  *
  * <p>Implementations are safe for concurrent use by the load's threads.
  */
@@ -19,7 +23,10 @@ interface Client extends AutoCloseable {
      * @param port its {@code inet_server_port()}
      * @param inRecovery its {@code pg_is_in_recovery()}
      */
-    record Where(int port, boolean inRecovery) {
+    record Where(int port, boolean inRecovery, boolean found) {
+        Where(int port, boolean inRecovery) {
+            this(port, inRecovery, true);
+        }
     }
 
     /** Inserts row {@code id} (idempotently: running it twice inserts it once) and commits. */
@@ -27,6 +34,26 @@ interface Client extends AutoCloseable {
 
     /** Reads the newest row in a read-only transaction. */
     Where read() throws SQLException;
+
+    /** The data source an application with one data source would run its auto-commit statements on. */
+    DataSource autoCommitSource();
+
+    /** Reads the newest row with one auto-commit SELECT, read-only flag unset. */
+    default Where readAutoCommit() throws SQLException {
+        try (Connection c = autoCommitSource().getConnection()) {
+            return Sql.read(c);
+        }
+    }
+
+    /**
+     * Looks for row {@code id} with one auto-commit SELECT, read-only flag unset: the read after one's own write of
+     * a post/redirect/get flow. {@link Where#found()} is false for a stale read.
+     */
+    default Where findOwn(long id) throws SQLException {
+        try (Connection c = autoCommitSource().getConnection()) {
+            return Sql.find(c, id);
+        }
+    }
 
     /**
      * When this client itself learnt that {@code leader} leads, at or after {@code afterNanos}; -1 when it did not, or
@@ -52,6 +79,9 @@ interface Client extends AutoCloseable {
                 + "clock_timestamp() RETURNING inet_server_port(), pg_is_in_recovery()";
         static final String READ = "SELECT inet_server_port(), pg_is_in_recovery(), (SELECT max(id) FROM " + TABLE
                 + ")";
+        /** Whether row {@code ?} exists, and where that was asked. */
+        static final String FIND = "SELECT inet_server_port(), pg_is_in_recovery(), EXISTS (SELECT 1 FROM " + TABLE
+                + " WHERE id = ?)";
 
         private Sql() {
         }
@@ -68,6 +98,17 @@ interface Client extends AutoCloseable {
         static Where read(Connection c) throws SQLException {
             try (PreparedStatement ps = c.prepareStatement(READ)) {
                 return where(ps);
+            }
+        }
+
+        /** Runs {@link #FIND} for row {@code id} on {@code c}. */
+        static Where find(Connection c, long id) throws SQLException {
+            try (PreparedStatement ps = c.prepareStatement(FIND)) {
+                ps.setLong(1, id);
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    return new Where(rs.getInt(1), rs.getBoolean(2), rs.getBoolean(3));
+                }
             }
         }
 

@@ -30,6 +30,9 @@ import java.util.TreeMap;
  * @param failures failed operations in the window by {@code write:STATE} / {@code read:STATE}
  * @param readsOnPrimary successful reads that ran on a primary
  * @param readsOnPrimaryWhileReplicaHealthy of those, the ones while a node answered as a replica (per the probes)
+ * @param readGap the longest time between two successful reads of the load: how long a page that only reads stalled
+ * @param longestReadMs the longest single read, successful or not
+ * @param staleReads reads of the row their own thread had just written that did not find it
  * @param okWritesPerBucket successful writes per {@link #BUCKET_MS} from {@link #TIMELINE_FROM_MS}
  * @param failedWritesPerBucket failed writes per bucket
  * @param error why the event could not be performed or measured, else {@code null}
@@ -39,7 +42,8 @@ record EventResult(Approach approach, EventKind kind, int repetition, String old
         long firstWriteOnNewLeaderAfterKeyMs, long firstProbeCommitAfterKeyMs, long clientSawLeaderAfterKeyMs,
         int writesOk, int readsOk,
         Map<String, Long> failures, long readsOnPrimary, long readsOnPrimaryWhileReplicaHealthy,
-        int[] okWritesPerBucket, int[] failedWritesPerBucket, String error) {
+        Interval readGap, long longestReadMs, long staleReads, int[] okWritesPerBucket, int[] failedWritesPerBucket,
+        String error) {
 
     static final int BUCKET_MS = 100;
     static final int TIMELINE_FROM_MS = -2000;
@@ -104,10 +108,16 @@ record EventResult(Approach approach, EventKind kind, int repetition, String old
         long onPrimaryWithReplica = 0;
         long firstOnNewLeader = -1;
         List<Long> writeEnds = new java.util.ArrayList<>();
+        List<Long> readEnds = new java.util.ArrayList<>();
+        long longestRead = 0;
+        long stale = 0;
         for (Op op : r.ops()) {
             long end = op.endNanos();
             if (end - r.windowFrom() < 0 || end - r.windowTo() >= 0) {
                 continue;
+            }
+            if (!op.write()) {
+                longestRead = Math.max(longestRead, end - op.startNanos());
             }
             if (op.write()) {
                 int b = (int) Math.floorDiv(ms(end - t0) - TIMELINE_FROM_MS, BUCKET_MS);
@@ -128,6 +138,10 @@ record EventResult(Approach approach, EventKind kind, int repetition, String old
                 }
             } else {
                 readsOk++;
+                readEnds.add(end);
+                if (op.stale()) {
+                    stale++;
+                }
                 if (op.readOnPrimary()) {
                     onPrimary++;
                     if (NodeProbes.replicaHealthyAt(r.samples(), end)) {
@@ -152,16 +166,18 @@ record EventResult(Approach approach, EventKind kind, int repetition, String old
                 key == -1 || firstOnNewLeader == -1 ? -1 : ms(firstOnNewLeader - key),
                 key == -1 || firstCommit == -1 ? -1 : ms(firstCommit - key),
                 key == -1 || r.clientSawNanos() == -1 ? -1 : ms(r.clientSawNanos() - key),
-                writesOk, readsOk, failures, onPrimary, onPrimaryWithReplica, ok, bad, null);
+                writesOk, readsOk, failures, onPrimary, onPrimaryWithReplica,
+                longestGap(readEnds, r.windowFrom(), r.windowTo(), t0), ms(longestRead), stale, ok, bad, null);
     }
 
     /** An event that could not be performed or measured. */
     static EventResult failedEvent(Approach a, EventKind kind, int repetition, String oldLeader, String error) {
         return new EventResult(a, kind, repetition, oldLeader, null, 0, 0, -1, new Interval(0, 0, false),
-                new Interval(0, 0, false), -1, -1, -1, 0, 0, Map.of(), 0, 0, new int[0], new int[0], error);
+                new Interval(0, 0, false), -1, -1, -1, 0, 0, Map.of(), 0, 0, new Interval(0, 0, false), 0, 0,
+                new int[0], new int[0], error);
     }
 
-    /** The longest stretch between consecutive successful writes, or to the window's edges. */
+    /** The longest stretch between consecutive successful operations (their ends), or to the window's edges. */
     static Interval longestGap(List<Long> ends, long from, long to, long t0) {
         long[] e = ends.stream().mapToLong(Long::longValue).sorted().toArray();
         if (e.length == 0) {

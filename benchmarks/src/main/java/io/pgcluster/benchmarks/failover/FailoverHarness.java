@@ -1,6 +1,7 @@
 package io.pgcluster.benchmarks.failover;
 
 import io.pgcluster.benchmarks.Machine;
+import io.pgcluster.jdbc.config.PgClusterConfigException;
 import io.pgcluster.testkit.HaProxyChecks;
 import io.pgcluster.testkit.PatroniCluster;
 import io.pgcluster.testkit.PatroniNode;
@@ -30,13 +31,13 @@ import java.util.stream.Collectors;
  * each cluster an independent {@link LeaderWatch} polls Patroni's leader key in etcd and {@link NodeProbes} commit a
  * probe write on every node every few milliseconds. Each approach then runs, one at a time: its load starts, and for
  * each repetition the cluster is restored to health, the load must be steady, and after a short lead-in the event is
- * triggered; the analyzed window ends once writes have succeeded on the new leader and nothing has failed, nor read
- * from a primary, in the last 3 s (the quiet period), or at the latest 40 s after the event. What the load sees
- * between the windows is tallied separately.
+ * triggered; the analyzed window ends once writes have succeeded on the new leader and nothing has failed, nor a
+ * read-only transaction read from a primary, in the last 3 s (the quiet period), or at the latest 40 s after the
+ * event. What the load sees between the windows is tallied separately. The {@link Workload} says what the threads do.
  *
  * <pre>
  * bash scripts/bench-failover.sh [--quick] [--reps N] [--approaches pgcluster,pgjdbc,...] [--events switchover,kill]
- *                                [--out DIR] [--chart FILE.svg]
+ *                                [--workload tx|autocommit|jpa] [--out DIR] [--chart FILE.svg]
  * </pre>
  */
 public final class FailoverHarness {
@@ -122,9 +123,23 @@ public final class FailoverHarness {
             st.execute("DROP TABLE IF EXISTS " + Client.Sql.TABLE);
             st.execute(Client.Sql.CREATE_TABLE);
         }
+        Client opened;
+        try {
+            opened = a.open(cluster);
+        } catch (PgClusterConfigException e) {
+            // An approach may name a setting of a later driver; it is reported as not run rather than ending the run.
+            System.out.println("  " + a.key + " not run: " + e.getMessage());
+            for (int rep = 1; rep <= settings.reps; rep++) {
+                for (EventKind kind : settings.events) {
+                    results.add(EventResult.failedEvent(a, kind, rep, "?", "not run: " + e.getMessage()));
+                }
+            }
+            return;
+        }
         Tally tally = between.computeIfAbsent(a, k -> new Tally());
-        try (Client client = a.open(cluster);
-                Load load = new Load(client, settings.writers, settings.readers, settings.pauseMillis)) {
+        try (Client client = opened;
+                Load load = new Load(client, settings.workload, settings.writers, settings.readers,
+                        settings.pauseMillis)) {
             if (!awaitSteady(load)) {
                 System.out.println("  note: the load was not steady within " + STEADY_TIMEOUT.toSeconds() + " s");
             }
@@ -216,7 +231,7 @@ public final class FailoverHarness {
             if (op.write() && op.ok() && op.port() == leader.pgPort()) {
                 wroteOnLeader = true;
             }
-            if ((!op.ok() || op.readOnPrimary()) && op.endNanos() - lastTrouble > 0) {
+            if ((!op.ok() || op.readOnlyOnPrimary()) && op.endNanos() - lastTrouble > 0) {
                 lastTrouble = op.endNanos();
             }
         }
@@ -231,8 +246,8 @@ public final class FailoverHarness {
         if (recent.stream().anyMatch(o -> !o.ok())) {
             why.add("operations still failed");
         }
-        if (recent.stream().anyMatch(Op::readOnPrimary)) {
-            why.add("reads still ran on the primary");
+        if (recent.stream().anyMatch(Op::readOnlyOnPrimary)) {
+            why.add("read-only transactions still ran on the primary");
         }
         if (recent.stream().noneMatch(o -> o.write() && o.ok() && o.port() == leader.pgPort())) {
             why.add("no write reached " + leader.name());
@@ -271,13 +286,19 @@ public final class FailoverHarness {
         long ops;
         long readsOnPrimary;
         long readsOnPrimaryWhileReplicaHealthy;
+        long staleReads;
 
         void add(List<Op> ops, List<NodeProbes.Sample> samples) {
             for (Op op : ops) {
                 this.ops++;
                 if (!op.ok()) {
                     failures.merge((op.write() ? "write:" : "read:") + op.sqlState(), 1L, Long::sum);
-                } else if (op.readOnPrimary()) {
+                    continue;
+                }
+                if (op.stale()) {
+                    staleReads++;
+                }
+                if (op.readOnPrimary()) {
                     readsOnPrimary++;
                     if (NodeProbes.replicaHealthyAt(samples, op.endNanos())) {
                         readsOnPrimaryWhileReplicaHealthy++;
@@ -292,6 +313,7 @@ public final class FailoverHarness {
         int reps = 5;
         List<Approach> approaches = List.of(Approach.values());
         List<EventKind> events = List.of(EventKind.values());
+        Workload workload = Workload.TX;
         int writers = 2;
         int readers = 2;
         long pauseMillis = 5;
@@ -324,6 +346,9 @@ public final class FailoverHarness {
                         s.events = Arrays.stream(value(args, ++i, "--events").split(","))
                                 .map(String::trim).map(EventKind::forKey).collect(Collectors.toList());
                         break;
+                    case "--workload":
+                        s.workload = Workload.forKey(value(args, ++i, "--workload").trim());
+                        break;
                     case "--out":
                         s.out = Path.of(value(args, ++i, "--out"));
                         break;
@@ -332,7 +357,8 @@ public final class FailoverHarness {
                         break;
                     default:
                         throw new IllegalArgumentException("unknown option '" + args[i] + "'; options: --quick, "
-                                + "--reps N, --approaches a,b, --events switchover,kill, --out DIR, --chart FILE");
+                                + "--reps N, --approaches a,b, --events switchover,kill, --workload tx|autocommit|jpa, "
+                                + "--out DIR, --chart FILE");
                 }
             }
             return s;
@@ -350,7 +376,8 @@ public final class FailoverHarness {
             return reps + " repetition(s) of " + events.stream().map(e -> e.key).collect(Collectors.joining(" + "))
                     + " per approach; approaches " + approaches.stream().map(a -> a.key)
                     .collect(Collectors.joining(", ")) + "; load " + writers + " writers + " + readers
-                    + " readers, " + pauseMillis + " ms pause after each operation; lead-in " + leadInMillis
+                    + " readers, workload " + workload.key + " (" + workload.label + "), " + pauseMillis
+                    + " ms pause after each step; lead-in " + leadInMillis
                     + " ms, quiet " + quietMillis + " ms; leader key polled every " + keyPoll.toMillis()
                     + " ms; node probes every " + probeInterval.toMillis() + " ms";
         }

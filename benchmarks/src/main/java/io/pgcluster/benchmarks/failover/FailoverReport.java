@@ -99,11 +99,54 @@ final class FailoverReport {
             }
             b.append('\n');
         }
+        b.append(applicationView());
         b.append(targets());
         b.append(outsideWindows());
         b.append(extras());
         b.append(firstMessages());
         return b.toString();
+    }
+
+    /**
+     * What an application's users see, per event and approach (issue 12): failed requests, how long reads stalled,
+     * stale reads of one's own write, reads on the primary.
+     */
+    String applicationView() {
+        if (results.stream().allMatch(EventResult::failed)) {
+            return "";
+        }
+        StringBuilder b = new StringBuilder("## What an application sees: failed requests, read stalls, stale reads\n\n"
+                + "| event | approach | events | failed requests (writes + reads) | failed reads "
+                + "| read stall ms: longest time between successful reads, median / worst | longest read ms, worst "
+                + "| stale reads of one's own write | reads on the primary (while a replica was healthy) |\n"
+                + "|---|---|---:|---:|---:|---:|---:|---:|---:|\n");
+        for (EventKind k : EventKind.values()) {
+            for (Approach a : approaches()) {
+                List<EventResult> rs = of(a, k);
+                if (rs.isEmpty()) {
+                    continue;
+                }
+                b.append("| ").append(k.label).append(" | ").append(a.label).append(" | ").append(rs.size())
+                        .append(" | ").append(sum(rs, r -> r.writeFailures() + r.readFailures())).append(" | ")
+                        .append(sum(rs, EventResult::readFailures)).append(" | ")
+                        .append(medWorst(rs, r -> r.readGap().millis())).append(" | ")
+                        .append(rs.stream().mapToLong(EventResult::longestReadMs).max().orElse(0)).append(" | ")
+                        .append(sum(rs, EventResult::staleReads)).append(" | ")
+                        .append(sum(rs, EventResult::readsOnPrimary)).append(" (")
+                        .append(sum(rs, EventResult::readsOnPrimaryWhileReplicaHealthy)).append(") |\n");
+            }
+        }
+        List<String> notRun = new ArrayList<>();
+        for (Approach a : approaches()) {
+            results.stream().filter(r -> r.approach() == a && r.failed()).map(EventResult::error).findFirst()
+                    .ifPresent(e -> notRun.add(a.label + ": " + e));
+        }
+        b.append('\n');
+        if (!notRun.isEmpty()) {
+            b.append("Events not measured (the first reason per approach):\n\n");
+        }
+        notRun.forEach(n -> b.append("- ").append(n.replace('\n', ' ')).append('\n'));
+        return b.append(notRun.isEmpty() ? "" : "\n").toString();
     }
 
     private static String openMark(List<EventResult> rs) {
@@ -183,7 +226,7 @@ final class FailoverReport {
         }
         StringBuilder b = new StringBuilder("## Outside the event windows (restoring the cluster, the old primary "
                 + "rejoining, steadying)\n\n| approach | operations | failed (by SQLState) | reads on the primary "
-                + "(while a replica was healthy) |\n|---|---:|---|---:|\n");
+                + "(while a replica was healthy) | stale reads of one's own write |\n|---|---:|---|---:|---:|\n");
         for (Approach a : approaches()) {
             FailoverHarness.Tally t = between.get(a);
             if (t == null) {
@@ -192,7 +235,7 @@ final class FailoverReport {
             b.append("| ").append(a.label).append(" | ").append(t.ops).append(" | ")
                     .append(t.failures.isEmpty() ? "0" : t.failures.toString()).append(" | ")
                     .append(t.readsOnPrimary).append(" (").append(t.readsOnPrimaryWhileReplicaHealthy)
-                    .append(") |\n");
+                    .append(") | ").append(t.staleReads).append(" |\n");
         }
         return b.append('\n').toString();
     }

@@ -12,15 +12,16 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * A steady load on one {@link Client}: writer threads inserting a row each, reader threads reading, each thread
- * pausing a fixed time between its operations. Every operation is recorded as an {@link Op}, so that any time window
- * can be analyzed afterwards.
+ * A steady load on one {@link Client}: writer threads inserting a row each, reader threads reading, as the
+ * {@link Workload} says, each thread pausing a fixed time between its steps. Every operation is recorded as an
+ * {@link Op}, so that any time window can be analyzed afterwards.
  *
  * <p>Thread-safety: {@link #between}, {@link #forget} and {@link #close} may be called from any thread while the load
  * runs.
  */
 final class Load implements AutoCloseable {
     private final Client client;
+    private final Workload workload;
     private final long pauseNanos;
     private final AtomicLong ids = new AtomicLong();
     private final ConcurrentLinkedQueue<Op> ops = new ConcurrentLinkedQueue<>();
@@ -31,10 +32,11 @@ final class Load implements AutoCloseable {
     /**
      * Starts {@code writers} writer and {@code readers} reader threads.
      *
-     * @param pauseMillis pause of each thread after each operation
+     * @param pauseMillis pause of each thread after each step
      */
-    Load(Client client, int writers, int readers, long pauseMillis) {
+    Load(Client client, Workload workload, int writers, int readers, long pauseMillis) {
         this.client = client;
+        this.workload = workload;
         this.pauseNanos = TimeUnit.MILLISECONDS.toNanos(pauseMillis);
         for (int i = 1; i <= writers; i++) {
             start("writer-" + i, true);
@@ -52,27 +54,52 @@ final class Load implements AutoCloseable {
     }
 
     private void loop(boolean write) {
+        long step = 0;
         while (!stop) {
-            long start = System.nanoTime();
-            Op op;
-            try {
-                Client.Where w = write ? client.write(ids.incrementAndGet()) : client.read();
-                op = Op.success(write, start, System.nanoTime(), w.port(), w.inRecovery());
-            } catch (SQLException e) {
-                op = Op.failure(write, start, System.nanoTime(), e.getSQLState() != null ? e.getSQLState()
-                        : e.getClass().getSimpleName());
-                firstMessages.putIfAbsent((write ? "write:" : "read:") + op.sqlState(), String.valueOf(e.getMessage()));
-            } catch (RuntimeException e) {
-                op = Op.failure(write, start, System.nanoTime(), e.getClass().getSimpleName());
-                firstMessages.putIfAbsent((write ? "write:" : "read:") + op.sqlState(), String.valueOf(e.getMessage()));
+            step++;
+            if (write) {
+                long id = ids.incrementAndGet();
+                boolean written = run(true, false, () -> client.write(id));
+                if (written && workload == Workload.JPA) {
+                    run(false, true, () -> client.findOwn(id));
+                }
+            } else if (workload == Workload.TX || workload == Workload.JPA && step % 2 == 0) {
+                run(false, false, client::read);
+            } else {
+                run(false, true, client::readAutoCommit);
             }
-            ops.add(op);
             try {
                 TimeUnit.NANOSECONDS.sleep(pauseNanos);
             } catch (InterruptedException e) {
                 return;
             }
         }
+    }
+
+    /** One operation of a client. */
+    private interface Call {
+        Client.Where run() throws SQLException;
+    }
+
+    /** Runs and records one operation; true when it succeeded. */
+    private boolean run(boolean write, boolean autoCommit, Call call) {
+        long start = System.nanoTime();
+        String state;
+        String message;
+        try {
+            Client.Where w = call.run();
+            ops.add(new Op(write, start, System.nanoTime(), null, w.port(), w.inRecovery(), autoCommit, !w.found()));
+            return true;
+        } catch (SQLException e) {
+            state = e.getSQLState() != null ? e.getSQLState() : e.getClass().getSimpleName();
+            message = e.getMessage();
+        } catch (RuntimeException e) {
+            state = e.getClass().getSimpleName();
+            message = e.getMessage();
+        }
+        ops.add(new Op(write, start, System.nanoTime(), state, 0, false, autoCommit, false));
+        firstMessages.putIfAbsent((write ? "write:" : "read:") + state, String.valueOf(message));
+        return false;
     }
 
     /** The operations that ended in {@code [fromNanos, toNanos)}, in no particular order. */

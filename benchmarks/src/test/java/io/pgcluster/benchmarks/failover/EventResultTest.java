@@ -103,4 +103,36 @@ class EventResultTest {
         assertThat(r.outage().closed()).as("no write at all: the whole window, open").isFalse();
         assertThat(r.outage().millis()).isEqualTo(7000);
     }
+
+    @Test
+    void readStallsAreTheLongestTimeWithoutASuccessfulReadAndStaleReadsAreCounted() {
+        List<Op> ops = new ArrayList<>();
+        for (long t = -2000; t < 5000; t += 10) {
+            if (t < 300 || t >= 2400) {
+                ops.add(Op.autoCommitRead(at(t) - MS, at(t), 5434, true, false));
+            }
+        }
+        ops.add(Op.autoCommitReadFailure(at(300), at(1300), "08006"));        // a failure does not end the stall
+        ops.add(Op.success(false, at(290), at(2400) + MS, 5434, true));       // the longest read, 2111 ms
+        ops.add(Op.autoCommitRead(at(3000), at(3001), 5434, true, true));   // stale: its own row not found
+        ops.add(Op.autoCommitRead(at(3000), at(3002), OLD, false, true));    // stale, and on the primary
+
+        EventResult r = EventResult.analyze(recording(ops, List.of(), -1));
+
+        assertThat(r.readGap().fromMs()).isEqualTo(290);
+        assertThat(r.readGap().toMs()).isEqualTo(2400);
+        assertThat(r.readGap().closed()).isTrue();
+        assertThat(r.longestReadMs()).isEqualTo(2111);
+        assertThat(r.staleReads()).isEqualTo(2);
+        assertThat(r.readFailures()).isEqualTo(1);
+        assertThat(r.readsOnPrimary()).isEqualTo(1);
+    }
+
+    @Test
+    void autoCommitReadsOnThePrimaryDoNotCountAsReadOnlyTransactionsThere() {
+        assertThat(Op.autoCommitRead(0, 1, OLD, false, false).readOnPrimary()).isTrue();
+        assertThat(Op.autoCommitRead(0, 1, OLD, false, false).readOnlyOnPrimary()).isFalse();
+        assertThat(Op.success(false, 0, 1, OLD, false).readOnlyOnPrimary()).isTrue();
+        assertThat(Op.success(true, 0, 1, OLD, false).readOnlyOnPrimary()).as("a write").isFalse();
+    }
 }

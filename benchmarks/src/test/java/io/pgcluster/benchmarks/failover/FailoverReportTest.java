@@ -15,7 +15,8 @@ class FailoverReportTest {
         return new EventResult(a, k, 1, "pg1", "pg2", -2000, 8000, 1900, new Interval(500, 500 + floor, true),
                 new Interval(450, 450 + outage, true), firstWrite, firstWrite - 10, 3, 1000, 1000, failures,
                 readsOnPrimaryWithReplica,
-                readsOnPrimaryWithReplica, new int[EventResult.TIMELINE_TO_MS / 100 + 20],
+                readsOnPrimaryWithReplica, new Interval(0, 40, true), 30, 0,
+                new int[EventResult.TIMELINE_TO_MS / 100 + 20],
                 new int[EventResult.TIMELINE_TO_MS / 100 + 20], null);
     }
 
@@ -87,5 +88,46 @@ class FailoverReportTest {
         assertThat(lines).hasSize(3);
         assertThat(lines[0].split(",").length).isEqualTo(lines[1].split(",").length);
         assertThat(lines[2]).endsWith("\"boom, \"\"quoted\"\"\"");
+    }
+
+    private static EventResult reads(Approach a, EventKind k, long readGap, long longestRead, long stale,
+            Map<String, Long> failures, long onPrimary) {
+        EventResult e = event(a, k, 1000, 900, 10, failures, onPrimary);
+        return new EventResult(e.approach(), e.kind(), e.repetition(), e.oldLeader(), e.newLeader(), e.windowFromMs(),
+                e.windowToMs(), e.keyMs(), e.floor(), e.outage(), e.firstWriteOnNewLeaderAfterKeyMs(),
+                e.firstProbeCommitAfterKeyMs(), e.clientSawLeaderAfterKeyMs(), e.writesOk(), e.readsOk(), failures,
+                onPrimary, onPrimary / 2, new Interval(100, 100 + readGap, true), longestRead, stale,
+                e.okWritesPerBucket(), e.failedWritesPerBucket(), null);
+    }
+
+    @Test
+    void applicationViewShowsFailedRequestsReadStallsStaleReadsAndReadsOnThePrimaryPerEventAndApproach() {
+        String md = report(List.of(
+                reads(Approach.PGJDBC, EventKind.KILL_PRIMARY, 9000, 9100, 0, Map.of("read:08006", 2L,
+                        "write:08006", 3L), 400),
+                reads(Approach.PGJDBC, EventKind.KILL_PRIMARY, 7000, 7500, 0, Map.of(), 300),
+                reads(Approach.PGCLUSTER_ACR_RYW, EventKind.KILL_PRIMARY, 40, 35, 0, Map.of("write:08007", 1L), 0),
+                reads(Approach.PGCLUSTER_ACR, EventKind.SWITCHOVER, 30, 20, 17, Map.of(), 0)))
+                .applicationView();
+        assertThat(md).contains("| kill -9 of the primary | " + Approach.PGJDBC.label
+                + " | 2 | 5 | 2 | 8000 / 9000 | 9100 | 0 | 700 (350) |");
+        assertThat(md).contains("| kill -9 of the primary | " + Approach.PGCLUSTER_ACR_RYW.label
+                + " | 1 | 1 | 0 | 40 / 40 | 35 | 0 | 0 (0) |");
+        assertThat(md).contains("| planned switchover | " + Approach.PGCLUSTER_ACR.label
+                + " | 1 | 0 | 0 | 30 / 30 | 20 | 17 | 0 (0) |");
+        assertThat(md.indexOf("planned switchover |")).as("events in their enum order")
+                .isLessThan(md.indexOf("kill -9"));
+        assertThat(md).doesNotContain("not measured");
+    }
+
+    @Test
+    void applicationViewNamesTheApproachesThatCouldNotRun() {
+        String md = report(List.of(reads(Approach.PGJDBC, EventKind.SWITCHOVER, 30, 20, 0, Map.of(), 0),
+                EventResult.failedEvent(Approach.PGCLUSTER_ACR, EventKind.SWITCHOVER, 1, "?",
+                        "not run: Unknown property 'readYourWrites'"))).applicationView();
+        assertThat(md).contains("- " + Approach.PGCLUSTER_ACR.label + ": not run: Unknown property 'readYourWrites'")
+                .doesNotContain("| planned switchover | " + Approach.PGCLUSTER_ACR.label);
+        assertThat(report(List.of(EventResult.failedEvent(Approach.PGCLUSTER_ACR, EventKind.SWITCHOVER, 1, "?", "x")))
+                .applicationView()).as("nothing measured, no table").isEmpty();
     }
 }

@@ -30,10 +30,11 @@ final class HttpLoad implements AutoCloseable {
 
     /**
      * One request. {@code status} is -1 when the client got no answer (timeout, refused).
-     * {@code ownRowFound} is meaningful for {@link Kind#READ_AFTER_WRITE} only.
+     * {@code ownRowFound} is meaningful for {@link Kind#READ_AFTER_WRITE} only; {@code position} tells whether the
+     * answer carried {@link PositionHeaderFilter#HEADER}.
      */
     record Request(String phase, Kind kind, String path, int status, long startNanos, long endNanos,
-            boolean ownRowFound, String error) {
+            boolean ownRowFound, boolean position, String error) {
         long millis() {
             return (endNanos - startNanos) / 1_000_000;
         }
@@ -106,8 +107,12 @@ final class HttpLoad implements AutoCloseable {
             return;
         }
         String location = created.response.headers().firstValue("Location").orElseThrow();
-        send(HttpRequest.newBuilder(URI.create(base).resolve(location)).timeout(REQUEST_TIMEOUT).GET().build(),
-                Kind.READ_AFTER_WRITE, text);
+        HttpRequest.Builder get = HttpRequest.newBuilder(URI.create(base).resolve(location)).timeout(REQUEST_TIMEOUT)
+                .GET();
+        // As a client in another service would: hand the position of the write on to the read.
+        created.response.headers().firstValue(PositionHeaderFilter.HEADER)
+                .ifPresent(p -> get.header(PositionHeaderFilter.HEADER, p));
+        send(get.build(), Kind.READ_AFTER_WRITE, text);
     }
 
     private void read() {
@@ -127,14 +132,16 @@ final class HttpLoad implements AutoCloseable {
             HttpResponse<String> r = http.send(request, HttpResponse.BodyHandlers.ofString());
             boolean found = expectedText != null && r.statusCode() == 200
                     && r.body().contains("\"text\":\"" + expectedText + "\"");
-            requests.add(new Request(startPhase, kind, request.uri().getPath(), r.statusCode(), start, System.nanoTime(), found,
+            requests.add(new Request(startPhase, kind, request.uri().getPath(), r.statusCode(), start,
+                    System.nanoTime(), found, r.headers().firstValue(PositionHeaderFilter.HEADER).isPresent(),
                     r.statusCode() >= 400 ? r.body() : null));
             return new Answer(r.statusCode(), r);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return new Answer(-1, null);
         } catch (Exception e) {
-            requests.add(new Request(startPhase, kind, request.uri().getPath(), -1, start, System.nanoTime(), false, e.toString()));
+            requests.add(new Request(startPhase, kind, request.uri().getPath(), -1, start, System.nanoTime(), false,
+                    false, e.toString()));
             return new Answer(-1, null);
         }
     }
