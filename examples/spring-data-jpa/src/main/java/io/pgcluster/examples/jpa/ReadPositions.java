@@ -13,9 +13,6 @@ import java.util.function.Supplier;
  */
 public interface ReadPositions {
 
-    /** Does nothing: no position to hand out, and reads as fresh as pgcluster makes them anyway. */
-    ReadPositions NONE = of(() -> null, position -> () -> { });
-
     /**
      * Read positions from two functions, e.g. {@code of(dataSource::writePosition,
      * p -> dataSource.readAtLeast(p)::close)}.
