@@ -13,8 +13,8 @@ import org.postgresql.core.SqlCommandType;
 
 /**
  * Decides whether the SQL text of an auto-commit statement only reads, so that a replica may run it
- * ({@link PgClusterConfig#autoCommitReads()}): the rules of docs/configuration.md, "Auto-commit SELECTs on
- * replicas".
+ * ({@link PgClusterConfig#autoCommitReads()}), or may have written, so that its WAL position is worth learning
+ * ({@link WritePositions}): the rules of docs/configuration.md, "Auto-commit SELECTs on replicas".
  *
  * <p>The text may go to a replica only when every statement in it is a {@code SELECT}, a {@code WITH} query, a
  * {@code VALUES} or a {@code TABLE}, and nowhere in it, outside string literals, quoted identifiers, dollar quotes and
@@ -103,12 +103,6 @@ public final class StatementClassifier {
                 // evictions on the calling thread: a JDBC driver starts no work in the application's common pool
                 .executor(Runnable::run)
                 .build();
-    }
-
-    /** The classifier a configuration asks for: {@link #LEADER_ONLY}, or one with its write functions. */
-    public static StatementClassifier of(PgClusterConfig config) {
-        return config.autoCommitReads() == PgClusterConfig.AutoCommitReads.REPLICA
-                ? new StatementClassifier(config.writeFunctions()) : LEADER_ONLY;
     }
 
     /** Whether this classifier sends any text to a replica at all ({@code false} for {@link #LEADER_ONLY}). */
