@@ -64,14 +64,14 @@ class PatroniRestSecurityIT {
             assertThat(ds.toString()).doesNotContain(cluster.restPassword());
             String leader = cluster.leader().name();
             assertThat(write(ds, cluster)).isEqualTo(leader + "/primary");
-            assertThat(read(ds, cluster)).endsWith("/replica");
+            awaitReplicaRead(ds, cluster);
             assertThat(ds.topology().sourceReachable()).isTrue();
 
             PatroniNode next = cluster.switchover();
             Awaits.until(Duration.ofSeconds(30), "the source to name " + next.name() + " leader; now " + ds.topology(),
                     () -> ds.topology().leader() != null && ds.topology().leader().name().equals(next.name()));
             assertThat(write(ds, cluster)).isEqualTo(next.name() + "/primary");
-            assertThat(read(ds, cluster)).endsWith("/replica");
+            awaitReplicaRead(ds, cluster);
         }
     }
 
@@ -125,6 +125,20 @@ class PatroniRestSecurityIT {
             assertThat(String.valueOf(t.getMessage())).doesNotContain(cluster.restPassword())
                     .doesNotContain(cluster.password());
         }
+    }
+
+    /**
+     * Reads go to a replica again once one has replayed the write just made (read-your-writes sends them to the
+     * leader until then: after a switchover the replicas first reconnect to the new leader, which takes seconds).
+     */
+    private static void awaitReplicaRead(PgClusterDataSource ds, PatroniCluster cluster) throws InterruptedException {
+        Awaits.until(Duration.ofSeconds(30), "a read on a replica", () -> {
+            try {
+                return read(ds, cluster).endsWith("/replica");
+            } catch (SQLException e) {
+                throw new AssertionError("a read failed", e);
+            }
+        });
     }
 
     private static String read(PgClusterDataSource ds, PatroniCluster cluster) throws SQLException {
