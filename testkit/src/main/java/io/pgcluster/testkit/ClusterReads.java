@@ -38,6 +38,9 @@ final class ClusterReads {
         return firstAnswer("/cluster");
     }
 
+    /** How long {@link #leader()} asks again while a view shows no leader. */
+    private static final Duration LEADER_VISIBLE = Duration.ofSeconds(15);
+
     /** The body of {@code GET path} from the first running node whose REST API answers it. */
     private String firstAnswer(String path) {
         List<String> errors = new ArrayList<>();
@@ -65,12 +68,15 @@ final class ClusterReads {
 
     /** See {@link PatroniCluster#leader()}. */
     PatroniNode leader() {
-        ClusterView v = view();
-        ClusterView.Member m = v.leader();
-        if (m == null) {
-            throw new TestkitException("No leader in GET /cluster: " + v);
-        }
-        return parts.node(m.name);
+        // seen in CI: right after a switchover the demoted node's REST API answered /cluster with itself alone
+        return Await.until("a leader in GET /cluster", LEADER_VISIBLE, () -> {
+            ClusterView v = view();
+            ClusterView.Member m = v.leader();
+            if (m == null) {
+                throw new Await.NotYet("no leader in GET /cluster: " + v);
+            }
+            return parts.node(m.name);
+        });
     }
 
     /** See {@link PatroniCluster#replicas()}. */

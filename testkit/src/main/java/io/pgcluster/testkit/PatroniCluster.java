@@ -317,10 +317,12 @@ public final class PatroniCluster implements AutoCloseable {
 
     /**
      * The current leader according to Patroni ({@code GET /cluster} on any live node). During a failover this may
-     * still be the old leader or fail; use {@link #awaitLeaderOtherThan(String, Duration)} to wait for a new one.
+     * still be the old leader; use {@link #awaitLeaderOtherThan(String, Duration)} to wait for a new one. A view
+     * without a leader is asked again for up to 15 seconds: a node restarting after a switchover answers for a
+     * moment with a view that holds only itself.
      *
      * @return the node holding the leader key
-     * @throws TestkitException if there is no leader or no REST API answers
+     * @throws TestkitException if no leader appears in 15 seconds or no REST API answers
      */
     public PatroniNode leader() {
         return reads.leader();
