@@ -216,9 +216,9 @@ final class ConsulSource implements TopologySource {
         String body = r.body().isEmpty() ? "" : " (" + r.body() + ")";
         if (r.status() == 403) {
             return hasToken
-                    ? "the ACL token in dcsToken was refused" + body + ": check that dcsToken holds a valid token "
+                    ? "HTTP 403, the ACL token in dcsToken was refused" + body + ": check that dcsToken holds a valid token "
                             + "whose policy grants key read on '" + prefix + "'"
-                    : "Consul has ACLs enabled and refused a request without a token" + body + ": set dcsToken to a "
+                    : "HTTP 403, Consul has ACLs enabled and refused a request without a token" + body + ": set dcsToken to a "
                             + "token whose policy grants key read on '" + prefix + "'";
         }
         if (r.status() == 400 && r.body().contains("HTTPS")) {
