@@ -27,6 +27,10 @@ import org.slf4j.LoggerFactory;
  * (an agent restarted, a snapshot restored, another agent asked) resets to a plain read of the prefix; an index that is
  * absent or not above 0 is taken as 1, so that the next query still blocks instead of returning at once.
  *
+ * <p>A prefix with no keys at all (HTTP 404) is never published as an empty topology: it means a wrong scope or
+ * namespace, ACLs hiding the keys, or a KV store being written anew after an agent restart (see
+ * {@link #nothingUnderPrefix()}).
+ *
  * <p>Several agent addresses are asked in turn: the one that answered last, and after a failure the next one at once.
  * When none answers in a round, the view keeps the last snapshot marked unreachable (the first read after that
  * publishes again, which marks it reachable), and the round is retried with a backoff of up to 5 s. A {@code 403}
@@ -170,8 +174,12 @@ final class ConsulSource implements TopologySource {
                         index = 0;
                         continue;
                     }
-                    Map<String, String> keys = r.status() == 404 ? Map.of() : keys(r.body());
-                    submit(() -> received(keys));
+                    if (r.status() == 404) {
+                        submit(this::nothingUnderPrefix);
+                    } else {
+                        Map<String, String> keys = keys(r.body());
+                        submit(() -> received(keys));
+                    }
                     if (blocking && next == index && millisSince(started) < MIN_QUERY_SPACING_MILLIS) {
                         pause(MIN_QUERY_SPACING_MILLIS);
                     }
@@ -288,6 +296,25 @@ final class ConsulSource implements TopologySource {
             reachable = true;
             view.publish(parser.fromDcs(keys));
         }
+    }
+
+    /**
+     * On the topology thread: Consul answered that nothing lies under the prefix. A running Patroni cluster always has
+     * keys there, so this is a wrong scope or namespace, or ACLs hiding the keys (with {@code default_policy deny}
+     * Consul answers a token without read access with 404, not 403), or a KV store being written anew (a dev agent
+     * restarted). Never an empty topology: until the keys appear, the last one is kept, or, with none yet, the
+     * reason is reported at once.
+     */
+    private void nothingUnderPrefix() {
+        if (closed) {
+            return;
+        }
+        String problem = "Consul " + queries.scheme() + "://" + agents.get(current) + ": no keys under '" + prefix
+                + "' (HTTP 404): check scope and namespace; if Consul enforces ACLs, "
+                + (hasToken ? "check that the token in dcsToken" : "set dcsToken to a token that")
+                + " may read that prefix (Consul hides keys a token may not read)";
+        published = null;
+        unreachable(problem, !view.current().isKnown());
     }
 
     private void unreachable(String problem, boolean refused) {

@@ -142,6 +142,36 @@ class ConsulSourceTest {
         }
     }
 
+    /** With default deny, Consul answers a token that may not read the prefix with 404: never an empty cluster. */
+    @Test
+    void aPrefixWithoutKeysIsReportedNamingScopeAndDcsTokenAndNeverPublishedEmpty() throws Exception {
+        FakeConsul.Store empty = new FakeConsul.Store();
+        try (FakeConsul agent = FakeConsul.start(empty, null)) {
+            ClusterView view = new ClusterView("consul-unit");
+            ConsulSource source = source(List.of(address(agent)), null);
+            try {
+                source.start(view);
+                await("the refusal; now " + view.current(), () -> view.current().sourceRefused());
+                assertThat(view.current().isKnown()).isFalse();
+                assertThat(view.current().sourceProblem()).contains("no keys under 'service/demo/'")
+                        .contains("scope").contains("set dcsToken");
+                // the keys appear (Patroni writes them anew after an agent restart): followed through the query
+                ReferenceData.dcsKeys("dcs-keys-etcd3.txt", "/service/demo/").forEach((k, v) -> empty.put(PREFIX + k, v));
+                await("the topology once written; now " + view.current(), () -> view.current().isKnown()
+                        && view.current().sourceReachable() && view.current().leader() != null);
+                // and when they vanish again, the last topology is kept
+                for (String k : List.copyOf(ReferenceData.dcsKeys("dcs-keys-etcd3.txt", "/service/demo/").keySet())) {
+                    empty.delete(PREFIX + k);
+                }
+                await("the last topology kept, marked; now " + view.current(),
+                        () -> !view.current().sourceReachable());
+                assertThat(view.current().leader().name()).isEqualTo("pg3");
+            } finally {
+                source.close();
+            }
+        }
+    }
+
     @Test
     void whenTheAgentInUseStopsTheNextOneTakesOverAndChangesAreFollowed() throws Exception {
         FakeConsul first = FakeConsul.start(store, null);
