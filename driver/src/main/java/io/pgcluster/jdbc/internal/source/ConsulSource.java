@@ -190,10 +190,12 @@ final class ConsulSource implements TopologySource {
                     problems.setLength(0);
                     continue;
                 }
-                refused = r.status() == 403;
+                // a token or a TLS setting to fix, not an outage to wait out
+                refused = r.status() == 403 || plaintextToHttps(r);
                 problem = explain(r);
             } catch (IOException | RuntimeException e) {
                 problem = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+                refused = problem.startsWith("TLS handshake failed"); // RestClient's words: trust, names, protocol
             }
             if (closed) {
                 return;
@@ -229,10 +231,15 @@ final class ConsulSource implements TopologySource {
                     : "HTTP 403, Consul has ACLs enabled and refused a request without a token" + body + ": set dcsToken to a "
                             + "token whose policy grants key read on '" + prefix + "'";
         }
-        if (r.status() == 400 && r.body().contains("HTTPS")) {
+        if (plaintextToHttps(r)) {
             return "HTTP 400" + body + ": the agent serves https here; set dcsTls=true and dcsCaFile";
         }
         return "HTTP " + r.status() + body;
+    }
+
+    /** Go's answer to plain HTTP on a TLS port: "Client sent an HTTP request to an HTTPS server." */
+    private static boolean plaintextToHttps(RestClient.Response r) {
+        return r.status() == 400 && r.body().contains("HTTPS");
     }
 
     /** {@code X-Consul-Index}, or -1 when absent or malformed. */

@@ -156,7 +156,8 @@ class ConsulSourceTest {
                 assertThat(view.current().sourceProblem()).contains("no keys under 'service/demo/'")
                         .contains("scope").contains("set dcsToken");
                 // the keys appear (Patroni writes them anew after an agent restart): followed through the query
-                ReferenceData.dcsKeys("dcs-keys-etcd3.txt", "/service/demo/").forEach((k, v) -> empty.put(PREFIX + k, v));
+                ReferenceData.dcsKeys("dcs-keys-etcd3.txt", "/service/demo/")
+                        .forEach((k, v) -> empty.put(PREFIX + k, v));
                 await("the topology once written; now " + view.current(), () -> view.current().isKnown()
                         && view.current().sourceReachable() && view.current().leader() != null);
                 // and when they vanish again, the last topology is kept
