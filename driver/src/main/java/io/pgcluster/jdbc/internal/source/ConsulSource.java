@@ -348,6 +348,13 @@ final class ConsulSource implements TopologySource {
         if (closed) {
             return;
         }
+        if (!reachable) {
+            // the query loop is already retrying every agent; a check would only hold this thread up to dcsTimeout
+            if (reschedule) {
+                schedule(this::check, intervalMillis);
+            }
+            return;
+        }
         HostAndPort agent = agents.get(current);
         String problem = null;
         try {
@@ -359,7 +366,7 @@ final class ConsulSource implements TopologySource {
         } catch (IOException | RuntimeException e) {
             problem = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
         }
-        if (problem != null && !closed && reachable && agent.equals(agents.get(current))) {
+        if (problem != null && !closed && agent.equals(agents.get(current))) {
             log.debug("pgcluster {}: Consul agent {} failed its check ({}); cutting its blocking query short",
                     cluster, agent, problem);
             queries.cancel();
