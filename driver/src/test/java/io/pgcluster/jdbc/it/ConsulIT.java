@@ -16,8 +16,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.sql.Connection;
-import java.sql.DriverManager;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -87,19 +85,8 @@ class ConsulIT {
     @Test
     void driverManagerUrl(PatroniCluster cluster) throws Exception {
         this.cluster = cluster;
-        String url = DriverIT.url(Sources.CONSUL, cluster);
-        assertThat(url).startsWith("jdbc:pgcluster:consul://" + cluster.consulClientAddress() + "/");
-        String leader = cluster.leader().name();
-        for (int i = 0; i < 3; i++) {
-            try (Connection c = DriverManager.getConnection(url, cluster.user(), cluster.password())) {
-                assertThat(Sources.where(cluster, c)).isEqualTo(leader + "/primary");
-            }
-            try (Connection c = DriverManager.getConnection(url, cluster.user(), cluster.password())) {
-                c.setReadOnly(true);
-                assertThat(Sources.where(cluster, c)).endsWith("/replica");
-            }
-        }
-        assertThat(PgClusterDriver.closeAll()).as("one shared cluster for all those connections").isEqualTo(1);
+        DriverIT.oneSharedClusterRoutesEveryConnection(Sources.CONSUL, cluster,
+                "jdbc:pgcluster:consul://" + cluster.consulClientAddress() + "/");
     }
 
     /**
@@ -110,36 +97,7 @@ class ConsulIT {
     @Test
     void anOutageKeepsTheLastTopologyAndTheNextReadBringsWhatWasMissed(PatroniCluster cluster) throws Exception {
         this.cluster = cluster;
-        try (PgClusterDataSource ds = new PgClusterDataSource(Sources.CONSUL.config(cluster).build())) {
-            String oldLeader = cluster.leader().name();
-            Awaits.until(Duration.ofSeconds(10), "the first topology", () -> ds.topology().leader() != null);
-            assertThat(ds.topology().leader().name()).isEqualTo(oldLeader);
-
-            cluster.consulFaultProxy().blackhole();
-            long t0 = System.nanoTime();
-            Awaits.until(Duration.ofSeconds(20), "the topology flagged as unconfirmed",
-                    () -> !ds.topology().sourceReachable());
-            log.info("Consul blackholed: flagged after {} ms: {}", (System.nanoTime() - t0) / 1_000_000L,
-                    ds.topology().sourceProblem());
-            assertThat(ds.topology().sourceProblem()).contains("Consul").contains(cluster.consulClientAddress());
-            assertThat(ds.topology().sourceRefused()).isFalse();
-            assertThat(ds.topology().leader().name()).as("last topology kept").isEqualTo(oldLeader);
-            String read = ds.inTransaction(TransactionMode.READ_ONLY, c -> Sources.where(cluster, c));
-            assertThat(read).as("reads go on").endsWith("/replica");
-            String write = ds.inTransaction(TransactionMode.READ_WRITE, c -> Sources.where(cluster, c));
-            assertThat(write).as("writes go on").isEqualTo(oldLeader + "/primary");
-
-            PatroniNode newLeader = cluster.switchover();
-            cluster.consulFaultProxy().pass();
-            t0 = System.nanoTime();
-            Awaits.until(Duration.ofSeconds(30), "the new leader " + newLeader.name() + " after the outage",
-                    () -> ds.topology().sourceReachable() && ds.topology().leader() != null
-                            && ds.topology().leader().name().equals(newLeader.name()));
-            log.info("Consul passing again: new leader {} seen after {} ms", newLeader.name(),
-                    (System.nanoTime() - t0) / 1_000_000L);
-            Awaits.until(Duration.ofSeconds(30), "a write on " + newLeader.name(),
-                    () -> (newLeader.name() + "/primary").equals(writeWhere(ds, cluster)));
-        }
+        ZooKeeperIT.outageSeenByTheDriverOnly(Sources.CONSUL, cluster, cluster.consulFaultProxy());
     }
 
     /**
@@ -170,7 +128,7 @@ class ConsulIT {
             cluster.restoreHealthy(Duration.ofMinutes(2));
             PatroniNode before = cluster.leader();
             Awaits.until(Duration.ofSeconds(30), "a write on " + before.name(),
-                    () -> (before.name() + "/primary").equals(writeWhere(ds, cluster)));
+                    () -> (before.name() + "/primary").equals(ZooKeeperIT.writeWhere(ds, cluster)));
             assertThat(leaders).as("no empty topology published while the KV store was rewritten")
                     .doesNotContain("none");
 
@@ -178,7 +136,7 @@ class ConsulIT {
             Awaits.until(Duration.ofSeconds(20), "the switchover to " + next.name() + " followed",
                     () -> ds.topology().leader() != null && ds.topology().leader().name().equals(next.name()));
             Awaits.until(Duration.ofSeconds(30), "a write on " + next.name(),
-                    () -> (next.name() + "/primary").equals(writeWhere(ds, cluster)));
+                    () -> (next.name() + "/primary").equals(ZooKeeperIT.writeWhere(ds, cluster)));
         }
     }
 
@@ -242,14 +200,6 @@ class ConsulIT {
                     ? new String(Base64.getDecoder().decode(m.group(1)), StandardCharsets.UTF_8) : null;
         } catch (Exception e) {
             return null;
-        }
-    }
-
-    private static String writeWhere(PgClusterDataSource ds, PatroniCluster cluster) {
-        try {
-            return ds.inTransaction(TransactionMode.READ_WRITE, c -> Sources.where(cluster, c));
-        } catch (Exception e) {
-            return e.toString();
         }
     }
 }

@@ -36,6 +36,27 @@ class DriverIT {
         PgClusterDriver.closeAll();
     }
 
+    /**
+     * Connections through DriverManager with {@link #url}: writes on the leader, read-only ones on a replica, all from
+     * one cluster shared by the URL (ZooKeeperIT, ConsulIT).
+     */
+    static void oneSharedClusterRoutesEveryConnection(Sources source, PatroniCluster cluster, String urlStart)
+            throws Exception {
+        String url = url(source, cluster);
+        assertThat(url).startsWith(urlStart);
+        String leader = cluster.leader().name();
+        for (int i = 0; i < 3; i++) {
+            try (Connection c = DriverManager.getConnection(url, cluster.user(), cluster.password())) {
+                assertThat(Sources.where(cluster, c)).isEqualTo(leader + "/primary");
+            }
+            try (Connection c = DriverManager.getConnection(url, cluster.user(), cluster.password())) {
+                c.setReadOnly(true);
+                assertThat(Sources.where(cluster, c)).endsWith("/replica");
+            }
+        }
+        assertThat(PgClusterDriver.closeAll()).as("one shared cluster for all those connections").isEqualTo(1);
+    }
+
     static String url(Sources source, PatroniCluster c) {
         String params = "?pollInterval=200ms&suspectTimeout=2s&failoverTimeout=40s&connectionTimeout=2s";
         switch (source) {

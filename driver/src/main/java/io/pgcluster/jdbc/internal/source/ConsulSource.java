@@ -180,7 +180,7 @@ final class ConsulSource implements TopologySource {
                         Map<String, String> keys = keys(r.body());
                         submit(() -> received(keys));
                     }
-                    if (blocking && next == index && millisSince(started) < MIN_QUERY_SPACING_MILLIS) {
+                    if (blocking && next <= index && millisSince(started) < MIN_QUERY_SPACING_MILLIS) {
                         pause(MIN_QUERY_SPACING_MILLIS);
                     }
                     index = next <= 0 ? 1 : next;
