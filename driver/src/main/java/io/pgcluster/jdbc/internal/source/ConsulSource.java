@@ -73,6 +73,8 @@ final class ConsulSource implements TopologySource {
     private volatile int current;
     private volatile boolean closed;
     private volatile Thread thread;
+    /** Why the check cut the query in progress short, for the loop's report; {@code null} if it did not. */
+    private volatile String cutShort;
     // Confined to the topology thread:
     private ClusterView view;
     private Map<String, String> published;
@@ -184,6 +186,7 @@ final class ConsulSource implements TopologySource {
                         pause(MIN_QUERY_SPACING_MILLIS);
                     }
                     index = next <= 0 ? 1 : next;
+                    cutShort = null;
                     failedRounds = 0;
                     failuresInRound = 0;
                     refusedInRound = false;
@@ -196,6 +199,11 @@ final class ConsulSource implements TopologySource {
             } catch (IOException | RuntimeException e) {
                 problem = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
                 refused = problem.startsWith("TLS handshake failed"); // RestClient's words: trust, names, protocol
+                String reason = cutShort;
+                if (reason != null) {
+                    cutShort = null;
+                    problem = "the agent failed its check (GET /v1/status/leader: " + reason + ")";
+                }
             }
             if (closed) {
                 return;
@@ -369,6 +377,7 @@ final class ConsulSource implements TopologySource {
         if (problem != null && !closed && agent.equals(agents.get(current))) {
             log.debug("pgcluster {}: Consul agent {} failed its check ({}); cutting its blocking query short",
                     cluster, agent, problem);
+            cutShort = problem;
             queries.cancel();
         }
         if (reschedule) {
