@@ -14,7 +14,8 @@ import org.junit.jupiter.api.Test;
 /**
  * A cluster of its own on Patroni 4 (Debian 13's package, unpacked by scripts/setup.sh, run with Debian 12's Python)
  * with etcd: it comes up healthy, the primary's member key says {@code primary} (Patroni 3 says {@code master}) and the
- * kit reads it as the leader, a switchover moves the leader, and patronictl 4 lists the cluster.
+ * kit reads it as the leader, a switchover moves the leader, and patronictl 4 lists the cluster; and Patroni 4 on Consul
+ * (2 nodes) writes role {@code primary} and switches over.
  */
 @Order(12)
 class Patroni4IT {
@@ -43,6 +44,21 @@ class Patroni4IT {
             c.awaitHealthy(Duration.ofMinutes(2)); // the old primary streams from the new one
 
             assertThat(patronictlList(c)).contains(next.name(), "Leader", "4.0");
+        }
+    }
+
+    @Test
+    void patroni4RunsOnConsul() throws Exception {
+        try (PatroniCluster c = PatroniCluster.builder().scope("patroni4-consul").dcs(Dcs.CONSUL).patroniVersion(4)
+                .nodes(2).start()) {
+            PatroniNode leader = c.leader();
+            Map<String, Map<String, Object>> keys = ConsulDcsIT.kv(PatroniRest.consul(null, null), c.consul());
+            assertThat((String) keys.get(c.consul().keyPrefix() + "members/" + leader.name()).get("Value"))
+                    .contains("\"role\":\"primary\"");
+            PatroniNode next = c.switchover();
+            assertThat(next).isNotEqualTo(leader);
+            assertThat((String) ConsulDcsIT.kv(PatroniRest.consul(null, null), c.consul())
+                    .get(c.consul().keyPrefix() + "leader").get("Value")).isEqualTo(next.name());
         }
     }
 
