@@ -170,7 +170,7 @@ final class ConsulSource implements TopologySource {
                         .plus(timeout) : timeout);
                 if (r.status() == 200 || r.status() == 404) {
                     long next = index(r);
-                    if (blocking && next >= 0 && next < index) {
+                    if (blocking && next > 0 && next < index) { // 0 or none is no index, not one that went back
                         log.debug("pgcluster {}: Consul index went back from {} to {} at {}; reading {} again",
                                 cluster, index, next, agent, prefix);
                         index = 0;

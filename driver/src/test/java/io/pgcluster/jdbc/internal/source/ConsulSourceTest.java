@@ -47,98 +47,103 @@ class ConsulSourceTest {
 
     @Test
     void theFirstReadPublishesTheTopologyAndTheTokenGoesInTheHeaderOnly() throws Exception {
-        try (FakeConsul agent = FakeConsul.start(store, "s3cr3t-token")) {
+        try (FakeConsul agent = FakeConsul.start(store, "s3cr3t-token");
+                ConsulSource source = source(List.of(address(agent)), "s3cr3t-token")) {
             ClusterView view = new ClusterView("consul-unit");
-            ConsulSource source = source(List.of(address(agent)), "s3cr3t-token");
-            try {
-                source.start(view);
-                await("the first topology; now " + view.current(), () -> view.current().isKnown());
-                assertThat(view.current().leader().name()).isEqualTo("pg3");
-                assertThat(view.current().members()).hasSize(3);
-                assertThat(agent.requests().get(0)).isEqualTo("/v1/kv/service/demo/?recurse");
-                assertThat(agent.tokens()).containsOnly("s3cr3t-token");
-                assertThat(agent.requests()).noneMatch(r -> r.contains("s3cr3t"));
-                assertThat(source.describe()).doesNotContain("s3cr3t").contains(PREFIX).contains("ACL token");
-            } finally {
-                source.close();
-            }
+            source.start(view);
+            await("the first topology; now " + view.current(), () -> view.current().isKnown());
+            assertThat(view.current().leader().name()).isEqualTo("pg3");
+            assertThat(view.current().members()).hasSize(3);
+            assertThat(agent.requests().get(0)).isEqualTo("/v1/kv/service/demo/?recurse");
+            assertThat(agent.tokens()).containsOnly("s3cr3t-token");
+            assertThat(agent.requests()).noneMatch(r -> r.contains("s3cr3t"));
+            assertThat(source.describe()).doesNotContain("s3cr3t").contains(PREFIX).contains("ACL token");
         }
     }
 
     @Test
     void aBlockingQueryDeliversAChangeAtOnce() throws Exception {
-        try (FakeConsul agent = FakeConsul.start(store, null)) {
+        try (FakeConsul agent = FakeConsul.start(store, null);
+                ConsulSource source = source(List.of(address(agent)), null)) {
             ClusterView view = new ClusterView("consul-unit");
-            ConsulSource source = source(List.of(address(agent)), null);
-            try {
-                source.start(view);
-                await("the first topology", () -> view.current().isKnown());
-                long index = store.index();
-                await("a blocking query from the index read", () -> agent.requests().stream()
-                        .anyMatch(r -> r.endsWith("?recurse&index=" + index + "&wait=20s")));
-                int before = agent.requests().size();
-                store.put(PREFIX + "leader", "pg1");
-                await("the new leader; now " + view.current(), () -> view.current().leader() != null
-                        && view.current().leader().name().equals("pg1"));
-                // the change came as the answer of the query waiting (one request), not of a later poll
-                assertThat(agent.requests().size()).isLessThanOrEqualTo(before + 1);
-            } finally {
-                source.close();
-            }
+            source.start(view);
+            await("the first topology", () -> view.current().isKnown());
+            long index = store.index();
+            await("a blocking query from the index read", () -> agent.requests().stream()
+                    .anyMatch(r -> r.endsWith("?recurse&index=" + index + "&wait=20s")));
+            int before = agent.requests().size();
+            store.put(PREFIX + "leader", "pg1");
+            await("the new leader; now " + view.current(), () -> view.current().leader() != null
+                    && view.current().leader().name().equals("pg1"));
+            // the change came as the answer of the query waiting (one request), not of a later poll
+            assertThat(agent.requests().size()).isLessThanOrEqualTo(before + 1);
         }
     }
 
     @Test
     void anIndexThatGoesBackIsResetAndThePrefixReadAgain() throws Exception {
-        try (FakeConsul agent = FakeConsul.start(store, null)) {
+        try (FakeConsul agent = FakeConsul.start(store, null);
+                ConsulSource source = source(List.of(address(agent)), null)) {
             ClusterView view = new ClusterView("consul-unit");
-            ConsulSource source = source(List.of(address(agent)), null);
-            try {
-                source.start(view);
-                await("the first topology", () -> view.current().isKnown());
-                long index = store.index();
-                await("a blocking query", () -> agent.requests().stream().anyMatch(r -> r.contains("index=")));
-                int before = agent.requests().size();
-                store.resetIndex(3); // a snapshot restored: the index goes back, every query returns
-                await("a plain read after the reset", () -> agent.requests().stream().skip(before)
-                        .anyMatch(r -> r.equals("/v1/kv/service/demo/?recurse")));
-                await("blocking again from the new index", () -> agent.requests().stream().skip(before)
-                        .anyMatch(r -> r.contains("index=3&")));
-                assertThat(agent.requests().stream().skip(before)).noneMatch(r -> r.contains("index=" + index + "&"));
-                store.put(PREFIX + "leader", "pg2");
-                await("the change after the reset", () -> view.current().leader() != null
-                        && view.current().leader().name().equals("pg2"));
-            } finally {
-                source.close();
-            }
+            source.start(view);
+            await("the first topology", () -> view.current().isKnown());
+            long index = store.index();
+            await("a blocking query", () -> agent.requests().stream().anyMatch(r -> r.contains("index=")));
+            int before = agent.requests().size();
+            store.resetIndex(3); // a snapshot restored: the index goes back, every query returns
+            await("a plain read after the reset", () -> agent.requests().stream().skip(before)
+                    .anyMatch(r -> r.equals("/v1/kv/service/demo/?recurse")));
+            await("blocking again from the new index", () -> agent.requests().stream().skip(before)
+                    .anyMatch(r -> r.contains("index=3&")));
+            assertThat(agent.requests().stream().skip(before)).noneMatch(r -> r.contains("index=" + index + "&"));
+            store.put(PREFIX + "leader", "pg2");
+            await("the change after the reset", () -> view.current().leader() != null
+                    && view.current().leader().name().equals("pg2"));
+        }
+    }
+
+    /**
+     * Consul's advice: an index that is 0 (or absent) after a read counts as 1, so the next query still blocks; a
+     * query that then returns at once without a higher index is not repeated at once (it used to spin).
+     */
+    @Test
+    void anIndexOfZeroOrNoneCountsAsOne() throws Exception {
+        try (FakeConsul agent = FakeConsul.start(store, null);
+                ConsulSource source = source(List.of(address(agent)), null)) {
+            agent.reportIndex("0");
+            ClusterView view = new ClusterView("consul-unit");
+            source.start(view);
+            await("the first topology", () -> view.current().isKnown());
+            await("a query blocking from index 1", () -> agent.requests().stream()
+                    .anyMatch(r -> r.endsWith("?recurse&index=1&wait=20s")));
+            Thread.sleep(300);
+            // the fake answers index=1 at once (its index is higher): without spacing this is thousands of requests
+            assertThat(agent.requests()).as("requests in about 300 ms").hasSizeLessThan(20);
+            assertThat(agent.requests()).noneMatch(r -> r.contains("index=0"));
+            agent.reportIndex(null);
+            store.put(PREFIX + "leader", "pg2");
+            await("the change once the index is sane", () -> view.current().leader() != null
+                    && view.current().leader().name().equals("pg2"));
         }
     }
 
     @Test
     void aRefusedTokenIsARefusalNamingDcsToken() throws Exception {
-        try (FakeConsul agent = FakeConsul.start(store, "the-right-one")) {
+        try (FakeConsul agent = FakeConsul.start(store, "the-right-one");
+                ConsulSource source = source(List.of(address(agent)), "a-wrong-one")) {
             ClusterView view = new ClusterView("consul-unit");
-            ConsulSource source = source(List.of(address(agent)), "a-wrong-one");
-            try {
-                source.start(view);
-                await("the refusal; now " + view.current(), () -> view.current().sourceRefused());
-                assertThat(view.current().isKnown()).isFalse();
-                assertThat(view.current().sourceProblem()).contains("dcsToken").contains("403")
-                        .contains("ACL not found").contains(PREFIX).doesNotContain("a-wrong-one");
-            } finally {
-                source.close();
-            }
+            source.start(view);
+            await("the refusal; now " + view.current(), () -> view.current().sourceRefused());
+            assertThat(view.current().isKnown()).isFalse();
+            assertThat(view.current().sourceProblem()).contains("dcsToken").contains("403")
+                    .contains("ACL not found").contains(PREFIX).doesNotContain("a-wrong-one");
         }
-        try (FakeConsul agent = FakeConsul.start(store, "the-right-one")) {
+        try (FakeConsul agent = FakeConsul.start(store, "the-right-one");
+                ConsulSource source = source(List.of(address(agent)), null)) {
             ClusterView view = new ClusterView("consul-unit");
-            ConsulSource source = source(List.of(address(agent)), null);
-            try {
-                source.start(view);
-                await("the refusal; now " + view.current(), () -> view.current().sourceRefused());
-                assertThat(view.current().sourceProblem()).contains("set dcsToken");
-            } finally {
-                source.close();
-            }
+            source.start(view);
+            await("the refusal; now " + view.current(), () -> view.current().sourceRefused());
+            assertThat(view.current().sourceProblem()).contains("set dcsToken");
         }
     }
 
@@ -146,30 +151,26 @@ class ConsulSourceTest {
     @Test
     void aPrefixWithoutKeysIsReportedNamingScopeAndDcsTokenAndNeverPublishedEmpty() throws Exception {
         FakeConsul.Store empty = new FakeConsul.Store();
-        try (FakeConsul agent = FakeConsul.start(empty, null)) {
+        try (FakeConsul agent = FakeConsul.start(empty, null);
+                ConsulSource source = source(List.of(address(agent)), null)) {
             ClusterView view = new ClusterView("consul-unit");
-            ConsulSource source = source(List.of(address(agent)), null);
-            try {
-                source.start(view);
-                await("the refusal; now " + view.current(), () -> view.current().sourceRefused());
-                assertThat(view.current().isKnown()).isFalse();
-                assertThat(view.current().sourceProblem()).contains("no keys under 'service/demo/'")
-                        .contains("scope").contains("set dcsToken");
-                // the keys appear (Patroni writes them anew after an agent restart): followed through the query
-                ReferenceData.dcsKeys("dcs-keys-etcd3.txt", "/service/demo/")
-                        .forEach((k, v) -> empty.put(PREFIX + k, v));
-                await("the topology once written; now " + view.current(), () -> view.current().isKnown()
-                        && view.current().sourceReachable() && view.current().leader() != null);
-                // and when they vanish again, the last topology is kept
-                for (String k : List.copyOf(ReferenceData.dcsKeys("dcs-keys-etcd3.txt", "/service/demo/").keySet())) {
-                    empty.delete(PREFIX + k);
-                }
-                await("the last topology kept, marked; now " + view.current(),
-                        () -> !view.current().sourceReachable());
-                assertThat(view.current().leader().name()).isEqualTo("pg3");
-            } finally {
-                source.close();
+            source.start(view);
+            await("the refusal; now " + view.current(), () -> view.current().sourceRefused());
+            assertThat(view.current().isKnown()).isFalse();
+            assertThat(view.current().sourceProblem()).contains("no keys under 'service/demo/'")
+                    .contains("scope").contains("set dcsToken");
+            // the keys appear (Patroni writes them anew after an agent restart): followed through the query
+            ReferenceData.dcsKeys("dcs-keys-etcd3.txt", "/service/demo/")
+                    .forEach((k, v) -> empty.put(PREFIX + k, v));
+            await("the topology once written; now " + view.current(), () -> view.current().isKnown()
+                    && view.current().sourceReachable() && view.current().leader() != null);
+            // and when they vanish again, the last topology is kept
+            for (String k : List.copyOf(ReferenceData.dcsKeys("dcs-keys-etcd3.txt", "/service/demo/").keySet())) {
+                empty.delete(PREFIX + k);
             }
+            await("the last topology kept, marked; now " + view.current(),
+                    () -> !view.current().sourceReachable());
+            assertThat(view.current().leader().name()).isEqualTo("pg3");
         }
     }
 

@@ -93,6 +93,8 @@ final class FakeConsul implements AutoCloseable {
     });
     private final List<String> requests = new CopyOnWriteArrayList<>();
     private final List<String> tokens = new CopyOnWriteArrayList<>();
+    /** The X-Consul-Index to send instead of the store's, or {@code null}; what buggy Consul versions did. */
+    private volatile String indexOverride;
 
     private FakeConsul(Store store, String token, int port) throws IOException {
         this.store = store;
@@ -116,6 +118,11 @@ final class FakeConsul implements AutoCloseable {
 
     int port() {
         return server.getAddress().getPort();
+    }
+
+    /** Sends {@code index} as X-Consul-Index from now on ({@code null}: the store's again). */
+    void reportIndex(String index) {
+        indexOverride = index;
     }
 
     /** Path and query of every KV request, in order. */
@@ -156,7 +163,9 @@ final class FakeConsul implements AutoCloseable {
             e.close();
             return;
         }
-        answer(e, body == null ? 404 : 200, Long.toString(store.index()), body == null ? "" : body);
+        String override = indexOverride;
+        answer(e, body == null ? 404 : 200, override != null ? override : Long.toString(store.index()),
+                body == null ? "" : body);
     }
 
     private static void answer(HttpExchange e, int status, String index, String body) throws IOException {
