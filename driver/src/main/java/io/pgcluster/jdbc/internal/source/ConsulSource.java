@@ -233,11 +233,12 @@ final class ConsulSource implements TopologySource {
     private String explain(RestClient.Response r) {
         String body = r.body().isEmpty() ? "" : " (" + r.body() + ")";
         if (r.status() == 403) {
+            String grant = "whose policy grants key read on '" + prefix + "'";
             return hasToken
-                    ? "HTTP 403, the ACL token in dcsToken was refused" + body + ": check that dcsToken holds a valid token "
-                            + "whose policy grants key read on '" + prefix + "'"
-                    : "HTTP 403, Consul has ACLs enabled and refused a request without a token" + body + ": set dcsToken to a "
-                            + "token whose policy grants key read on '" + prefix + "'";
+                    ? "HTTP 403, the ACL token in dcsToken was refused" + body + ": check that dcsToken holds a valid "
+                            + "token " + grant
+                    : "HTTP 403, Consul has ACLs enabled and refused a request without a token" + body
+                            + ": set dcsToken to a token " + grant;
         }
         if (plaintextToHttps(r)) {
             return "HTTP 400" + body + ": the agent serves https here; set dcsTls=true and dcsCaFile";
