@@ -14,7 +14,8 @@ fi
 # Debian's server packages, and the binaries that prove they are installed.
 PACKAGES=(postgresql-15 postgresql-client-15 patroni python3-etcd python3-psycopg2 python3-idna
           etcd-server etcd-client pgbouncer haproxy
-          zookeeper python3-kazoo)   # ZooKeeper as Patroni's DCS (the rig's Dcs.ZOOKEEPER clusters)
+          zookeeper python3-kazoo    # ZooKeeper as Patroni's DCS (the rig's Dcs.ZOOKEEPER clusters)
+          python3-consul)            # Consul as Patroni's DCS (Dcs.CONSUL); the agent itself comes from Debian 11 below
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -46,6 +47,15 @@ if [ ${#missing[@]} -gt 0 ]; then
 else
   log "all packages present"
 fi
+
+# What Debian 12 lacks, unpacked (not installed) from other Debian releases into $PGCLUSTER_TOOLS, where the test
+# kit looks for them (same variable, or -Dpgcluster.tools): Consul 1.8.7 (Debian 11) and Patroni 4 (Debian 13, run
+# with Debian 12's Python next to the installed Patroni 3). Quick when already there; FETCH_DEB_REFRESH=1 rechecks.
+TOOLS=${PGCLUSTER_TOOLS:-/opt/pgcluster}
+fetch="$(cd "$(dirname "$0")" && pwd)/fetch-deb.sh"
+consul_v=$($SUDO env FETCH_DEB_REFRESH="${FETCH_DEB_REFRESH:-0}" bash "$fetch" bullseye consul "$TOOLS/consul")
+patroni4_v=$($SUDO env FETCH_DEB_REFRESH="${FETCH_DEB_REFRESH:-0}" bash "$fetch" trixie patroni "$TOOLS/patroni4")
+log "consul $consul_v in $TOOLS/consul, patroni $patroni4_v in $TOOLS/patroni4"
 
 # The servers run as 'postgres' (PostgreSQL and PgBouncer refuse root); the package creates that user.
 id postgres >/dev/null 2>&1 || { log "user 'postgres' is missing after install"; exit 1; }

@@ -30,7 +30,7 @@ final class PgClusterFailureAnalyzer extends AbstractFailureAnalyzer<PgClusterCo
             }
         } else {
             action.append("Check spring.datasource.url and the pgcluster.* properties against docs/configuration.md")
-                    .append(" (URL forms: jdbc:pgcluster:etcd|zookeeper|patroni|hosts|endpoints://...).");
+                    .append(" (URL forms: jdbc:pgcluster:etcd|zookeeper|consul|patroni|hosts|endpoints://...).");
         }
         return new FailureAnalysis("pgcluster could not be configured: " + cause.getMessage(), action.toString(),
                 cause);

@@ -62,7 +62,7 @@ final class ClusterBoot {
                 etcd.enableAuth(spec.namespace.replaceAll("/*$", "/"));
             }
         } else {
-            parts.zooKeeper.awaitHealthy();
+            parts.dcsServer().awaitHealthy();
         }
         long tEtcd = System.nanoTime();
         nodes.forEach(n -> n.patroni().start());
@@ -89,7 +89,7 @@ final class ClusterBoot {
         health.recordBaseline();
         Duration bringUpTime = Duration.ofNanos(System.nanoTime() - t0);
         log.info("cluster '{}' healthy in {} ms ({} {} ms, first leader {} ms): leader {}, {}{}", spec.scope,
-                bringUpTime.toMillis(), etcd != null ? "etcd" : "ZooKeeper", (tEtcd - t0) / 1_000_000,
+                bringUpTime.toMillis(), spec.dcs, (tEtcd - t0) / 1_000_000,
                 (tLeader - t0) / 1_000_000, reads.leader().name(),
                 nodes.stream().map(PatroniNode::toString).collect(Collectors.joining(", ")),
                 haProxy == null ? "" : ", " + haProxy + (pgBouncers == null ? "" : ", " + pgBouncers));

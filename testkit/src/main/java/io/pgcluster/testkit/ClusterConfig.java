@@ -121,6 +121,28 @@ public @interface ClusterConfig {
     boolean etcdAuth() default false;
 
     /**
+     * Whether Consul (with {@code dcs = Dcs.CONSUL}) enforces ACLs (default deny; tokens in {@code ConsulServer}).
+     *
+     * @return default false
+     */
+    boolean consulAcl() default false;
+
+    /**
+     * Whether Consul (with {@code dcs = Dcs.CONSUL}) serves https only ({@code ConsulServer#caFile()}).
+     *
+     * @return default false
+     */
+    boolean consulTls() default false;
+
+    /**
+     * Patroni's major version, 3 or 4; 0 takes {@code -Dpgcluster.testkit.patroniVersion} /
+     * {@code PGCLUSTER_PATRONI_VERSION}, else 3.
+     *
+     * @return default 0
+     */
+    int patroniVersion() default 0;
+
+    /**
      * Whether PostgreSQL runs with {@code ssl=on}, each node with a certificate for 127.0.0.1 and localhost from a
      * throw-away CA ({@link PatroniCluster#postgresCaFile()}).
      *

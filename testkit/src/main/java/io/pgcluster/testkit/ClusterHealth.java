@@ -161,6 +161,10 @@ final class ClusterHealth {
             actions.add("started ZooKeeper");
             parts.zooKeeper.start();
         }
+        if (parts.consul != null && !parts.consul.isRunning()) {
+            actions.add("started Consul");
+            parts.consul.start();
+        }
         for (ManagedProcess p : parts.auxiliaryProcesses()) {
             if (!p.isAlive()) {
                 log.warn("{} had exited; restarting it. Log tail:\n{}", p.name(), p.tail(20));

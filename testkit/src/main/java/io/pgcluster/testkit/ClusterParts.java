@@ -34,8 +34,9 @@ final class ClusterParts {
     final String restPassword; // null unless spec.rest.auth()
     final RunRegistry registry;
     final EtcdServer etcd; // null with Dcs.ZOOKEEPER
-    final ZooKeeperServer zooKeeper; // null with Dcs.ETCD
-    final FaultProxy dcsProxy; // in front of etcd or ZooKeeper, for clients; null without fault proxies
+    final ZooKeeperServer zooKeeper; // null unless Dcs.ZOOKEEPER
+    final ConsulServer consul; // null unless Dcs.CONSUL
+    final FaultProxy dcsProxy; // in front of the DCS's client port, for clients; null without fault proxies
     final Certificates zooKeeperCa; // null unless zooKeeperTls
     final Certificates.Issued zooKeeperReader; // null unless zooKeeperAuth
     final List<PatroniNode> nodes;
@@ -50,13 +51,15 @@ final class ClusterParts {
         this.runAs = RunAs.detect();
         Installed bin = new Installed(spec); // the install check: fails before anything is written
         boolean zk = spec.dcs == Dcs.ZOOKEEPER;
+        boolean consulDcs = spec.dcs == Dcs.CONSUL;
 
         this.registry = new RunRegistry(baseDir);
         int n = spec.nodes;
-        int[] ports = Ports.allocate(2 + 2 * n + (spec.haProxy ? 3 : 0) + (spec.pgBouncer ? 2 : 0));
+        int[] ports = Ports.allocate(2 + 2 * n + (spec.haProxy ? 3 : 0) + (spec.pgBouncer ? 2 : 0)
+                + (consulDcs ? 2 : 0));
         int next = 0;
         int dcsClientPort = ports[next++];
-        int etcdPeerPort = ports[next++]; // unused with ZooKeeper
+        int etcdPeerPort = ports[next++]; // etcd's peer port, Consul's server (RPC) port; unused with ZooKeeper
         Path home = mkdir(baseDir.resolve("home"));
         this.postgresCa = spec.postgresTls ? Certificates.create(baseDir.resolve("pg-tls")) : null;
         this.restPassword = !spec.rest.auth() ? null
@@ -86,8 +89,28 @@ final class ClusterParts {
         List<FaultProxy> proxiesSoFar = new ArrayList<>();
         EtcdSecurity etcdSecurity = null; // with etcdTls/etcdAuth
         Configs.ZooKeeperTlsFiles zkTls = null;
+        String consulSection = null; // Patroni's consul: section
         try {
-            if (zk) {
+            if (consulDcs) {
+                Path dir = mkdir(baseDir.resolve("consul"));
+                Certificates ca = spec.consulTls ? Certificates.create(dir.resolve("tls")) : null;
+                ConsulServer.Acl acl = spec.consulAcl ? ConsulServer.Acl.random() : null;
+                Path cfg = dir.resolve("consul.json");
+                write(cfg, ConsulServer.configJson(dcsClientPort, etcdPeerPort, ports[next++], ports[next++],
+                        ca == null ? null : ca.server("consul", List.of("localhost"), List.of(HOST)),
+                        ca == null ? null : ca.caFile(), acl));
+                Files.setPosixFilePermissions(cfg, PosixFilePermissions.fromString("rw-------")); // the tokens
+                ManagedProcess p = new ManagedProcess("consul", ConsulServer.command(bin.consul, cfg), dir,
+                        dir.resolve("consul.log"), home, runAs, h -> registry.record(h, "consul"));
+                this.consul = new ConsulServer(p, dcsClientPort, ConsulServer.keyPrefix(spec.namespace, spec.scope),
+                        ca, acl);
+                consulSection = ConsulServer.patroniSection(HOST + ":" + dcsClientPort,
+                        ca == null ? null : ca.caFile(), acl == null ? null : acl.patroni());
+                this.zooKeeper = null;
+                this.zooKeeperCa = null;
+                this.zooKeeperReader = null;
+                this.etcd = null;
+            } else if (zk) {
                 Path zkDir = mkdir(baseDir.resolve("zookeeper"));
                 Path zkData = mkdir(zkDir.resolve("data"));
                 Path zooCfg = zkDir.resolve("zoo.cfg");
@@ -111,6 +134,7 @@ final class ClusterParts {
                         zkDir.resolve("zookeeper.log"), home, runAs, h -> registry.record(h, "zookeeper"));
                 this.zooKeeper = new ZooKeeperServer(zkProcess, dcsClientPort, zkTls == null ? null : zkTls.ca());
                 this.etcd = null;
+                this.consul = null;
             } else {
                 Path etcdDir = mkdir(baseDir.resolve("etcd"));
                 etcdSecurity = EtcdSecurity.of(spec, baseDir.resolve("tls"));
@@ -123,6 +147,7 @@ final class ClusterParts {
                 this.zooKeeper = null;
                 this.zooKeeperCa = null;
                 this.zooKeeperReader = null;
+                this.consul = null;
             }
             this.dcsProxy = spec.faultProxies ? FaultProxy.start(HOST, dcsClientPort) : null;
             if (dcsProxy != null) {
@@ -147,9 +172,10 @@ final class ClusterParts {
                 write(yml, Configs.patroniYaml(spec, name, pgPort, connectPort, restPort, dcsClientPort, dataDir,
                         nodeDir.resolve("pgpass"), bin.pgBinDir, secrets, etcdSecurity, zkTls,
                         postgresCa == null ? null : postgresCa.server(name, List.of("localhost"), List.of(HOST)),
-                        restApiSecurity));
-                ManagedProcess p = new ManagedProcess(name, List.of(bin.python.toString(), bin.patroni.toString(),
-                        yml.toString()), nodeDir, nodeDir.resolve("patroni.log"), home, runAs, h -> registry.record(h, name));
+                        restApiSecurity, consulSection));
+                ManagedProcess p = new ManagedProcess(name, Configs.patroniCommand(spec.patroniVersion, bin.python,
+                        bin.patroni, bin.patroni4Root, yml), nodeDir, nodeDir.resolve("patroni.log"), home, runAs,
+                        h -> registry.record(h, name));
                 PatroniNode node = new PatroniNode(cluster, name, pgPort, connectPort, restPort, dataDir, p);
                 nodeList.add(node);
                 if (proxy != null) {
@@ -228,9 +254,11 @@ final class ClusterParts {
      */
     private static final class Installed {
         final Path python;
-        final Path patroni;
+        final Path patroni; // null with Patroni 4
+        final Path patroni4Root; // null with Patroni 3
         final Path pgBinDir;
-        final Path etcd; // null with ZooKeeper
+        final Path etcd; // null unless Dcs.ETCD
+        final Path consul; // null unless Dcs.CONSUL
         final Path java; // null with etcd
         final Path zooKeeperJar; // null with etcd
         final Path haproxy; // null without HAProxy
@@ -239,8 +267,10 @@ final class ClusterParts {
         Installed(ClusterSpec spec) {
             boolean zk = spec.dcs == Dcs.ZOOKEEPER;
             this.python = Setting.PYTHON.executable();
-            this.patroni = Setting.PATRONI.executable();
-            this.etcd = zk ? null : Setting.ETCD.executable();
+            this.patroni = spec.patroniVersion == 3 ? Setting.PATRONI.executable() : null;
+            this.patroni4Root = spec.patroniVersion == 4 ? Setting.PATRONI4_ROOT.executable() : null;
+            this.etcd = spec.dcs == Dcs.ETCD ? Setting.ETCD.executable() : null;
+            this.consul = spec.dcs == Dcs.CONSUL ? Setting.CONSUL.executable() : null;
             this.java = zk ? Setting.JAVA.executable() : null;
             this.zooKeeperJar = zk ? Setting.ZOOKEEPER_JAR.executable() : null;
             this.pgBinDir = Setting.PG_BIN_DIR.executable();
@@ -285,7 +315,12 @@ final class ClusterParts {
     }
 
     ManagedProcess dcsProcess() {
-        return etcd != null ? etcd.process() : zooKeeper.process();
+        return dcsServer().process();
+    }
+
+    /** The cluster's DCS server, whichever it is. */
+    DcsServer dcsServer() {
+        return etcd != null ? etcd : zooKeeper != null ? zooKeeper : consul;
     }
 
     /** See {@link PatroniCluster#connectSuperuser(PatroniNode)}. */

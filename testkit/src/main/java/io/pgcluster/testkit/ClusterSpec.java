@@ -31,6 +31,12 @@ final class ClusterSpec {
     final String zooKeeperUser;
     final String zooKeeperPassword;
     final RestSecurity rest;
+    /** Consul (with {@link Dcs#CONSUL}) with ACLs enabled, default deny, tokens for Patroni and for clients. */
+    final boolean consulAcl;
+    /** Consul (with {@link Dcs#CONSUL}) serves https only, with a certificate of a CA made for the cluster. */
+    final boolean consulTls;
+    /** Patroni's major version: 3 (Debian 12's 3.0.2) or 4 (Debian 13's 4.0.x, unpacked by scripts/setup.sh). */
+    final int patroniVersion;
 
     /** Only through {@link PatroniClusterBuilder#spec()} (or {@link #of(ClusterConfig)}, which uses the builder). */
     private ClusterSpec(PatroniClusterBuilder b) {
@@ -100,6 +106,16 @@ final class ClusterSpec {
         if ((b.etcdTls || b.etcdAuth) && dcs != Dcs.ETCD) {
             throw new IllegalArgumentException("etcdTls and etcdAuth need dcs ETCD but dcs is " + dcs);
         }
+        if ((b.consulAcl || b.consulTls) && dcs != Dcs.CONSUL) {
+            throw new IllegalArgumentException("consulAcl and consulTls need dcs CONSUL but dcs is " + dcs);
+        }
+        this.consulAcl = b.consulAcl;
+        this.consulTls = b.consulTls;
+        int version = b.patroniVersion == 0 ? Setting.PATRONI_VERSION.patroniVersion() : b.patroniVersion;
+        if (version != 3 && version != 4) {
+            throw new IllegalArgumentException("patroniVersion must be 3 or 4 but was " + version);
+        }
+        this.patroniVersion = version;
         this.postgresTls = b.postgresTls;
         this.etcdTls = b.etcdTls;
         this.etcdAuth = b.etcdAuth;
@@ -117,7 +133,8 @@ final class ClusterSpec {
                 .withFaultProxies(c.faultProxies()).synchronousMode(c.synchronousMode()).dcs(c.dcs())
                 .postgresTls(c.postgresTls()).restTls(c.restTls()).restVerifyClient(c.restVerifyClient())
                 .restAuth(c.restAuth() ? RestSecurity.GENERATED_USER : null, null)
-                .etcdTls(c.etcdTls()).etcdAuth(c.etcdAuth()).spec();
+                .etcdTls(c.etcdTls()).etcdAuth(c.etcdAuth()).consulAcl(c.consulAcl()).consulTls(c.consulTls())
+                .patroniVersion(c.patroniVersion()).spec();
     }
 
     @Override
@@ -133,7 +150,8 @@ final class ClusterSpec {
                 && haProxyChecks == s.haProxyChecks && dcs == s.dcs && zooKeeperTls == s.zooKeeperTls
                 && Objects.equals(zooKeeperUser, s.zooKeeperUser)
                 && Objects.equals(zooKeeperPassword, s.zooKeeperPassword) && postgresTls == s.postgresTls
-                && etcdTls == s.etcdTls && etcdAuth == s.etcdAuth
+                && etcdTls == s.etcdTls && etcdAuth == s.etcdAuth && consulAcl == s.consulAcl
+                && consulTls == s.consulTls && patroniVersion == s.patroniVersion
                 && rest.equals(s.rest);
     }
 
@@ -141,15 +159,27 @@ final class ClusterSpec {
     public int hashCode() {
         return Objects.hash(nodes, scope, namespace, ttl, loopWait, retryTimeout, haProxy, haProxyChecks, pgBouncer,
                 faultProxies, synchronousMode, replicaMaxLagBytes, startTimeoutSeconds, dcs, zooKeeperTls, zooKeeperUser,
-                zooKeeperPassword, postgresTls, etcdTls, etcdAuth, rest);
+                zooKeeperPassword, postgresTls, etcdTls, etcdAuth, consulAcl, consulTls, patroniVersion, rest);
     }
 
     @Override
     public String toString() {
-        return String.format("%d node(s), scope %s, %s, ttl/loop_wait/retry_timeout %d/%d/%d%s%s%s%s%s%s", nodes, scope,
-                dcs == Dcs.ZOOKEEPER ? "ZooKeeper" + (zooKeeperTls ? " (TLS" + (zooKeeperUser != null ? ", digest user "
-                        + zooKeeperUser + ")" : ")") : "") : "etcd" + (etcdTls ? " (TLS)" : "") + (etcdAuth ? " (auth)" : ""), ttl, loopWait, retryTimeout, haProxy ? ", HAProxy (" + haProxyChecks.serverOptions() + ")" : "",
+        return String.format("%d node(s), Patroni %d, scope %s, %s, ttl/loop_wait/retry_timeout %d/%d/%d%s%s%s%s%s%s",
+                nodes, patroniVersion, scope, dcsDescription(), ttl, loopWait, retryTimeout,
+                haProxy ? ", HAProxy (" + haProxyChecks.serverOptions() + ")" : "",
                 pgBouncer ? ", PgBouncer" : "", faultProxies ? ", fault proxies" : "",
                 synchronousMode ? ", synchronous_mode" : "", postgresTls ? ", PostgreSQL TLS" : "", rest);
+    }
+
+    private String dcsDescription() {
+        switch (dcs) {
+            case ZOOKEEPER:
+                return "ZooKeeper" + (zooKeeperTls ? " (TLS" + (zooKeeperUser != null ? ", digest user " + zooKeeperUser
+                        + ")" : ")") : "");
+            case CONSUL:
+                return "Consul" + (consulTls ? " (TLS)" : "") + (consulAcl ? " (ACLs)" : "");
+            default:
+                return "etcd" + (etcdTls ? " (TLS)" : "") + (etcdAuth ? " (auth)" : "");
+        }
     }
 }

@@ -13,5 +13,12 @@ public enum Dcs {
      * A standalone ZooKeeper 3.8 (Debian's {@code zookeeper} package), Patroni's {@code zookeeper:} section, which
      * needs {@code python3-kazoo}. Patroni keeps the leader and member keys as ephemeral znodes of its session.
      */
-    ZOOKEEPER
+    ZOOKEEPER,
+    /**
+     * A Consul 1.8 agent in dev mode (a single server that elects itself; its state lives in memory, so a restart
+     * starts from an empty KV store and a low index), Patroni's {@code consul:} section, which needs
+     * {@code python3-consul}. Patroni's keys have no leading slash ({@code service/<scope>/leader}) and the leader and
+     * member keys are bound to Patroni's Consul session.
+     */
+    CONSUL
 }

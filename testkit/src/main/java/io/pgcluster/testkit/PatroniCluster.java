@@ -287,12 +287,33 @@ public final class PatroniCluster implements AutoCloseable {
     }
 
     /**
+     * The Consul agent (the DCS of a cluster built with {@link Dcs#CONSUL}): its address, TLS CA, ACL tokens and key
+     * prefix, and stop/start for an agent restart.
+     *
+     * @return the Consul agent
+     * @throws UnsupportedOperationException if the cluster uses another DCS
+     */
+    public ConsulServer consul() {
+        parts.requireDcs(Dcs.CONSUL);
+        return parts.consul;
+    }
+
+    /**
      * Which DCS Patroni uses.
      *
-     * @return etcd or ZooKeeper
+     * @return etcd, ZooKeeper or Consul
      */
     public Dcs dcs() {
         return spec.dcs;
+    }
+
+    /**
+     * Patroni's major version on this cluster's nodes.
+     *
+     * @return 3 or 4
+     */
+    public int patroniVersion() {
+        return spec.patroniVersion;
     }
 
     /**
@@ -418,6 +439,33 @@ public final class PatroniCluster implements AutoCloseable {
     public String zooKeeperClientAddress() {
         parts.requireDcs(Dcs.ZOOKEEPER);
         return parts.dcsProxy != null ? HOST + ":" + parts.dcsProxy.port() : parts.zooKeeper.connectString();
+    }
+
+    /**
+     * The {@code HOST:PORT} Consul clients (such as the driver) should use: through {@link #consulFaultProxy()} when
+     * the cluster has fault proxies, else the agent's own HTTP(S) port. With {@code consulTls} it speaks https
+     * ({@link ConsulServer#caFile()}).
+     *
+     * @return {@code 127.0.0.1:<port>}
+     * @throws UnsupportedOperationException if the cluster uses another DCS
+     */
+    public String consulClientAddress() {
+        parts.requireDcs(Dcs.CONSUL);
+        return parts.dcsProxy != null ? HOST + ":" + parts.dcsProxy.port() : parts.consul.hostAndPort();
+    }
+
+    /**
+     * The fault proxy in front of Consul's HTTP port (Patroni does not use it; clients of
+     * {@link #consulClientAddress()} do).
+     *
+     * @return the proxy
+     * @throws IllegalStateException if the cluster was built without fault proxies
+     * @throws UnsupportedOperationException if the cluster uses another DCS
+     */
+    public FaultProxy consulFaultProxy() {
+        parts.requireDcs(Dcs.CONSUL);
+        parts.requireFaultProxies();
+        return parts.dcsProxy;
     }
 
     /**

@@ -31,6 +31,9 @@ public final class PatroniClusterBuilder {
     Dcs dcs = Dcs.ETCD;
     boolean etcdTls;
     boolean etcdAuth;
+    boolean consulAcl;
+    boolean consulTls;
+    int patroniVersion; // 0: Setting.PATRONI_VERSION
     boolean postgresTls;
     boolean zooKeeperTls;
     String zooKeeperUser;
@@ -202,15 +205,56 @@ public final class PatroniClusterBuilder {
     }
 
     /**
-     * Patroni's DCS: a single-member etcd (default) or a standalone ZooKeeper. Operations that act on etcd
-     * ({@link PatroniCluster#etcd()}, {@link PatroniCluster#etcdClientEndpoint()}) throw on a ZooKeeper cluster, and
-     * the ZooKeeper ones on an etcd cluster.
+     * Patroni's DCS: a single-member etcd (default), a standalone ZooKeeper or a Consul agent in dev mode.
+     * Operations that act on one DCS ({@link PatroniCluster#etcd()}, {@link PatroniCluster#etcdClientEndpoint()},
+     * {@link PatroniCluster#consul()}, ...) throw on a cluster that uses another.
      *
      * @param dcs the DCS
      * @return this builder
      */
     public PatroniClusterBuilder dcs(Dcs dcs) {
         this.dcs = dcs;
+        return this;
+    }
+
+    /**
+     * Patroni's major version: 3 (Debian 12's {@code patroni} package, 3.0.2) or 4 (Debian 13's, 4.0.x, which
+     * {@code scripts/setup.sh} unpacks into {@code /opt/pgcluster/patroni4} and the rig runs with Debian 12's Python).
+     * Patroni 4 writes role {@code primary} where 3 writes {@code master}. Default: {@code
+     * -Dpgcluster.testkit.patroniVersion} / {@code PGCLUSTER_PATRONI_VERSION}, else 3, so that CI can run the same
+     * tests on either version.
+     *
+     * @param version 3 or 4; 0 for the default
+     * @return this builder
+     */
+    public PatroniClusterBuilder patroniVersion(int version) {
+        this.patroniVersion = version;
+        return this;
+    }
+
+    /**
+     * Consul (with {@link Dcs#CONSUL}) with ACLs enabled and {@code default_policy deny}: Patroni uses a token that may
+     * write the cluster's key prefix (and create sessions), clients get {@link ConsulServer#clientToken()}, which may
+     * only read that prefix; {@link ConsulServer#managementToken()} may do anything. Default false.
+     *
+     * @param b whether Consul enforces ACLs
+     * @return this builder
+     */
+    public PatroniClusterBuilder consulAcl(boolean b) {
+        this.consulAcl = b;
+        return this;
+    }
+
+    /**
+     * Consul (with {@link Dcs#CONSUL}) serves its HTTP API over https only, with a certificate for 127.0.0.1 and
+     * localhost from a CA made for the cluster ({@link ConsulServer#caFile()}); no client certificate is required.
+     * Default false.
+     *
+     * @param b whether Consul's API speaks https
+     * @return this builder
+     */
+    public PatroniClusterBuilder consulTls(boolean b) {
+        this.consulTls = b;
         return this;
     }
 

@@ -30,7 +30,7 @@ import javax.net.ssl.SSLSocketFactory;
 import javax.net.ssl.TrustManagerFactory;
 
 /**
- * HTTP calls to Patroni's REST API and etcd's HTTP endpoints, each bounded as a whole by its timeout: one HTTP/1.1
+ * HTTP calls to Patroni's REST API and the HTTP endpoints of etcd and Consul, each bounded as a whole by its timeout: one HTTP/1.1
  * request per connection over a plain socket, or a TLS socket for https.
  *
  * <p>Not the JDK's {@code HttpClient}: over https it never completed Patroni 3.0.2's answers (HTTP/1.0, no
@@ -48,10 +48,25 @@ final class PatroniRest {
 
     private final SSLSocketFactory tls;
     private final String authorization;
+    private final String consulToken; // X-Consul-Token, or null
 
     /** Plain http, no credentials. */
     PatroniRest() {
         this(null, null, null, null);
+    }
+
+    /**
+     * For Consul's HTTP API: https trusting {@code caFile} (or plain http when it is null), and the ACL token in
+     * {@code X-Consul-Token} (none when null).
+     */
+    static PatroniRest consul(Path caFile, String token) {
+        return new PatroniRest(caFile == null ? null : sslContext(caFile, null).getSocketFactory(), null, token);
+    }
+
+    private PatroniRest(SSLSocketFactory tls, String authorization, String consulToken) {
+        this.tls = tls;
+        this.authorization = authorization;
+        this.consulToken = consulToken;
     }
 
     /**
@@ -64,6 +79,7 @@ final class PatroniRest {
         this.tls = caFile == null ? null : sslContext(caFile, client).getSocketFactory();
         this.authorization = user == null ? null : "Basic " + Base64.getEncoder()
                 .encodeToString((user + ":" + password).getBytes(StandardCharsets.UTF_8));
+        this.consulToken = null;
     }
 
     /** An SSLContext trusting {@code caFile}, with {@code client} as key (or none). */
@@ -155,6 +171,9 @@ final class PatroniRest {
             }
             if (authorization != null) {
                 head.append("Authorization: ").append(authorization).append("\r\n");
+            }
+            if (consulToken != null) {
+                head.append("X-Consul-Token: ").append(consulToken).append("\r\n");
             }
             OutputStream out = s.getOutputStream();
             out.write(head.append("\r\n").toString().getBytes(StandardCharsets.UTF_8));

@@ -189,7 +189,10 @@ public final class RigCli {
         l.add("#   PGPASSWORD=$PGC_PASSWORD " + psql + " -h 127.0.0.1 -p $PGC_HAPROXY_READ_PORT -U app app "
                 + "-c 'select inet_server_port(), pg_is_in_recovery()'");
         l.add("#   PGPASSWORD=$PGC_SUPERUSER_PASSWORD " + psql + " -h 127.0.0.1 -p $PGC_PG1_PORT -U postgres postgres");
-        l.add("#   " + Setting.PATRONICTL.value() + " -c " + c.node("pg1").patroni().command().get(2) + " list");
+        List<String> pg1 = c.node("pg1").patroni().command();
+        l.add("#   " + Configs.patronictlCommand(c.patroniVersion(), Path.of(Setting.PYTHON.value()),
+                Path.of(Setting.PATRONICTL.value()), Path.of(Setting.PATRONI4_ROOT.value()),
+                Path.of(pg1.get(pg1.size() - 1))) + " list");
         l.add("#   curl -s $PGC_PG1_REST/cluster | python3 -m json.tool");
         l.add("#   ETCDCTL_API=3 etcdctl --endpoints=$PGC_ETCD get --prefix " + c.namespace() + "/" + c.scope() + "/");
         l.add("#   java: DriverManager.getConnection(System.getenv(\"PGC_JDBC_WRITE\"), \"app\", "

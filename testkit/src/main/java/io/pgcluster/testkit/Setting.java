@@ -17,6 +17,14 @@ enum Setting {
     PYTHON("pgcluster.testkit.python", "PGCLUSTER_PYTHON", "/usr/bin/python3",
             "the Python that runs Patroni; needs psycopg2 and python3-etcd (Debian's python3 has them)"),
     ETCD("pgcluster.testkit.etcd", "PGCLUSTER_ETCD", "/usr/bin/etcd", "the etcd server (v3 API)"),
+    PATRONI_VERSION("pgcluster.testkit.patroniVersion", "PGCLUSTER_PATRONI_VERSION", "3",
+            "the Patroni major version of clusters that do not choose one: 3 (Debian 12's, at patroni) or 4 (the one "
+                    + "scripts/setup.sh unpacks, at patroni4Root)"),
+    PATRONI4_ROOT("pgcluster.testkit.patroni4Root", "PGCLUSTER_PATRONI4_ROOT", "/opt/pgcluster/patroni4",
+            "where scripts/setup.sh unpacked Debian 13's patroni package (Patroni 4; run with python from "
+                    + "usr/lib/python3/dist-packages)"),
+    CONSUL("pgcluster.testkit.consul", "PGCLUSTER_CONSUL", "/opt/pgcluster/consul/usr/bin/consul",
+            "the Consul agent that scripts/setup.sh unpacks from Debian 11 (clusters with Dcs.CONSUL only)"),
     JAVA("pgcluster.testkit.java", "PGCLUSTER_JAVA", "/usr/bin/java",
             "the java that runs ZooKeeper (clusters with Dcs.ZOOKEEPER only)"),
     ZOOKEEPER_JAR("pgcluster.testkit.zookeeperJar", "PGCLUSTER_ZOOKEEPER_JAR", "/usr/share/java/zookeeper.jar",
@@ -81,17 +89,30 @@ enum Setting {
      */
     Path executable() {
         Path p = Path.of(value());
-        boolean ok = this == PG_BIN_DIR ? Files.isDirectory(p)
+        boolean ok = this == PG_BIN_DIR || this == PATRONI4_ROOT ? Files.isDirectory(p)
                 : this == ZOOKEEPER_JAR ? Files.isRegularFile(p) && Files.isReadable(p)
                 : Files.isRegularFile(p) && Files.isExecutable(p);
         if (!ok) {
             throw new TestkitException(String.format(
-                    "%s not found at %s (%s). Install the Debian package or point -D%s=... / %s=... at it.",
-                    description, p, this == PG_BIN_DIR ? "not a directory"
+                    "%s not found at %s (%s). Install the Debian package (scripts/setup.sh) or point -D%s=... / %s=... at it.",
+                    description, p, this == PG_BIN_DIR || this == PATRONI4_ROOT ? "not a directory"
                             : this == ZOOKEEPER_JAR ? "missing or not readable" : "missing or not executable",
                     property, envVar));
         }
         return p;
+    }
+
+    /**
+     * {@link #PATRONI_VERSION} as a number.
+     *
+     * @throws TestkitException naming the setting if it is neither 3 nor 4
+     */
+    int patroniVersion() {
+        String v = value();
+        if (!v.equals("3") && !v.equals("4")) {
+            throw new TestkitException(String.format("-D%s / %s must be 3 or 4 but was '%s'", property, envVar, v));
+        }
+        return Integer.parseInt(v);
     }
 
     /** {@code <pgBinDir>/<tool>}, checked. */

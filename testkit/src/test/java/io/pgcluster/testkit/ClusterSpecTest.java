@@ -37,6 +37,49 @@ class ClusterSpecTest {
         assertThat(zk.toString()).contains("ZooKeeper");
     }
 
+    @ClusterConfig(dcs = Dcs.CONSUL, consulAcl = true, consulTls = true, patroniVersion = 4)
+    static class OnConsulWithPatroni4 {}
+
+    @Test
+    void consulAndThePatroniVersionArePartOfTheSpec() {
+        ClusterSpec consul = PatroniClusterExtension.specFor(OnConsulWithPatroni4.class);
+        assertThat(consul.dcs).isEqualTo(Dcs.CONSUL);
+        assertThat(consul.patroniVersion).isEqualTo(4);
+        assertThat(consul).isEqualTo(PatroniCluster.builder().dcs(Dcs.CONSUL).consulAcl(true).consulTls(true)
+                        .patroniVersion(4).spec())
+                .isNotEqualTo(PatroniCluster.builder().dcs(Dcs.CONSUL).consulAcl(true).consulTls(true)
+                        .patroniVersion(3).spec())
+                .isNotEqualTo(PatroniCluster.builder().dcs(Dcs.CONSUL).patroniVersion(4).spec());
+        assertThat(consul.toString()).contains("Patroni 4", "Consul (TLS) (ACLs)");
+        assertThatThrownBy(() -> PatroniCluster.builder().consulAcl(true).spec())
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("consulAcl")
+                .hasMessageContaining("CONSUL");
+        assertThatThrownBy(() -> PatroniCluster.builder().patroniVersion(5).spec())
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("patroniVersion")
+                .hasMessageContaining("5");
+    }
+
+    @Test
+    void thePatroniVersionDefaultsToTheSetting() {
+        String old = System.getProperty(Setting.PATRONI_VERSION.property());
+        try {
+            System.setProperty(Setting.PATRONI_VERSION.property(), "4");
+            assertThat(PatroniCluster.builder().spec().patroniVersion).isEqualTo(4);
+            assertThat(PatroniCluster.builder().patroniVersion(3).spec().patroniVersion).as("explicit wins")
+                    .isEqualTo(3);
+            System.setProperty(Setting.PATRONI_VERSION.property(), "4.0");
+            assertThatThrownBy(() -> PatroniCluster.builder().spec()).isInstanceOf(TestkitException.class)
+                    .hasMessageContaining("-Dpgcluster.testkit.patroniVersion")
+                    .hasMessageContaining("PGCLUSTER_PATRONI_VERSION").hasMessageContaining("'4.0'");
+        } finally {
+            if (old == null) {
+                System.clearProperty(Setting.PATRONI_VERSION.property());
+            } else {
+                System.setProperty(Setting.PATRONI_VERSION.property(), old);
+            }
+        }
+    }
+
     @ClusterConfig(pgBouncer = true, faultProxies = true)
     static class Full {
         @Nested

@@ -47,6 +47,9 @@ public final class PgClusterConfig {
                 "jdbc:pgcluster:etcd://HOST:PORT[,HOST:PORT...]/DATABASE?scope=SCOPE[&key=value...]"),
         ZOOKEEPER("zookeeper", 2181, "ZooKeeper servers", true, true,
                 "jdbc:pgcluster:zookeeper://HOST:PORT[,HOST:PORT...]/DATABASE?scope=SCOPE[&key=value...]"),
+        CONSUL("consul", 8500, "Consul agent addresses", true, true,
+                "jdbc:pgcluster:consul://HOST:PORT[,HOST:PORT...]/DATABASE?scope=SCOPE[&key=value...] with the "
+                        + "Consul agents' HTTP API addresses"),
         PATRONI("patroni", 8008, "Patroni REST API addresses", false, true,
                 "jdbc:pgcluster:patroni://HOST:PORT[,HOST:PORT...]/DATABASE[?key=value...] with the Patroni REST API "
                         + "addresses"),
@@ -291,6 +294,11 @@ public final class PgClusterConfig {
 
     public String dcsPassword() {
         return string(PgClusterProperty.DCS_PASSWORD);
+    }
+
+    /** Consul's ACL token (source consul), or {@code null}. */
+    public String dcsToken() {
+        return string(PgClusterProperty.DCS_TOKEN);
     }
 
     /** Whether the topology source is reached over TLS. */
@@ -560,6 +568,14 @@ public final class PgClusterConfig {
             return source(Source.ZOOKEEPER, servers);
         }
 
+        /**
+         * Source consul: Patroni's keys in Consul's KV store, read through the HTTP API of these agents
+         * ({@code HOST:PORT[,HOST:PORT...]}, default port 8500); the ACL token goes in {@code dcsToken}.
+         */
+        public Builder consul(String agents) {
+            return source(Source.CONSUL, agents);
+        }
+
         /** Source patroni: Patroni REST API addresses, any member will do. */
         public Builder patroni(String restAddresses) {
             return source(Source.PATRONI, restAddresses);
@@ -758,8 +774,9 @@ public final class PgClusterConfig {
             }
             if (allowedHosts != null && !source.readsPatroni()) {
                 throw PgClusterConfigException.conflict(PgClusterProperty.ALLOWED_HOSTS, "pgcluster property "
-                        + "'allowedHosts' applies only to sources etcd, zookeeper and patroni, whose member addresses "
-                        + "come from Patroni's data; source " + source.key() + " uses the configured addresses.");
+                        + "'allowedHosts' applies only to sources etcd, zookeeper, consul and patroni, whose member "
+                        + "addresses come from Patroni's data; source " + source.key()
+                        + " uses the configured addresses.");
             }
         }
 
@@ -769,21 +786,21 @@ public final class PgClusterConfig {
          */
         private static void checkSourceSecurity(Source source, Map<PgClusterProperty, Object> v) {
             List<PgClusterProperty> channelSettings = List.of(PgClusterProperty.DCS_USER,
-                    PgClusterProperty.DCS_PASSWORD, PgClusterProperty.DCS_CA_FILE, PgClusterProperty.DCS_CERT_FILE,
-                    PgClusterProperty.DCS_KEY_FILE);
+                    PgClusterProperty.DCS_PASSWORD, PgClusterProperty.DCS_TOKEN, PgClusterProperty.DCS_CA_FILE,
+                    PgClusterProperty.DCS_CERT_FILE, PgClusterProperty.DCS_KEY_FILE);
             boolean tls = (Boolean) v.get(PgClusterProperty.DCS_TLS);
             if (!source.readsPatroni()) {
                 for (PgClusterProperty p : channelSettings) {
                     if (v.get(p) != null) {
                         throw PgClusterConfigException.conflict(p, "pgcluster property '" + p.key() + "' applies "
-                                + "only to sources etcd, zookeeper and patroni; source " + source.key()
+                                + "only to sources etcd, zookeeper, consul and patroni; source " + source.key()
                                 + " reads no topology from a DCS or Patroni's REST API.");
                     }
                 }
                 if (tls) {
                     throw PgClusterConfigException.conflict(PgClusterProperty.DCS_TLS, "pgcluster property 'dcsTls' "
-                            + "applies only to sources etcd, zookeeper and patroni; for TLS to PostgreSQL use pgjdbc's "
-                            + "sslmode.");
+                            + "applies only to sources etcd, zookeeper, consul and patroni; for TLS to PostgreSQL use "
+                            + "pgjdbc's sslmode.");
                 }
                 return;
             }
@@ -796,6 +813,7 @@ public final class PgClusterConfig {
                     }
                 }
             }
+            checkConsulCredentials(source, v, tls);
             if ((v.get(PgClusterProperty.DCS_CERT_FILE) == null) != (v.get(PgClusterProperty.DCS_KEY_FILE) == null)) {
                 PgClusterProperty missing = v.get(PgClusterProperty.DCS_CERT_FILE) == null
                         ? PgClusterProperty.DCS_CERT_FILE : PgClusterProperty.DCS_KEY_FILE;
@@ -812,6 +830,33 @@ public final class PgClusterConfig {
                     && !(Boolean) v.get(PgClusterProperty.DCS_PLAINTEXT_CREDENTIALS)) {
                 throw PgClusterConfigException.conflict(PgClusterProperty.DCS_PASSWORD, "pgcluster property "
                         + "'dcsPassword' would travel in clear because dcsTls is false; set dcsTls=true (with "
+                        + "dcsCaFile), or dcsPlaintextCredentials=true to accept that.");
+            }
+        }
+
+        /**
+         * Consul's HTTP API takes an ACL token, not a user and password; the token is a secret like a password and
+         * never travels in clear unless asked to.
+         */
+        private static void checkConsulCredentials(Source source, Map<PgClusterProperty, Object> v, boolean tls) {
+            if (source != Source.CONSUL) {
+                if (v.get(PgClusterProperty.DCS_TOKEN) != null) {
+                    throw PgClusterConfigException.conflict(PgClusterProperty.DCS_TOKEN, "pgcluster property "
+                            + "'dcsToken' is Consul's ACL token and applies only to source consul; source "
+                            + source.key() + " authenticates with dcsUser and dcsPassword.");
+                }
+                return;
+            }
+            for (PgClusterProperty p : List.of(PgClusterProperty.DCS_USER, PgClusterProperty.DCS_PASSWORD)) {
+                if (v.get(p) != null) {
+                    throw PgClusterConfigException.conflict(p, "pgcluster property '" + p.key() + "' does not apply "
+                            + "to source consul: Consul's HTTP API authenticates with an ACL token; set dcsToken.");
+                }
+            }
+            if (v.get(PgClusterProperty.DCS_TOKEN) != null && !tls
+                    && !(Boolean) v.get(PgClusterProperty.DCS_PLAINTEXT_CREDENTIALS)) {
+                throw PgClusterConfigException.conflict(PgClusterProperty.DCS_TOKEN, "pgcluster property "
+                        + "'dcsToken' would travel in clear because dcsTls is false; set dcsTls=true (with "
                         + "dcsCaFile), or dcsPlaintextCredentials=true to accept that.");
             }
         }

@@ -28,12 +28,15 @@ public enum PgClusterProperty {
     SOURCE("source", Type.CHOICE, null, Group.TOPOLOGY,
             "Where the cluster's topology comes from: etcd (Patroni's etcd v3 keys, watched), zookeeper (Patroni's "
                     + "znodes in ZooKeeper 3.6+, watched; needs org.apache.zookeeper:zookeeper on the class path), "
+                    + "consul (Patroni's keys in Consul's KV store, followed with blocking queries through the "
+                    + "agents' HTTP API), "
                     + "patroni (Patroni's "
                     + "REST API GET /cluster, polled), hosts (PostgreSQL servers, roles probed with "
                     + "pg_is_in_recovery()), endpoints (one write and one read address, e.g. HAProxy or Envoy ports).",
             choices(PgClusterConfig.Source.values(), PgClusterConfig.Source::key)),
     SERVERS("servers", Type.ADDRESSES, null, Group.TOPOLOGY,
             "Comma-separated HOST:PORT list: the etcd endpoints (source etcd), ZooKeeper servers (zookeeper), "
+                    + "Consul agents' HTTP API addresses (consul), "
                     + "Patroni REST API addresses (patroni), "
                     + "PostgreSQL servers (hosts), or the write address (endpoints)."),
     READ("read", Type.ADDRESSES, null, Group.TOPOLOGY,
@@ -43,10 +46,11 @@ public enum PgClusterProperty {
     PASSWORD("password", Type.SECRET, null, Group.CONNECTION,
             "Password of the database user. Never logged or shown."),
     SCOPE("scope", Type.STRING, null, Group.TOPOLOGY,
-            "Patroni cluster name (Patroni's 'scope'); required for sources etcd and zookeeper. Keys are read under "
-                    + "<namespace>/<scope>/."),
+            "Patroni cluster name (Patroni's 'scope'); required for sources etcd, zookeeper and consul. Keys are "
+                    + "read under <namespace>/<scope>/."),
     NAMESPACE("namespace", Type.STRING, "/service", Group.TOPOLOGY,
-            "Patroni's DCS namespace (Patroni's 'namespace')."),
+            "Patroni's DCS namespace (Patroni's 'namespace'). In Consul, whose keys have no leading '/', /service "
+                    + "reads service/<scope>/."),
     NAME("name", Type.STRING, null, Group.TOPOLOGY,
             "Name of this cluster in logs, thread names and metrics. Default: the scope, else the first server."),
     DCS_USER("dcsUser", Type.STRING, null, Group.TOPOLOGY,
@@ -55,10 +59,14 @@ public enum PgClusterProperty {
     DCS_PASSWORD("dcsPassword", Type.SECRET, null, Group.TOPOLOGY,
             "Password of dcsUser. Sent only over TLS (dcsTls=true) unless dcsPlaintextCredentials=true. Never "
                     + "logged or shown."),
+    DCS_TOKEN("dcsToken", Type.SECRET, null, Group.TOPOLOGY,
+            "Consul ACL token (source consul), sent as X-Consul-Token; it needs read access to the keys under "
+                    + "<namespace>/<scope>/. Sent only over TLS (dcsTls=true) unless dcsPlaintextCredentials=true. "
+                    + "Never logged or shown."),
     DCS_TLS("dcsTls", Type.BOOLEAN, "false", Group.TOPOLOGY,
-            "Talk TLS to the topology source (etcd, ZooKeeper, Patroni REST API): the server's certificate is "
-                    + "verified against dcsCaFile (else the JVM's trust store) and must name the host it is "
-                    + "reached at."),
+            "Talk TLS to the topology source (etcd, ZooKeeper, Consul, Patroni REST API): the server's "
+                    + "certificate is verified against dcsCaFile (else the JVM's trust store) and must name the host "
+                    + "it is reached at."),
     DCS_CA_FILE("dcsCaFile", Type.STRING, null, Group.TOPOLOGY,
             "PEM file of the CA certificate(s) that sign the topology source's server certificates; needs "
                     + "dcsTls=true."),
@@ -68,7 +76,8 @@ public enum PgClusterProperty {
     DCS_KEY_FILE("dcsKeyFile", Type.STRING, null, Group.TOPOLOGY,
             "PEM file of the unencrypted PKCS#8 private key of dcsCertFile."),
     DCS_PLAINTEXT_CREDENTIALS("dcsPlaintextCredentials", Type.BOOLEAN, "false", Group.TOPOLOGY,
-            "Allow dcsPassword to travel without TLS. Off by default: with dcsPassword set and dcsTls=false the "
+            "Allow dcsPassword (or dcsToken) to travel without TLS. Off by default: with dcsPassword set and "
+                    + "dcsTls=false the "
                     + "configuration is refused, so that a password never goes over the network in clear by "
                     + "accident."),
     ALLOWED_HOSTS("allowedHosts", Type.STRING, null, Group.TOPOLOGY,
@@ -80,7 +89,7 @@ public enum PgClusterProperty {
                     + "unreachable and the last topology is kept.",
             Bounds.duration(Duration.ofMillis(100), Duration.ofMinutes(5))),
     POLL_INTERVAL("pollInterval", Type.DURATION, "1s", Group.TOPOLOGY,
-            "How often the patroni and hosts sources poll, and how often the etcd and zookeeper sources check "
+            "How often the patroni and hosts sources poll, and how often the etcd, zookeeper and consul sources check "
                     + "that the DCS is reachable (their changes arrive through a watch, not by polling).",
             Bounds.duration(Duration.ofMillis(50), Duration.ofMinutes(10))),
     LOAD_BALANCE("loadBalance", Type.CHOICE, "roundRobin", Group.ROUTING,

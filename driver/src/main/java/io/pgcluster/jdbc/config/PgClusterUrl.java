@@ -55,8 +55,6 @@ public final class PgClusterUrl {
     /** Words that make the text before an '=' a password setting's key, in any case. */
     private static final List<String> SECRET_WORDS = List.of("pass", "pasw", "pwd", "secret");
     private static final List<String> SOURCES = PgClusterProperty.SOURCE.choices();
-    /** Sources that will come later in the same URL shape. */
-    private static final List<String> PLANNED_SOURCES = List.of("consul");
 
     private PgClusterUrl() {
     }
@@ -567,11 +565,6 @@ public final class PgClusterUrl {
         if (token.isEmpty()) {
             throw new PgClusterConfigException(PgClusterProperty.SOURCE, PgClusterProperty.SOURCE.key(),
                     "The URL '" + mask(url) + "' names no topology source: expected " + form(null) + ".");
-        }
-        if (PLANNED_SOURCES.contains(source)) {
-            throw new PgClusterConfigException(PgClusterProperty.SOURCE, PgClusterProperty.SOURCE.key(),
-                    "Topology source '" + token + "' in URL '" + mask(url) + "' is not supported yet: the sources "
-                            + "are " + String.join(", ", SOURCES) + ".");
         }
         if (!SOURCES.contains(source)) {
             String nearest = nearestSource(source);

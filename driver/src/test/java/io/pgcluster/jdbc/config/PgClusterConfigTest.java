@@ -131,11 +131,35 @@ class PgClusterConfigTest {
                 .hasMessageContaining("source zookeeper reads Patroni's keys under <namespace>/<scope>/");
         assertThatThrownBy(() -> PgClusterConfig.builder().hosts("h:5432").database("d")
                 .set("dcsPassword", "x").build())
-                .hasMessageContaining("'dcsPassword' applies only to sources etcd, zookeeper and patroni");
+                .hasMessageContaining("'dcsPassword' applies only to sources etcd, zookeeper, consul and patroni");
         assertThatThrownBy(() -> PgClusterConfig.builder().zookeeper("z:2181,").scope("s").database("d").build())
                 .isInstanceOf(PgClusterConfigException.class);
-        assertThatThrownBy(() -> PgClusterConfig.builder().set("source", "consul"))
-                .hasMessageContaining("expected one of etcd, zookeeper, patroni, hosts, endpoints");
+        assertThatThrownBy(() -> PgClusterConfig.builder().set("source", "mysql"))
+                .hasMessageContaining("expected one of etcd, zookeeper, consul, patroni, hosts, endpoints");
+        assertThatThrownBy(() -> PgClusterConfig.builder().consul("c").database("d").build())
+                .hasMessageContaining("source consul reads Patroni's keys under <namespace>/<scope>/");
+    }
+
+    @Test
+    void consulTakesAnAclTokenThatIsASecretAndTravelsOnlyOverTls() {
+        PgClusterConfig c = PgClusterConfig.builder().consul("c1,c2:8501").scope("orders").database("orders")
+                .set("dcsToken", "consul-tok3n").set("dcsTls", "true").set("dcsCaFile", "/etc/ca.pem").build();
+        assertThat(c.source()).isEqualTo(PgClusterConfig.Source.CONSUL);
+        assertThat(c.servers()).extracting(Object::toString).containsExactly("c1:8500", "c2:8501");
+        assertThat(c.dcsToken()).isEqualTo("consul-tok3n");
+        assertThat(c.toString()).doesNotContain("consul-tok3n").contains("dcsToken=****");
+        assertThatThrownBy(() -> PgClusterConfig.builder().consul("c").scope("s").database("d")
+                .set("dcsToken", "consul-tok3n").build())
+                .hasMessageContaining("'dcsToken' would travel in clear").hasMessageContaining("dcsPlaintextCredentials")
+                .hasMessageNotContaining("consul-tok3n");
+        assertThat(PgClusterConfig.builder().consul("c").scope("s").database("d").set("dcsToken", "t")
+                .set("dcsPlaintextCredentials", "true").build().dcsToken()).isEqualTo("t");
+        assertThatThrownBy(() -> PgClusterConfig.builder().consul("c").scope("s").database("d").set("dcsTls", "true")
+                .set("dcsUser", "u").set("dcsPassword", "p").build())
+                .hasMessageContaining("'dcsUser' does not apply to source consul").hasMessageContaining("dcsToken");
+        assertThatThrownBy(() -> etcd().set("dcsToken", "consul-tok3n").build())
+                .hasMessageContaining("'dcsToken' is Consul's ACL token and applies only to source consul")
+                .hasMessageNotContaining("consul-tok3n");
     }
 
     @Test

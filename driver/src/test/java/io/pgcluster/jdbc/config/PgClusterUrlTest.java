@@ -12,6 +12,20 @@ import org.junit.jupiter.api.Test;
 class PgClusterUrlTest {
     private static final String SECRET = "Hunter2-secret";
 
+    @Test
+    void consulUrlsTakeScopeNamespaceAndAMaskedToken() {
+        String url = "jdbc:pgcluster:consul://c1,c2:8501/orders?scope=orders&namespace=/pg&dcsTls=true&dcsToken="
+                + SECRET;
+        PgClusterConfig c = config(url);
+        assertThat(c.source()).isEqualTo(PgClusterConfig.Source.CONSUL);
+        assertThat(c.servers()).extracting(Object::toString).containsExactly("c1:8500", "c2:8501");
+        assertThat(c.namespace()).isEqualTo("/pg");
+        assertThat(c.dcsToken()).isEqualTo(SECRET);
+        assertThat(PgClusterUrl.mask(url)).doesNotContain(SECRET).contains("dcsToken=****");
+        assertThat(failure(url.replace("scope=orders&", "scope=&"))).hasMessageContaining("scope")
+                .hasMessageNotContaining(SECRET);
+    }
+
     private static PgClusterConfig config(String url) {
         return PgClusterUrl.parse(url, null).build();
     }
@@ -133,7 +147,7 @@ class PgClusterUrlTest {
     void noSource() {
         PgClusterConfigException e = failure("jdbc:pgcluster://h:2379/db?password=" + SECRET);
         assertThat(e).hasMessageContaining("names no topology source")
-                .hasMessageContaining("jdbc:pgcluster:<source>://").hasMessageContaining("etcd, zookeeper, patroni, hosts, endpoints")
+                .hasMessageContaining("jdbc:pgcluster:<source>://").hasMessageContaining("etcd, zookeeper, consul, patroni, hosts, endpoints")
                 .hasMessageContaining("password=****");
         assertThat(e.property()).isEqualTo(PgClusterProperty.SOURCE);
     }
@@ -145,9 +159,8 @@ class PgClusterUrlTest {
                 .hasMessageContaining("password=****");
         assertThat(failure("jdbc:pgcluster:host://h/db")).hasMessageContaining("did you mean 'hosts'?");
         assertThat(failure("jdbc:pgcluster:mysql://h/db")).hasMessageNotContaining("did you mean")
-                .hasMessageContaining("etcd, zookeeper, patroni, hosts, endpoints");
-        assertThat(failure("jdbc:pgcluster:consul://h:8500/db")).hasMessageContaining("'consul'")
-                .hasMessageContaining("not supported yet").hasMessageContaining("etcd, zookeeper, patroni, hosts, endpoints");
+                .hasMessageContaining("etcd, zookeeper, consul, patroni, hosts, endpoints");
+        assertThat(failure("jdbc:pgcluster:consul://h:8500/db")).hasMessageContaining("scope");
         assertThat(failure("jdbc:postgresql://h/db")).hasMessageContaining("not a pgcluster URL");
     }
 
@@ -238,7 +251,7 @@ class PgClusterUrlTest {
         assertThat(failure("jdbc:pgcluster:zookeeper://z:2181/db?scope=s&dcsUser=u"))
                 .hasMessageContaining("needs both dcsUser and dcsPassword");
         assertThat(failure("jdbc:pgcluster:hosts://h:5432/db?dcsUser=u"))
-                .hasMessageContaining("'dcsUser' applies only to sources etcd, zookeeper and patroni");
+                .hasMessageContaining("'dcsUser' applies only to sources etcd, zookeeper, consul and patroni");
         assertThat(failure("jdbc:pgcluster:zookeeper://z:99999/db?scope=s")).hasMessageContaining("99999");
         assertThat(failure("jdbc:pgcluster:zookeeper://z:2181?scope=s")).hasMessageContaining("names no database");
         PgClusterConfigException read = failure("jdbc:pgcluster:endpoints://w:5000/db");

@@ -25,7 +25,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 class CloseIT {
 
     @ParameterizedTest
-    @EnumSource(value = Sources.class, mode = EnumSource.Mode.EXCLUDE, names = Sources.ON_ETCD)
+    @EnumSource(value = Sources.class, mode = EnumSource.Mode.MATCH_NONE, names = Sources.ON_ETCD)
     void closeLeavesNothingBehind(Sources source, PatroniCluster cluster) throws Exception {
         String app = "pgcluster-close-" + source.name().toLowerCase();
         Set<Thread> before = Set.copyOf(Thread.getAllStackTraces().keySet());

@@ -36,6 +36,27 @@ class DriverIT {
         PgClusterDriver.closeAll();
     }
 
+    /**
+     * Connections through DriverManager with {@link #url}: writes on the leader, read-only ones on a replica, all from
+     * one cluster shared by the URL (ZooKeeperIT, ConsulIT).
+     */
+    static void oneSharedClusterRoutesEveryConnection(Sources source, PatroniCluster cluster, String urlStart)
+            throws Exception {
+        String url = url(source, cluster);
+        assertThat(url).startsWith(urlStart);
+        String leader = cluster.leader().name();
+        for (int i = 0; i < 3; i++) {
+            try (Connection c = DriverManager.getConnection(url, cluster.user(), cluster.password())) {
+                assertThat(Sources.where(cluster, c)).isEqualTo(leader + "/primary");
+            }
+            try (Connection c = DriverManager.getConnection(url, cluster.user(), cluster.password())) {
+                c.setReadOnly(true);
+                assertThat(Sources.where(cluster, c)).endsWith("/replica");
+            }
+        }
+        assertThat(PgClusterDriver.closeAll()).as("one shared cluster for all those connections").isEqualTo(1);
+    }
+
     static String url(Sources source, PatroniCluster c) {
         String params = "?pollInterval=200ms&suspectTimeout=2s&failoverTimeout=40s&connectionTimeout=2s";
         switch (source) {
@@ -44,6 +65,9 @@ class DriverIT {
                         + params + "&scope=" + c.scope() + "&namespace=" + c.namespace();
             case ZOOKEEPER:
                 return "jdbc:pgcluster:zookeeper://" + c.zooKeeperClientAddress() + "/" + c.database() + params
+                        + "&scope=" + c.scope() + "&namespace=" + c.namespace();
+            case CONSUL: // a plain agent: with ACLs or TLS, Sources.config carries the token and CA
+                return "jdbc:pgcluster:consul://" + c.consulClientAddress() + "/" + c.database() + params
                         + "&scope=" + c.scope() + "&namespace=" + c.namespace();
             case PATRONI:
                 return "jdbc:pgcluster:patroni://" + c.nodes().stream().map(n -> n.host() + ":" + n.restPort())
@@ -116,7 +140,7 @@ class DriverIT {
     }
 
     @ParameterizedTest
-    @EnumSource(value = Sources.class, mode = EnumSource.Mode.EXCLUDE, names = Sources.ON_ETCD)
+    @EnumSource(value = Sources.class, mode = EnumSource.Mode.MATCH_NONE, names = Sources.ON_ETCD)
     void hikariCpJdbcUrlRoutesPerTransaction(Sources source, PatroniCluster cluster) throws Exception {
         HikariConfig hc = new HikariConfig();
         hc.setJdbcUrl(url(source, cluster));

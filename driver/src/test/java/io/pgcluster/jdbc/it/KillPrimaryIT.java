@@ -24,11 +24,16 @@ class KillPrimaryIT {
 
     @Test
     void writesResumeOnTheNewLeader(PatroniCluster cluster) throws Exception {
-        String table = "kill_primary";
+        writesResumeOnTheNewLeader(Sources.ETCD, cluster);
+    }
+
+    /** The body, for any source whose DCS the cluster runs (ConsulIT). */
+    void writesResumeOnTheNewLeader(Sources source, PatroniCluster cluster) throws Exception {
+        String table = "kill_primary_" + source.name().toLowerCase();
         Tables.recreate(cluster, table);
         String oldLeader = cluster.leader().name();
         AtomicLong newLeaderSeen = new AtomicLong();
-        try (PgClusterDataSource ds = new PgClusterDataSource(Sources.ETCD.config(cluster).build());
+        try (PgClusterDataSource ds = new PgClusterDataSource(source.config(cluster).build());
                 Workload w = new Workload(5)) {
             ds.addTopologyListener((previous, current) -> {
                 if (current.leader() != null && !current.leader().name().equals(oldLeader)) {
@@ -70,10 +75,10 @@ class KillPrimaryIT {
 
             long seen = newLeaderSeen.get();
             long firstWrite = w.firstWriteAfter(seen);
-            log.info("kill -9 of {}: new leader {} seen by pgcluster {} ms after the kill; first successful write "
-                    + "{} ms after the new leader key; longest write gap {} ms; {}", killed.name(), newLeader.name(),
-                    (seen - killedAt) / 1_000_000L, (firstWrite - seen) / 1_000_000L, w.longestWriteGapMillis(),
-                    w.summary());
+            log.info("{}: kill -9 of {}: new leader {} seen by pgcluster {} ms after the kill; first successful write "
+                    + "{} ms after the new leader key; longest write gap {} ms; {}", source, killed.name(),
+                    newLeader.name(), (seen - killedAt) / 1_000_000L, (firstWrite - seen) / 1_000_000L,
+                    w.longestWriteGapMillis(), w.summary());
             assertThat(seen).as("pgcluster saw the new leader").isPositive();
             assertThat(firstWrite).as("a write succeeded after the new leader appeared").isPositive();
             assertThat(w.failures("read")).as("reads never failed: %s", w.failures()).isZero();

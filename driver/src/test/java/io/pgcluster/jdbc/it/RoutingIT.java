@@ -29,7 +29,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 class RoutingIT {
 
     @ParameterizedTest
-    @EnumSource(value = Sources.class, mode = EnumSource.Mode.EXCLUDE, names = Sources.ON_ETCD)
+    @EnumSource(value = Sources.class, mode = EnumSource.Mode.MATCH_NONE, names = Sources.ON_ETCD)
     void readOnlyWorkRunsOnReplicasAndTheRestOnTheLeader(Sources source, PatroniCluster cluster) throws Exception {
         String leader = cluster.leader().name();
         Set<String> replicas = cluster.replicas().stream().map(PatroniNode::name).collect(Collectors.toSet());

@@ -1,6 +1,7 @@
 package io.pgcluster.jdbc.it;
 
 import io.pgcluster.jdbc.config.PgClusterConfig;
+import io.pgcluster.testkit.ConsulServer;
 import io.pgcluster.testkit.PatroniCluster;
 import io.pgcluster.testkit.PatroniNode;
 import java.sql.Connection;
@@ -11,14 +12,19 @@ import java.util.stream.Collectors;
 
 /**
  * Configurations of each topology source for the rig's cluster, and helpers to see where work ran. ZOOKEEPER needs a
- * cluster with {@code @ClusterConfig(dcs = Dcs.ZOOKEEPER)} and ETCD one with etcd (the default); classes that run
- * every source on an etcd cluster leave ZOOKEEPER out ({@link #ON_ETCD}), and {@code ZooKeeperIT} runs it.
+ * cluster with {@code @ClusterConfig(dcs = Dcs.ZOOKEEPER)}, CONSUL one with {@code dcs = Dcs.CONSUL} (its token and CA
+ * are taken when the rig's Consul has ACLs or TLS), and ETCD one with etcd (the default); classes that run every
+ * source on an etcd cluster leave ZOOKEEPER and CONSUL out ({@link #ON_ETCD}), and {@code ZooKeeperIT} and
+ * {@code ConsulIT} run them.
  */
 enum Sources {
-    ETCD, PATRONI, HOSTS, ENDPOINTS, ZOOKEEPER;
+    ETCD, PATRONI, HOSTS, ENDPOINTS, ZOOKEEPER, CONSUL;
 
-    /** For {@code @EnumSource(value = Sources.class, mode = EXCLUDE, names = ON_ETCD)}: the sources an etcd rig serves. */
-    static final String ON_ETCD = "ZOOKEEPER";
+    /**
+     * For {@code @EnumSource(value = Sources.class, mode = MATCH_NONE, names = ON_ETCD)}: a pattern of the sources an
+     * etcd rig does not serve, so the others run.
+     */
+    static final String ON_ETCD = "ZOOKEEPER|CONSUL";
 
     /** A configuration with fast timings suited to tests. */
     PgClusterConfig.Builder config(PatroniCluster c) {
@@ -32,6 +38,17 @@ enum Sources {
                 break;
             case ZOOKEEPER:
                 b.zookeeper(c.zooKeeperClientAddress()).scope(c.scope()).namespace(c.namespace());
+                break;
+            case CONSUL:
+                b.consul(c.consulClientAddress()).scope(c.scope()).namespace(c.namespace());
+                ConsulServer consul = c.consul();
+                if (consul.tls()) {
+                    b.set("dcsTls", "true").set("dcsCaFile", consul.caFile().toString());
+                }
+                if (consul.acl()) {
+                    b.set("dcsToken", consul.clientToken())
+                            .set("dcsPlaintextCredentials", String.valueOf(!consul.tls()));
+                }
                 break;
             case HOSTS:
                 b.hosts(c.nodes().stream().map(n -> n.host() + ":" + n.connectPort())

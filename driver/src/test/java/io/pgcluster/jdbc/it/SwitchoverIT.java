@@ -50,7 +50,7 @@ class SwitchoverIT {
     }
 
     @ParameterizedTest
-    @EnumSource(value = Sources.class, mode = EnumSource.Mode.EXCLUDE, names = Sources.ON_ETCD)
+    @EnumSource(value = Sources.class, mode = EnumSource.Mode.MATCH_NONE, names = Sources.ON_ETCD)
     void switchoverUnderLoad(Sources source, PatroniCluster cluster) throws Exception {
         String table = "switchover_" + source.name().toLowerCase();
         Tables.recreate(cluster, table);

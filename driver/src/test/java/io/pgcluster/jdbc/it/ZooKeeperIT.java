@@ -7,11 +7,10 @@ import io.pgcluster.jdbc.PgClusterDriver;
 import io.pgcluster.jdbc.TransactionMode;
 import io.pgcluster.testkit.ClusterConfig;
 import io.pgcluster.testkit.Dcs;
+import io.pgcluster.testkit.FaultProxy;
 import io.pgcluster.testkit.PatroniCluster;
 import io.pgcluster.testkit.PatroniClusterTest;
 import io.pgcluster.testkit.PatroniNode;
-import java.sql.Connection;
-import java.sql.DriverManager;
 import java.time.Duration;
 import java.util.List;
 import java.util.stream.Collectors;
@@ -87,19 +86,8 @@ class ZooKeeperIT {
     @Test
     void driverManagerUrl(PatroniCluster cluster) throws Exception {
         this.cluster = cluster;
-        String url = DriverIT.url(Sources.ZOOKEEPER, cluster);
-        assertThat(url).startsWith("jdbc:pgcluster:zookeeper://" + cluster.zooKeeperClientAddress() + "/");
-        String leader = cluster.leader().name();
-        for (int i = 0; i < 3; i++) {
-            try (Connection c = DriverManager.getConnection(url, cluster.user(), cluster.password())) {
-                assertThat(Sources.where(cluster, c)).isEqualTo(leader + "/primary");
-            }
-            try (Connection c = DriverManager.getConnection(url, cluster.user(), cluster.password())) {
-                c.setReadOnly(true);
-                assertThat(Sources.where(cluster, c)).endsWith("/replica");
-            }
-        }
-        assertThat(PgClusterDriver.closeAll()).as("one shared cluster for all those connections").isEqualTo(1);
+        DriverIT.oneSharedClusterRoutesEveryConnection(Sources.ZOOKEEPER, cluster,
+                "jdbc:pgcluster:zookeeper://" + cluster.zooKeeperClientAddress() + "/");
     }
 
     /**
@@ -110,30 +98,38 @@ class ZooKeeperIT {
     @Test
     void anOutageKeepsTheLastTopologyAndTheReconnectionReadsWhatWasMissed(PatroniCluster cluster) throws Exception {
         this.cluster = cluster;
-        try (PgClusterDataSource ds = new PgClusterDataSource(Sources.ZOOKEEPER.config(cluster).build())) {
+        outageSeenByTheDriverOnly(Sources.ZOOKEEPER, cluster, cluster.zooKeeperFaultProxy());
+    }
+
+    /** The body, for any DCS source whose client address goes through {@code proxy} (ConsulIT). */
+    static void outageSeenByTheDriverOnly(Sources source, PatroniCluster cluster, FaultProxy proxy) throws Exception {
+        try (PgClusterDataSource ds = new PgClusterDataSource(source.config(cluster).build())) {
             String oldLeader = cluster.leader().name();
             Awaits.until(Duration.ofSeconds(10), "the first topology", () -> ds.topology().leader() != null);
             assertThat(ds.topology().leader().name()).isEqualTo(oldLeader);
             String write = ds.inTransaction(TransactionMode.READ_WRITE, c -> Sources.where(cluster, c));
             assertThat(write).isEqualTo(oldLeader + "/primary");
 
-            cluster.zooKeeperFaultProxy().blackhole();
+            proxy.blackhole();
             long t0 = System.nanoTime();
             Awaits.until(Duration.ofSeconds(20), "the topology flagged as unconfirmed",
                     () -> !ds.topology().sourceReachable());
-            log.info("ZooKeeper blackholed: flagged after {} ms: {}", (System.nanoTime() - t0) / 1_000_000L,
+            log.info("{} blackholed: flagged after {} ms: {}", source, (System.nanoTime() - t0) / 1_000_000L,
                     ds.topology().sourceProblem());
+            assertThat(ds.topology().sourceRefused()).as("an outage, not a refusal").isFalse();
             assertThat(ds.topology().leader().name()).as("last topology kept").isEqualTo(oldLeader);
             String read = ds.inTransaction(TransactionMode.READ_ONLY, c -> Sources.where(cluster, c));
             assertThat(read).as("reads go on").endsWith("/replica");
+            write = ds.inTransaction(TransactionMode.READ_WRITE, c -> Sources.where(cluster, c));
+            assertThat(write).as("writes go on").isEqualTo(oldLeader + "/primary");
 
             PatroniNode newLeader = cluster.switchover();
-            cluster.zooKeeperFaultProxy().pass();
+            proxy.pass();
             t0 = System.nanoTime();
             Awaits.until(Duration.ofSeconds(30), "the new leader " + newLeader.name() + " after the reconnection",
                     () -> ds.topology().sourceReachable() && ds.topology().leader() != null
                             && ds.topology().leader().name().equals(newLeader.name()));
-            log.info("ZooKeeper passing again: new leader {} seen after {} ms", newLeader.name(),
+            log.info("{} passing again: new leader {} seen after {} ms", source, newLeader.name(),
                     (System.nanoTime() - t0) / 1_000_000L);
             Awaits.until(Duration.ofSeconds(30), "a write on " + newLeader.name(),
                     () -> (newLeader.name() + "/primary").equals(writeWhere(ds, cluster)));
@@ -158,7 +154,7 @@ class ZooKeeperIT {
         new CloseIT().closeLeavesNothingBehind(Sources.ZOOKEEPER, cluster);
     }
 
-    private static String writeWhere(PgClusterDataSource ds, PatroniCluster cluster) {
+    static String writeWhere(PgClusterDataSource ds, PatroniCluster cluster) {
         try {
             return ds.inTransaction(TransactionMode.READ_WRITE, c -> Sources.where(cluster, c));
         } catch (Exception e) {

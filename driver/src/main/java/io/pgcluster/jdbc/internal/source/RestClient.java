@@ -16,7 +16,9 @@ import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Base64;
+import java.util.HashMap;
 import java.util.Locale;
+import java.util.Map;
 import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLHandshakeException;
 import javax.net.ssl.SSLParameters;
@@ -96,6 +98,34 @@ final class RestClient {
      *     within {@code timeout}
      */
     String get(HostAndPort address, String path, Duration timeout) throws IOException {
+        Response r = exchange(address, path, Map.of(), timeout);
+        if (r.status() != 200) {
+            throw new IOException("GET " + path + " answered HTTP " + r.status() + hint(r.status())
+                    + (r.body().isEmpty() ? "" : ": " + r.body()));
+        }
+        return r.body();
+    }
+
+    /**
+     * One answer other than a redirect.
+     *
+     * @param status the HTTP status
+     * @param headers the head's headers, names in lower case (a repeated header's last value)
+     * @param body the body of a {@code 200} answer; of any other, its start in printable ASCII (at most 160 chars)
+     */
+    record Response(int status, Map<String, String> headers, String body) {
+    }
+
+    /**
+     * {@code GET path} on {@code address} with extra request headers (such as an API token, never shown anywhere),
+     * bounded as a whole by {@code timeout} like {@link #get}; any status but a redirect is returned, for callers that
+     * tell statuses apart (Consul answers 404 for an empty prefix, 403 for a refused token).
+     *
+     * @throws IOException with a message fit for operators (no secrets) if there is no complete answer within
+     *     {@code timeout}, or the answer is a redirect ({@link Redirect})
+     */
+    Response exchange(HostAndPort address, String path, Map<String, String> headers, Duration timeout)
+            throws IOException {
         long deadline = System.nanoTime() + timeout.toNanos();
         DeadlineSocket raw = new DeadlineSocket(deadline, timeout);
         inFlight = raw;
@@ -110,7 +140,7 @@ final class RestClient {
             }
             try {
                 OutputStream out = s.getOutputStream();
-                out.write(request(address, path).getBytes(StandardCharsets.UTF_8));
+                out.write(request(address, path, headers).getBytes(StandardCharsets.UTF_8));
                 out.flush();
             } catch (SocketException e) {
                 throw hungUp(e);
@@ -126,6 +156,21 @@ final class RestClient {
         } finally {
             inFlight = null;
             raw.close();
+        }
+    }
+
+    /**
+     * Makes a {@link #get} or {@link #exchange} in progress fail at once (it throws an {@code IOException}); later
+     * calls work as usual. For a caller that must stop waiting on a server another check found silent.
+     */
+    void cancel() {
+        Socket s = inFlight;
+        if (s != null) {
+            try {
+                s.close();
+            } catch (IOException ignored) {
+                // closing is all we wanted
+            }
         }
     }
 
@@ -176,7 +221,7 @@ final class RestClient {
         return out;
     }
 
-    private String request(HostAndPort address, String path) {
+    private String request(HostAndPort address, String path, Map<String, String> headers) {
         StringBuilder r = new StringBuilder(160).append("GET ").append(path).append(" HTTP/1.1\r\n")
                 .append("Host: ").append(address).append("\r\n")
                 .append("Accept: application/json\r\n")
@@ -185,10 +230,11 @@ final class RestClient {
         if (authorization != null) {
             r.append("Authorization: ").append(authorization).append("\r\n");
         }
+        headers.forEach((name, value) -> r.append(name).append(": ").append(value).append("\r\n"));
         return r.append("\r\n").toString();
     }
 
-    private String read(InputStream in, String path) throws IOException {
+    private Response read(InputStream in, String path) throws IOException {
         String statusLine;
         try {
             statusLine = line(in, true);
@@ -199,6 +245,7 @@ final class RestClient {
         long contentLength = -1;
         boolean chunked = false;
         int headBytes = statusLine.length();
+        Map<String, String> headers = new HashMap<>();
         String line;
         while (!(line = line(in, false)).isEmpty()) {
             headBytes += line.length() + 2;
@@ -211,6 +258,7 @@ final class RestClient {
             }
             String name = line.substring(0, colon).trim().toLowerCase(Locale.ROOT);
             String value = line.substring(colon + 1).trim();
+            headers.put(name, value);
             if (name.equals("content-length")) {
                 try {
                     contentLength = Long.parseLong(value);
@@ -226,14 +274,14 @@ final class RestClient {
                     + "followed, so that credentials go nowhere else: configure the address that serves it");
         }
         if (status != 200) {
-            throw new IOException("GET " + path + " answered HTTP " + status + hint(status) + excerpt(in));
+            return new Response(status, headers, excerpt(in));
         }
         if (contentLength > MAX_BODY) {
             throw new IOException("GET " + path + " announced " + contentLength + " bytes, more than the "
                     + MAX_BODY + " accepted");
         }
         byte[] body = chunked ? chunked(in, path) : body(in, contentLength, path);
-        return new String(body, StandardCharsets.UTF_8);
+        return new Response(status, headers, new String(body, StandardCharsets.UTF_8));
     }
 
     private String hint(int status) {
@@ -262,8 +310,7 @@ final class RestClient {
                 char c = (char) (b[i] & 0xff);
                 s.append(c >= 0x20 && c < 0x7f ? c : ' ');
             }
-            String t = s.toString().strip();
-            return t.isEmpty() ? "" : ": " + t;
+            return s.toString().strip();
         } catch (IOException e) {
             return "";
         }

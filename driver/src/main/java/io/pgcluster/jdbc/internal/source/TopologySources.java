@@ -35,6 +35,10 @@ public final class TopologySources {
                 config.dcsTls() ? new ZooKeeperTls(config.dcsCaFile(), config.dcsCertFile(), config.dcsKeyFile())
                         : null,
                 config.allowedHostList(), config.dcsTimeout(), config.pollInterval(), executor));
+        FACTORIES.put(Source.CONSUL, (config, connector, executor) -> new ConsulSource(config.name(),
+                config.servers(), config.namespace(), config.scope(), config.dcsToken(), RestClient.of(config),
+                RestClient.of(config), config.allowedHostList(), config.dcsTimeout(), config.pollInterval(),
+                ConsulSource.WAIT, executor));
         FACTORIES.put(Source.PATRONI, (config, connector, executor) -> new PatroniRestSource(config.name(),
                 config.servers(), RestClient.of(config), config.allowedHostList(), config.dcsTimeout(),
                 config.pollInterval(), executor));
