@@ -43,7 +43,8 @@ class Patroni4IT {
                     c.namespace() + "/" + c.scope() + "/leader"), false)).isEqualTo(next.name());
             c.awaitHealthy(Duration.ofMinutes(2)); // the old primary streams from the new one
 
-            assertThat(patronictlList(c)).contains(next.name(), "Leader", "4.0");
+            assertThat(patronictl(c, "list")).contains(next.name(), "Leader");
+            assertThat(patronictl(c, "version")).contains("patronictl version 4.");
         }
     }
 
@@ -62,13 +63,13 @@ class Patroni4IT {
         }
     }
 
-    /** {@code patronictl list} of Patroni 4, as rig.env prints it. */
-    private static String patronictlList(PatroniCluster c) throws Exception {
+    /** A command of Patroni 4's patronictl, run as rig.env prints it. */
+    private static String patronictl(PatroniCluster c, String subcommand) throws Exception {
         List<String> pg1 = c.node("pg1").patroni().command();
         List<String> command = new ArrayList<>(List.of("env",
                 "PYTHONPATH=" + Setting.PATRONI4_ROOT.executable().resolve("usr/lib/python3/dist-packages"),
                 Setting.PYTHON.value(), "-c", "from patroni.ctl import ctl; ctl()", "-c", pg1.get(pg1.size() - 1),
-                "list"));
+                subcommand));
         Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
