@@ -40,6 +40,7 @@ final class Checker {
     private long unknownAbsent;
     private long acked;
     private long readsExcused;
+    private long readsForFreshness;
     private long excusedUnits;
 
     Checker(SoakOptions options, Ledger ledger) {
@@ -113,7 +114,10 @@ final class Checker {
     /**
      * No read on the primary while an eligible replica existed: a read answered by a server with
      * {@code pg_is_in_recovery() = false} is a violation when, throughout {@code [start - grace, end + grace]}, the
-     * driver's routing view did not change and named an eligible replica that was not suspect.
+     * driver's routing view did not change and named an eligible replica that was not suspect, unless pgcluster sent
+     * a read to the leader for read-your-writes in that window (its replica had not replayed this JVM's writes
+     * within {@code readYourWritesTimeout}: the leader is where the read must go then); each such decision excuses
+     * one read.
      */
     void readsOnPrimary(RoutingLog routing) {
         long grace = options.grace().toNanos();
@@ -123,6 +127,10 @@ final class Checker {
             String replica = routing.eligibleThroughout(r.startNanos() - grace, r.endNanos() + grace);
             if (replica == null) {
                 readsExcused++;
+                continue;
+            }
+            if (routing.takeFreshToLeader(r.startNanos() - grace, r.endNanos() + grace)) {
+                readsForFreshness++;
                 continue;
             }
             n++;
@@ -252,6 +260,11 @@ final class Checker {
 
     long readsExcused() {
         return readsExcused;
+    }
+
+    /** Reads on the primary that pgcluster sent there for read-your-writes. */
+    long readsForFreshness() {
+        return readsForFreshness;
     }
 
     private static String first(BitSet b) {

@@ -36,6 +36,10 @@ final class RoutingLog implements ClusterMetrics {
     private final long suspectNanos;
     private final List<View> views = new ArrayList<>();
     private final List<Suspicion> suspicions = new ArrayList<>();
+    /** When pgcluster sent a read to the leader because no replica had replayed this JVM's writes yet. */
+    private final List<Long> freshToLeader = new ArrayList<>();
+    /** How many of {@link #freshToLeader} have excused a read on the primary (each excuses one). */
+    private final List<Boolean> freshUsed = new ArrayList<>();
 
     RoutingLog(long maxLagBytes, long suspectNanos) {
         this.maxLagBytes = maxLagBytes;
@@ -57,6 +61,36 @@ final class RoutingLog implements ClusterMetrics {
         if (access == Access.READ) {
             suspicions.add(new Suspicion(member.name(), System.nanoTime()));
         }
+    }
+
+    @Override
+    public synchronized void freshRead(boolean waited, boolean toLeader) {
+        if (toLeader) {
+            freshToLeader.add(System.nanoTime());
+            freshUsed.add(false);
+        }
+    }
+
+    /** Records a read sent to the leader for read-your-writes as if at {@code atNanos} (for tests of the checker). */
+    synchronized void freshToLeaderAt(long atNanos) {
+        freshToLeader.add(atNanos);
+        freshUsed.add(false);
+    }
+
+    /**
+     * Whether pgcluster sent a read to the leader for read-your-writes within {@code [from, to]} (a replica had not
+     * replayed this JVM's last write in {@code readYourWritesTimeout}) that has not excused another read yet; if so,
+     * it now excuses this one.
+     */
+    synchronized boolean takeFreshToLeader(long from, long to) {
+        for (int i = 0; i < freshToLeader.size(); i++) {
+            long at = freshToLeader.get(i);
+            if (!freshUsed.get(i) && at - from >= 0 && to - at >= 0) {
+                freshUsed.set(i, true);
+                return true;
+            }
+        }
+        return false;
     }
 
     private synchronized void record(Topology t) {

@@ -473,8 +473,9 @@ public final class Soak {
                 + "(08007, or a failed idempotent unit): committed %d, not committed %d%n", checker.acked(),
                 checker.lostAcked(), checker.unknownCommitted(), checker.unknownAbsent()));
         b.append(String.format(Locale.ROOT, "- reads answered by a primary: %d (all excused by the rule: %d; "
-                + "pgcluster's routing view changed %d times; %d refused replica connections)%n",
-                ledger.primaryReadsTotal(), checker.readsExcused(), routing.changes(), routing.suspicionCount()));
+                + "sent to the leader for read-your-writes: %d; pgcluster's routing view changed %d times; %d refused "
+                + "replica connections)%n", ledger.primaryReadsTotal(), checker.readsExcused(),
+                checker.readsForFreshness(), routing.changes(), routing.suspicionCount()));
         b.append("- inTransaction units that failed, excused by a long enough stretch without a leader (rule 5): ")
                 .append(checker.excusedUnits()).append('\n');
         b.append("- episodes with two primaries at once (servers' own answer, probed every ")

@@ -82,6 +82,22 @@ class CheckerTest {
     }
 
     @Test
+    void aReadSentToTheLeaderForReadYourWritesExcusesOneReadOnThePrimaryInItsWindow() {
+        RoutingLog routing = new RoutingLog(1 << 20, 5 * S);
+        routing.add(new RoutingLog.View(0, "pg1", Set.of("pg2"))); // pg2 eligible throughout
+        routing.freshToLeaderAt(20 * S);
+        // two reads on the primary (recorded with an end of "now"); one read-your-writes decision in their window
+        ledger.primaryRead(new Ledger.InFlight(1, OpKind.JDBC_READ, Thread.currentThread(), 10 * S, 1), 5432);
+        ledger.primaryRead(new Ledger.InFlight(2, OpKind.JDBC_READ, Thread.currentThread(), 10 * S, 1), 5432);
+        Checker c = new Checker(options(true), ledger);
+        c.readsOnPrimary(routing);
+        assertThat(c.readsForFreshness()).as("one decision excuses one read").isEqualTo(1);
+        assertThat(c.violations()).extracting(Checker.Violation::invariant)
+                .containsExactly("no read on the primary while an eligible replica existed");
+        assertThat(routing.takeFreshToLeader(0, Long.MAX_VALUE)).as("used up").isFalse();
+    }
+
+    @Test
     void aFailedUnitIsExcusedOnlyByALeaderlessStretchOfAboutFailoverTimeout() {
         RoleProbe roles = new RoleProbe();
         roles.add(new RoleProbe.Change("pg1", 0, RoleProbe.State.PRIMARY));
