@@ -8,6 +8,9 @@
 #   bash scripts/bench-failover.sh --quick    # 1 of each per approach (about 4 min); leaves docs/ alone
 #   options: --reps N  --approaches pgcluster,pgcluster-jdbc,pgcluster-acr,pgcluster-acr-ryw,pgjdbc,haproxy-tight,haproxy-docs
 #            --events switchover,kill  --workload tx|autocommit|jpa  --out DIR  --chart FILE.svg
+#            --dcs etcd|consul   Patroni's DCS (default etcd); pgcluster's approaches use the matching source,
+#                                pgjdbc and HAProxy do not read the DCS
+#            --patroni 3|4       Patroni 3.0.x (Debian 12, the default) or 4.0.x (Debian 13, unpacked by setup.sh)
 #   BENCH_JAVA_OPTS="-Dpgcluster.bench.set.switchoverDrain=0" bash scripts/bench-failover.sh ...
 #                                             # pgcluster with a setting other than its default
 #

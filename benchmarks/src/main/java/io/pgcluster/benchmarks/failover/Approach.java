@@ -6,11 +6,13 @@ import io.pgcluster.jdbc.PgClusterDataSource;
 import io.pgcluster.jdbc.TransactionMode;
 import io.pgcluster.jdbc.config.PgClusterConfig;
 import io.pgcluster.jdbc.topology.Member;
+import io.pgcluster.testkit.Dcs;
 import io.pgcluster.testkit.HaProxyChecks;
 import io.pgcluster.testkit.PatroniCluster;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.stream.Collectors;
@@ -19,8 +21,8 @@ import javax.sql.DataSource;
 /**
  * The ways of reaching a Patroni cluster that the harness compares. Every approach runs the same load (see
  * {@link Client.Sql}); pools are HikariCP with pgcluster's default sizes and timeouts
- * ({@link ClusterAccess#hikari}), pgcluster runs with the etcd source and its defaults but for the settings an
- * approach names.
+ * ({@link ClusterAccess#hikari}), pgcluster runs with the source of the cluster's DCS (etcd or consul) and its
+ * defaults but for the settings an approach names. The labels name etcd; {@link #label(Dcs)} names the DCS of a run.
  */
 enum Approach {
     /** pgcluster, unit-of-work API: {@code inTransaction(READ_WRITE_IDEMPOTENT)} writes, {@code READ_ONLY} reads. */
@@ -58,6 +60,14 @@ enum Approach {
         this.settings = settings;
     }
 
+    /**
+     * The label of a run whose Patroni uses {@code dcs}: pgcluster's approaches name the source they follow; the
+     * others do not depend on the DCS.
+     */
+    String label(Dcs dcs) {
+        return dcs == Dcs.ETCD ? label : label.replace("(etcd)", "(" + dcs.name().toLowerCase(Locale.ROOT) + ")");
+    }
+
     static Approach forKey(String key) {
         for (Approach a : values()) {
             if (a.key.equals(key)) {
@@ -89,15 +99,15 @@ enum Approach {
      *     {@link #settings}
      */
     Client open(PatroniCluster cluster) {
-        ClusterAccess access = ClusterAccess.of(cluster);
+        ClusterAccess access = access(cluster);
         switch (this) {
             case PGCLUSTER:
-                return new UnitOfWork(new PgClusterDataSource(overrides(access.pgcluster("bench")).build()));
+                return new UnitOfWork(new PgClusterDataSource(overrides(pgcluster(cluster, access)).build()));
             case PGCLUSTER_JDBC:
             case PGCLUSTER_ACR:
             case PGCLUSTER_ACR_RYW: {
                 PgClusterDataSource ds = new PgClusterDataSource(
-                        overrides(access.pgcluster("bench").setAll(settings)).build());
+                        overrides(pgcluster(cluster, access).setAll(settings)).build());
                 return new Jdbc(ds, ds, List.of(ds), ds);
             }
             case PGJDBC: {
@@ -117,6 +127,32 @@ enum Approach {
                         access.pgjdbcUrl(host + ":" + cluster.haProxy().readPort(), ""), true);
                 return new Jdbc(w, r, List.of(w, r), null);
             }
+        }
+    }
+
+    /**
+     * The cluster's access data. {@link ClusterAccess} knows etcd only; on a Consul cluster its etcd field holds the
+     * agent's address, which nothing reads: {@link #pgcluster} sets the consul source, and the HikariCP pools take
+     * only pgcluster's defaults from it.
+     */
+    private static ClusterAccess access(PatroniCluster cluster) {
+        if (cluster.dcs() == Dcs.ETCD) {
+            return ClusterAccess.of(cluster);
+        }
+        return new ClusterAccess(cluster.consulClientAddress(), cluster.scope(), cluster.namespace(),
+                cluster.database(), cluster.user(), cluster.password());
+    }
+
+    /** pgcluster on the cluster's DCS: the etcd source, or the consul source on the same agent Patroni uses. */
+    private static PgClusterConfig.Builder pgcluster(PatroniCluster cluster, ClusterAccess access) {
+        PgClusterConfig.Builder b = access.pgcluster("bench");
+        switch (cluster.dcs()) {
+            case ETCD:
+                return b;
+            case CONSUL:
+                return b.consul(cluster.consulClientAddress());
+            default:
+                throw new IllegalArgumentException("the failover harness runs on etcd or consul, not " + cluster.dcs());
         }
     }
 

@@ -2,6 +2,7 @@ package io.pgcluster.benchmarks.failover;
 
 import io.pgcluster.benchmarks.Machine;
 import io.pgcluster.jdbc.config.PgClusterConfigException;
+import io.pgcluster.testkit.Dcs;
 import io.pgcluster.testkit.HaProxyChecks;
 import io.pgcluster.testkit.PatroniCluster;
 import io.pgcluster.testkit.PatroniNode;
@@ -27,8 +28,10 @@ import java.util.stream.Collectors;
  * Runs the same steady writer and reader load through each {@link Approach} while the rig performs planned
  * switchovers and kill -9s of the primary, and measures what the load saw against what the cluster itself allowed.
  *
- * <p>One cluster per HAProxy check style (the approaches that do not use HAProxy share the tight-check cluster). On
- * each cluster an independent {@link LeaderWatch} polls Patroni's leader key in etcd and {@link NodeProbes} commit a
+ * <p>One cluster per HAProxy check style (the approaches that do not use HAProxy share the tight-check cluster), with
+ * etcd or Consul as Patroni's DCS ({@code --dcs}; pgcluster's approaches use the matching source, HAProxy and pgjdbc do
+ * not read the DCS) and Patroni 3 or 4 ({@code --patroni}). On
+ * each cluster an independent {@link LeaderWatch} polls Patroni's leader key in the DCS and {@link NodeProbes} commit a
  * probe write on every node every few milliseconds. Each approach then runs, one at a time: its load starts, and for
  * each repetition the cluster is restored to health, the load must be steady, and after a short lead-in the event is
  * triggered; the analyzed window ends once writes have succeeded on the new leader and nothing has failed, nor a
@@ -37,7 +40,8 @@ import java.util.stream.Collectors;
  *
  * <pre>
  * bash scripts/bench-failover.sh [--quick] [--reps N] [--approaches pgcluster,pgjdbc,...] [--events switchover,kill]
- *                                [--workload tx|autocommit|jpa] [--out DIR] [--chart FILE.svg]
+ *                                [--workload tx|autocommit|jpa] [--dcs etcd|consul] [--patroni 3|4]
+ *                                [--out DIR] [--chart FILE.svg]
  * </pre>
  */
 public final class FailoverHarness {
@@ -51,6 +55,8 @@ public final class FailoverHarness {
     private final List<EventResult> results = new ArrayList<>();
     private final Map<Approach, Tally> between = new EnumMap<>(Approach.class);
     private final Map<Approach, Map<String, String>> messages = new EnumMap<>(Approach.class);
+    /** Patroni's version as the nodes of the last cluster reported it ({@code patroni --version}), for the header. */
+    private String patroniVersion;
 
     private FailoverHarness(Settings settings) {
         this.settings = settings;
@@ -64,8 +70,10 @@ public final class FailoverHarness {
         long t0 = System.nanoTime();
         FailoverHarness h = new FailoverHarness(s);
         h.run();
-        FailoverReport report = new FailoverReport(h.results, h.between, h.messages);
+        FailoverReport report = new FailoverReport(h.results, h.between, h.messages, s.dcs);
         String md = "# Failover and switchover under load\n\n" + machine
+                + "- cluster: 3 nodes, Patroni " + (h.patroniVersion != null ? h.patroniVersion : s.patroniLabel())
+                + " (3: Debian 12's 3.0.x; 4: Debian 13's 4.0.x), DCS " + dcsLabel(s.dcs) + "\n"
                 + "- load average at end (1/5/15 min): " + Machine.loadAverage() + "\n"
                 + "- command: `bash scripts/bench-failover.sh " + String.join(" ", args) + "`\n"
                 + "- settings: " + s + "\n"
@@ -95,29 +103,45 @@ public final class FailoverHarness {
             System.out.printf("%nStarting a 3-node cluster with HAProxy checks '%s' for %s ...%n",
                     e.getKey().serverOptions(), e.getValue().stream().map(a -> a.key).collect(Collectors.toList()));
             try (PatroniCluster cluster = PatroniCluster.builder().nodes(3).withHaProxy(true)
-                    .haProxyChecks(e.getKey()).start()) {
-                System.out.printf("Cluster up in %.1f s, leader %s%n", cluster.bringUpTime().toMillis() / 1000.0,
-                        cluster.leader().name());
+                    .haProxyChecks(e.getKey()).dcs(settings.dcs).patroniVersion(settings.patroni).start()) {
+                patroniVersion = Integer.toString(cluster.patroniVersion());
+                System.out.printf("Cluster up in %.1f s, leader %s, Patroni %s, DCS %s%n",
+                        cluster.bringUpTime().toMillis() / 1000.0, cluster.leader().name(), patroniVersion,
+                        cluster.dcs());
                 try (Connection c = direct(cluster, cluster.leader())) {
                     NodeProbes.createTable(c, cluster.nodes());
                 }
-                String key = cluster.namespace() + "/" + cluster.scope() + "/leader";
-                try (LeaderWatch watch = new LeaderWatch(cluster.etcdClientEndpoint(), key, settings.keyPoll);
+                try (LeaderWatch watch = leaderWatch(cluster);
                         NodeProbes probes = new NodeProbes(cluster, settings.probeInterval)) {
                     for (Approach a : e.getValue()) {
                         runApproach(cluster, watch, probes, a);
                     }
                     if (watch.errors() > 0) {
-                        System.out.println("leader key watch: " + watch.errors() + " failed reads of etcd");
+                        System.out.println("leader key watch: " + watch.errors() + " failed reads of the DCS");
                     }
                 }
             }
         }
     }
 
+    /** The harness's own watch of the leader key, on the DCS Patroni uses (not through any fault proxy). */
+    private LeaderWatch leaderWatch(PatroniCluster cluster) {
+        if (cluster.dcs() == Dcs.CONSUL) {
+            return LeaderWatch.consul(cluster.consul().url(), cluster.consul().keyPrefix() + "leader",
+                    settings.keyPoll);
+        }
+        return LeaderWatch.etcd(cluster.etcdClientEndpoint(), cluster.namespace() + "/" + cluster.scope() + "/leader",
+                settings.keyPoll);
+    }
+
+    static String dcsLabel(Dcs dcs) {
+        return dcs == Dcs.CONSUL ? "Consul (agent in dev mode; pgcluster's consul source)"
+                : "etcd (pgcluster's etcd source)";
+    }
+
     private void runApproach(PatroniCluster cluster, LeaderWatch watch, NodeProbes probes, Approach a)
             throws Exception {
-        System.out.printf("%n=== %s ===%n", a.label);
+        System.out.printf("%n=== %s ===%n", a.label(settings.dcs));
         cluster.restoreHealthy(RESTORE_TIMEOUT);
         try (Connection c = direct(cluster, cluster.leader()); Statement st = c.createStatement()) {
             st.execute("DROP TABLE IF EXISTS " + Client.Sql.TABLE);
@@ -314,6 +338,9 @@ public final class FailoverHarness {
         List<Approach> approaches = List.of(Approach.values());
         List<EventKind> events = List.of(EventKind.values());
         Workload workload = Workload.TX;
+        Dcs dcs = Dcs.ETCD;
+        /** Patroni's major version; 0: the test kit's default (3, or its system property / environment variable). */
+        int patroni;
         int writers = 2;
         int readers = 2;
         long pauseMillis = 5;
@@ -349,6 +376,12 @@ public final class FailoverHarness {
                     case "--workload":
                         s.workload = Workload.forKey(value(args, ++i, "--workload").trim());
                         break;
+                    case "--dcs":
+                        s.dcs = dcs(value(args, ++i, "--dcs").trim());
+                        break;
+                    case "--patroni":
+                        s.patroni = patroni(value(args, ++i, "--patroni").trim());
+                        break;
                     case "--out":
                         s.out = Path.of(value(args, ++i, "--out"));
                         break;
@@ -358,10 +391,33 @@ public final class FailoverHarness {
                     default:
                         throw new IllegalArgumentException("unknown option '" + args[i] + "'; options: --quick, "
                                 + "--reps N, --approaches a,b, --events switchover,kill, --workload tx|autocommit|jpa, "
-                                + "--out DIR, --chart FILE");
+                                + "--dcs etcd|consul, --patroni 3|4, --out DIR, --chart FILE");
                 }
             }
             return s;
+        }
+
+        private static Dcs dcs(String v) {
+            switch (v) {
+                case "etcd":
+                    return Dcs.ETCD;
+                case "consul":
+                    return Dcs.CONSUL;
+                default:
+                    throw new IllegalArgumentException("--dcs must be etcd or consul, was '" + v + "'");
+            }
+        }
+
+        private static int patroni(String v) {
+            if (!v.equals("3") && !v.equals("4")) {
+                throw new IllegalArgumentException("--patroni must be 3 or 4, was '" + v + "'");
+            }
+            return Integer.parseInt(v);
+        }
+
+        /** The Patroni version asked for, before a cluster has said which one it runs. */
+        String patroniLabel() {
+            return patroni == 0 ? "(the test kit's default)" : Integer.toString(patroni);
         }
 
         private static String value(String[] args, int i, String option) {
@@ -378,7 +434,8 @@ public final class FailoverHarness {
                     .collect(Collectors.joining(", ")) + "; load " + writers + " writers + " + readers
                     + " readers, workload " + workload.key + " (" + workload.label + "), " + pauseMillis
                     + " ms pause after each step; lead-in " + leadInMillis
-                    + " ms, quiet " + quietMillis + " ms; leader key polled every " + keyPoll.toMillis()
+                    + " ms, quiet " + quietMillis + " ms; DCS " + dcs.name().toLowerCase(Locale.ROOT) + ", Patroni "
+                    + patroniLabel() + "; leader key polled every " + keyPoll.toMillis()
                     + " ms; node probes every " + probeInterval.toMillis() + " ms";
         }
     }

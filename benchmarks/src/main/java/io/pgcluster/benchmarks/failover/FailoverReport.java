@@ -1,6 +1,7 @@
 package io.pgcluster.benchmarks.failover;
 
 import io.pgcluster.benchmarks.Stats;
+import io.pgcluster.testkit.Dcs;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashSet;
@@ -26,12 +27,24 @@ final class FailoverReport {
     private final List<EventResult> results;
     private final Map<Approach, FailoverHarness.Tally> between;
     private final Map<Approach, Map<String, String>> messages;
+    /** Patroni's DCS in this run: pgcluster's approaches followed it with the matching source. */
+    private final Dcs dcs;
 
     FailoverReport(List<EventResult> results, Map<Approach, FailoverHarness.Tally> between,
             Map<Approach, Map<String, String>> messages) {
+        this(results, between, messages, Dcs.ETCD);
+    }
+
+    FailoverReport(List<EventResult> results, Map<Approach, FailoverHarness.Tally> between,
+            Map<Approach, Map<String, String>> messages, Dcs dcs) {
         this.results = List.copyOf(results);
         this.between = between;
         this.messages = messages;
+        this.dcs = dcs;
+    }
+
+    private String label(Approach a) {
+        return a.label(dcs);
     }
 
     /** One line per event for the console. */
@@ -79,12 +92,12 @@ final class FailoverReport {
                 long failedEvents = results.stream().filter(r -> r.approach() == a && r.kind() == k && r.failed())
                         .count();
                 if (rs.isEmpty()) {
-                    b.append("| ").append(a.label).append(" | 0 (").append(failedEvents)
+                    b.append("| ").append(label(a)).append(" | 0 (").append(failedEvents)
                             .append(" could not be run) | | | | | | | | |\n");
                     continue;
                 }
                 Map<String, Long> f = sumFailures(rs);
-                b.append("| ").append(a.label).append(" | ").append(rs.size())
+                b.append("| ").append(label(a)).append(" | ").append(rs.size())
                         .append(failedEvents > 0 ? " (+" + failedEvents + " failed to run)" : "").append(" | ")
                         .append(medWorst(rs, r -> r.outage().millis())).append(openMark(rs)).append(" | ")
                         .append(medWorst(rs, r -> r.floor().millis())).append(" | ")
@@ -126,7 +139,7 @@ final class FailoverReport {
                 if (rs.isEmpty()) {
                     continue;
                 }
-                b.append("| ").append(k.label).append(" | ").append(a.label).append(" | ").append(rs.size())
+                b.append("| ").append(k.label).append(" | ").append(label(a)).append(" | ").append(rs.size())
                         .append(" | ").append(sum(rs, r -> r.writeFailures() + r.readFailures())).append(" | ")
                         .append(sum(rs, EventResult::readFailures)).append(" | ")
                         .append(medWorst(rs, r -> r.readGap().millis())).append(" | ")
@@ -139,7 +152,7 @@ final class FailoverReport {
         List<String> notRun = new ArrayList<>();
         for (Approach a : approaches()) {
             results.stream().filter(r -> r.approach() == a && r.failed()).map(EventResult::error).findFirst()
-                    .ifPresent(e -> notRun.add(a.label + ": " + e));
+                    .ifPresent(e -> notRun.add(label(a) + ": " + e));
         }
         b.append('\n');
         if (!notRun.isEmpty()) {
@@ -163,7 +176,8 @@ final class FailoverReport {
         if (all.isEmpty()) {
             return "";
         }
-        StringBuilder b = new StringBuilder("## pgcluster's targets (unit-of-work API, etcd source)\n\n"
+        StringBuilder b = new StringBuilder("## pgcluster's targets (unit-of-work API, " + dcs.name().toLowerCase(Locale.ROOT)
+                + " source)\n\n"
                 + "| target | measured | met? |\n|---|---|---|\n");
         if (!so.isEmpty()) {
             long worst = (long) Stats.max(so.stream().map(EventResult::outageOverFloorMs).collect(Collectors.toList()));
@@ -232,7 +246,7 @@ final class FailoverReport {
             if (t == null) {
                 continue;
             }
-            b.append("| ").append(a.label).append(" | ").append(t.ops).append(" | ")
+            b.append("| ").append(label(a)).append(" | ").append(t.ops).append(" | ")
                     .append(t.failures.isEmpty() ? "0" : t.failures.toString()).append(" | ")
                     .append(t.readsOnPrimary).append(" (").append(t.readsOnPrimaryWhileReplicaHealthy)
                     .append(") | ").append(t.staleReads).append(" |\n");
@@ -248,7 +262,7 @@ final class FailoverReport {
                 List<Long> saw = of(a, k).stream().map(EventResult::clientSawLeaderAfterKeyMs).filter(v -> v != -1)
                         .collect(Collectors.toList());
                 if (!saw.isEmpty()) {
-                    b.append("- ").append(a.label).append(", ").append(k.label).append(": its topology named the new "
+                    b.append("- ").append(label(a)).append(", ").append(k.label).append(": its topology named the new "
                             + "leader ").append(fmt(Stats.median(saw))).append(" ms (median), ")
                             .append((long) Stats.max(saw)).append(" ms (worst) after the key was seen by the "
                             + "harness's own poll\n");
@@ -265,7 +279,7 @@ final class FailoverReport {
             if (m == null || m.isEmpty()) {
                 continue;
             }
-            b.append("- ").append(a.label).append(":\n");
+            b.append("- ").append(label(a)).append(":\n");
             m.forEach((k, v) -> b.append("  - `").append(k).append("`: ")
                     .append(v.replace('\n', ' ').replace("|", "\\|")).append('\n'));
         }
@@ -325,7 +339,7 @@ final class FailoverReport {
         for (EventResult r : medianSwitchovers()) {
             end = Math.max(end, r.outage().toMs() + 2000);
             panels.add(new SvgChart.Panel(String.format(Locale.ROOT, "%s: write outage %d ms (floor %d ms), %d "
-                    + "failed writes, %d failed reads", r.approach().label, r.outage().millis(), r.floor().millis(),
+                    + "failed writes, %d failed reads", label(r.approach()), r.outage().millis(), r.floor().millis(),
                     r.writeFailures(), r.readFailures()), r.okWritesPerBucket(), r.failedWritesPerBucket(),
                     r.keyMs(), r.floor().fromMs(), r.floor().toMs(), r.windowToMs()));
         }

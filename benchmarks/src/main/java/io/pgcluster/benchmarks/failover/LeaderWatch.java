@@ -17,9 +17,11 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Watches Patroni's leader key in etcd, independently of every client under test: it reads the key through etcd's
- * v3 JSON gateway ({@code POST /v3/kv/range}) every {@code interval} and records each change of its value with the
- * time it was first seen. So "the new leader key" is known to within one interval plus one local HTTP round trip.
+ * Watches Patroni's leader key in the DCS, independently of every client under test: it reads the key every
+ * {@code interval} (etcd: through its v3 JSON gateway, {@code POST /v3/kv/range}; Consul: {@code GET /v1/kv/<key>?raw},
+ * a plain read rather than a blocking query, so that both DCSs are timed the same way) and records each change of its
+ * value with the time it was first seen. So "the new leader key" is known to within one interval plus one local HTTP
+ * round trip.
  *
  * <p>Thread-safety: safe for concurrent use.
  */
@@ -37,25 +39,45 @@ final class LeaderWatch implements AutoCloseable {
 
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1))
             .version(HttpClient.Version.HTTP_1_1).build();
-    private final URI range;
-    private final String body;
+    private final HttpRequest request;
+    private final boolean consul;
     private final long intervalNanos;
     private final List<Change> changes = new CopyOnWriteArrayList<>();
     private final AtomicLong errors = new AtomicLong();
     private final Thread thread;
     private volatile boolean stop;
 
-    /**
-     * @param etcdUrl {@code http://host:port} of etcd's client port
-     * @param key the leader key, {@code <namespace>/<scope>/leader}
-     */
-    LeaderWatch(String etcdUrl, String key, Duration interval) {
-        this.range = URI.create(etcdUrl + "/v3/kv/range");
-        this.body = "{\"key\":\"" + Base64.getEncoder().encodeToString(key.getBytes(StandardCharsets.UTF_8)) + "\"}";
+    private LeaderWatch(HttpRequest request, boolean consul, Duration interval) {
+        this.request = request;
+        this.consul = consul;
         this.intervalNanos = interval.toNanos();
         this.thread = new Thread(this::loop, "leader-watch");
         thread.setDaemon(true);
         thread.start();
+    }
+
+    /**
+     * @param etcdUrl {@code http://host:port} of etcd's client port
+     * @param key the leader key, {@code /<namespace>/<scope>/leader}
+     */
+    static LeaderWatch etcd(String etcdUrl, String key, Duration interval) {
+        String body = "{\"key\":\"" + Base64.getEncoder().encodeToString(key.getBytes(StandardCharsets.UTF_8)) + "\"}";
+        return new LeaderWatch(HttpRequest.newBuilder(URI.create(etcdUrl + "/v3/kv/range")).timeout(Duration.ofSeconds(1))
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), false, interval);
+    }
+
+    /**
+     * @param agentUrl {@code http://host:port} of a Consul agent's HTTP API (no ACLs, no TLS: the harness's clusters)
+     * @param key the leader key as Consul spells it, {@code <namespace>/<scope>/leader} without a leading slash
+     */
+    static LeaderWatch consul(String agentUrl, String key, Duration interval) {
+        return new LeaderWatch(HttpRequest.newBuilder(consulKeyUri(agentUrl, key)).timeout(Duration.ofSeconds(1))
+                .GET().build(), true, interval);
+    }
+
+    /** The raw read of {@code key}; a leading slash is dropped, as Consul's keys have none. */
+    static URI consulKeyUri(String agentUrl, String key) {
+        return URI.create(agentUrl + "/v1/kv/" + key.replaceFirst("^/+", "") + "?raw");
     }
 
     private void loop() {
@@ -83,13 +105,14 @@ final class LeaderWatch implements AutoCloseable {
     }
 
     private String fetch() throws IOException, InterruptedException {
-        HttpRequest req = HttpRequest.newBuilder(range).timeout(Duration.ofSeconds(1))
-                .POST(HttpRequest.BodyPublishers.ofString(body)).build();
-        HttpResponse<String> r = http.send(req, HttpResponse.BodyHandlers.ofString());
-        if (r.statusCode() != 200) {
-            throw new IOException("etcd answered " + r.statusCode() + ": " + r.body());
+        HttpResponse<String> r = http.send(request, HttpResponse.BodyHandlers.ofString());
+        if (consul && r.statusCode() == 404) {
+            return null; // Consul's answer for a key that does not exist
         }
-        return parseValue(r.body());
+        if (r.statusCode() != 200) {
+            throw new IOException((consul ? "Consul" : "etcd") + " answered " + r.statusCode() + ": " + r.body());
+        }
+        return consul ? r.body() : parseValue(r.body());
     }
 
     /** The decoded value of the first key in a {@code /v3/kv/range} answer, or {@code null} when there is none. */
@@ -110,7 +133,7 @@ final class LeaderWatch implements AutoCloseable {
         return -1;
     }
 
-    /** Failed reads of the key so far (etcd unreachable or slow). */
+    /** Failed reads of the key so far (the DCS unreachable or slow). */
     long errors() {
         return errors.get();
     }
