@@ -24,7 +24,8 @@ import java.util.TreeMap;
  * @param firstProbeCommitAfterKeyMs the same for the node probe's first commit on the new leader: the floor of
  *     {@code firstWriteOnNewLeaderAfterKeyMs} (Patroni writes the key, then PostgreSQL completes its promotion)
  * @param clientSawLeaderAfterKeyMs when the client's own topology named the new leader, minus {@code keyMs} (pgcluster
- *     only; else -1)
+ *     only), often a few ms negative since its watch may beat the harness's poll; {@link #NOT_SEEN} when the client
+ *     has no topology, did not name the leader, or the key was not seen
  * @param writesOk successful writes in the window
  * @param readsOk successful reads in the window
  * @param failures failed operations in the window by {@code write:STATE} / {@code read:STATE}
@@ -44,6 +45,12 @@ record EventResult(Approach approach, EventKind kind, int repetition, String old
         Map<String, Long> failures, long readsOnPrimary, long readsOnPrimaryWhileReplicaHealthy,
         Interval readGap, long longestReadMs, long staleReads, int[] okWritesPerBucket, int[] failedWritesPerBucket,
         String error) {
+    /**
+     * {@link #clientSawLeaderAfterKeyMs()} when there is no such time: not -1, which is a real value there (the
+     * client's watch named the leader a millisecond before the harness's poll saw the key).
+     */
+    static final long NOT_SEEN = Long.MIN_VALUE;
+
 
     static final int BUCKET_MS = 100;
     static final int TIMELINE_FROM_MS = -2000;
@@ -165,15 +172,20 @@ record EventResult(Approach approach, EventKind kind, int repetition, String old
                 longestGap(writeEnds, r.windowFrom(), r.windowTo(), t0),
                 key == -1 || firstOnNewLeader == -1 ? -1 : ms(firstOnNewLeader - key),
                 key == -1 || firstCommit == -1 ? -1 : ms(firstCommit - key),
-                key == -1 || r.clientSawNanos() == -1 ? -1 : ms(r.clientSawNanos() - key),
+                key == -1 || r.clientSawNanos() == -1 ? NOT_SEEN : ms(r.clientSawNanos() - key),
                 writesOk, readsOk, failures, onPrimary, onPrimaryWithReplica,
                 longestGap(readEnds, r.windowFrom(), r.windowTo(), t0), ms(longestRead), stale, ok, bad, null);
     }
 
     /** An event that could not be performed or measured. */
+    /** Whether {@link #clientSawLeaderAfterKeyMs()} is a measurement (-1 ms is one). */
+    boolean clientSawLeaderKnown() {
+        return clientSawLeaderAfterKeyMs != NOT_SEEN;
+    }
+
     static EventResult failedEvent(Approach a, EventKind kind, int repetition, String oldLeader, String error) {
         return new EventResult(a, kind, repetition, oldLeader, null, 0, 0, -1, new Interval(0, 0, false),
-                new Interval(0, 0, false), -1, -1, -1, 0, 0, Map.of(), 0, 0, new Interval(0, 0, false), 0, 0,
+                new Interval(0, 0, false), -1, -1, NOT_SEEN, 0, 0, Map.of(), 0, 0, new Interval(0, 0, false), 0, 0,
                 new int[0], new int[0], error);
     }
 

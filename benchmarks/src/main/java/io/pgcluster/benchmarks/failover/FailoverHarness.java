@@ -226,7 +226,7 @@ public final class FailoverHarness {
             if (note != null) {
                 System.out.println("  note: " + note + "; the event is still measured");
             }
-            if ((a == Approach.PGCLUSTER || a == Approach.PGCLUSTER_JDBC) && r.clientSawLeaderAfterKeyMs() == -1) {
+            if ((a == Approach.PGCLUSTER || a == Approach.PGCLUSTER_JDBC) && !r.clientSawLeaderKnown()) {
                 System.out.println("  note: pgcluster's topology did not name " + now.name() + " after t0 = " + t0
                         + ": " + client);
             }

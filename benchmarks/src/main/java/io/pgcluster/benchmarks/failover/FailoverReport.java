@@ -54,7 +54,8 @@ final class FailoverReport {
                 + "failures %s; 25006 %d; reads on primary %d (%d with a healthy replica)", r.approach().key,
                 r.kind().key, r.repetition(), r.oldLeader(), r.newLeader(), r.outage().millis(), r.floor().millis(),
                 r.outageOverFloorMs(), r.keyMs(), ms(r.firstWriteOnNewLeaderAfterKeyMs()),
-                ms(r.firstProbeCommitAfterKeyMs()), ms(r.clientSawLeaderAfterKeyMs()), r.writesOk(), r.readsOk(),
+                ms(r.firstProbeCommitAfterKeyMs()),
+                r.clientSawLeaderKnown() ? r.clientSawLeaderAfterKeyMs() + " ms" : "n/a", r.writesOk(), r.readsOk(),
                 r.failures(),
                 r.writesRefusedByReplica(), r.readsOnPrimary(), r.readsOnPrimaryWhileReplicaHealthy());
     }
@@ -259,7 +260,8 @@ final class FailoverReport {
         StringBuilder b = new StringBuilder();
         for (Approach a : approaches()) {
             for (EventKind k : EventKind.values()) {
-                List<Long> saw = of(a, k).stream().map(EventResult::clientSawLeaderAfterKeyMs).filter(v -> v != -1)
+                List<Long> saw = of(a, k).stream().filter(EventResult::clientSawLeaderKnown)
+                        .map(EventResult::clientSawLeaderAfterKeyMs)
                         .collect(Collectors.toList());
                 if (!saw.isEmpty()) {
                     b.append("- ").append(label(a)).append(", ").append(k.label).append(": its topology named the new "
@@ -303,7 +305,8 @@ final class FailoverReport {
                     Long.toString(r.outage().millis()), Boolean.toString(r.outage().closed()),
                     Long.toString(r.outageOverFloorMs()), Long.toString(r.firstWriteOnNewLeaderAfterKeyMs()),
                     Long.toString(r.firstProbeCommitAfterKeyMs()),
-                    Long.toString(r.clientSawLeaderAfterKeyMs()), Integer.toString(r.writesOk()),
+                    r.clientSawLeaderKnown() ? Long.toString(r.clientSawLeaderAfterKeyMs()) : "",
+                    Integer.toString(r.writesOk()),
                     Integer.toString(r.readsOk()), Long.toString(r.writeFailures()), Long.toString(r.readFailures()),
                     Long.toString(r.writesRefusedByReplica()), Long.toString(r.readsOnPrimary()),
                     Long.toString(r.readsOnPrimaryWhileReplicaHealthy()),

@@ -135,4 +135,19 @@ class EventResultTest {
         assertThat(Op.success(false, 0, 1, OLD, false).readOnlyOnPrimary()).isTrue();
         assertThat(Op.success(true, 0, 1, OLD, false).readOnlyOnPrimary()).as("a write").isFalse();
     }
+
+    @Test
+    void aClientThatSawTheLeaderOneMillisecondBeforeThePollIsNotReportedAsNeverSeen() {
+        // pgcluster's watch often beats the harness's 10 ms poll; -1 ms is then a measurement, not "not seen"
+        EventResult.Recording r = recording(writes(0, 3000, NEW), List.of(), 1500);
+        EventResult e = EventResult.analyze(new EventResult.Recording(r.approach(), r.kind(), r.repetition(),
+                r.oldLeader(), r.newLeader(), r.newLeaderPort(), r.t0(), r.windowFrom(), r.windowTo(), r.keyNanos(),
+                at(1500) - MS / 5, r.ops(), r.samples()));
+        assertThat(e.clientSawLeaderAfterKeyMs()).isEqualTo(-1);
+        assertThat(e.clientSawLeaderKnown()).isTrue();
+        assertThat(FailoverReport.line(e)).contains("client saw leader -1 ms after key");
+        EventResult never = EventResult.analyze(recording(writes(0, 3000, NEW), List.of(), 1500));
+        assertThat(never.clientSawLeaderKnown()).isFalse();
+        assertThat(FailoverReport.line(never)).contains("client saw leader n/a after key");
+    }
 }
