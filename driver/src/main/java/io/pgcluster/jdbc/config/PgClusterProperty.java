@@ -136,8 +136,8 @@ public enum PgClusterProperty {
                     + "tried, for up to connectionTimeout.",
             Bounds.duration(Duration.ZERO, Duration.ofHours(1))),
     SWITCHOVER_DRAIN("switchoverDrain", Type.DURATION, "5s", Group.FAILOVER,
-            "When the topology source announces a switchover away from the leader (Patroni's failover key: etcd "
-                    + "and zookeeper sources; the patroni source sees scheduled switchovers only), new write "
+            "When the topology source announces a switchover away from the leader (Patroni's failover key: etcd, "
+                    + "zookeeper and consul sources; the patroni source sees scheduled switchovers only), new write "
                     + "transactions and auto-commit writes wait for the new leader instead of starting on the old "
                     + "one, for at most this long (a scheduled switchover: from its scheduled time); transactions "
                     + "already open finish on the old leader. 0: no drain.",
