@@ -143,7 +143,7 @@ public class OverheadBenchmark {
 
     /** How a transaction is run: plain JDBC on either data source, or pgcluster's unit-of-work API. */
     @State(Scope.Benchmark)
-    public static class Tx {
+    public static class Tx implements Side {
         /**
          * {@code hikari}, {@code hikari-one-replica} (see {@link Pools}), {@code pgcluster} (plain JDBC),
          * {@code pgcluster-inTransaction}.
@@ -177,25 +177,36 @@ public class OverheadBenchmark {
         }
     }
 
+    /** A data source under test that a {@link Turns} opens and closes (its own set-up methods are not called then). */
+    interface Side {
+        void open() throws Exception;
+
+        void close() throws Exception;
+    }
+
     /**
      * HikariCP and pgcluster in one fork, taking turns by iteration: even iterations (counting warm-up) run on
      * HikariCP, odd ones on pgcluster.
+     *
+     * @param <S> what a side is
      */
-    @State(Scope.Benchmark)
-    public static class Alternating {
-        /** pgcluster's side: {@code plain} JDBC, or {@code inTransaction}. */
-        @Param({"plain", "inTransaction"})
-        public String api;
-
-        private final Tx hikari = new Tx();
-        private final Tx pgcluster = new Tx();
+    public abstract static class Turns<S extends Side> {
+        final S hikari;
+        final S pgcluster;
         private int iteration;
-        private volatile Tx turn;
+        volatile S turn;
+
+        Turns(S hikari, S pgcluster) {
+            this.hikari = hikari;
+            this.pgcluster = pgcluster;
+        }
+
+        /** Sets the sides' parameters from this state's. */
+        abstract void configure();
 
         @Setup(Level.Trial)
         public void open() throws Exception {
-            hikari.tx = "hikari";
-            pgcluster.tx = "plain".equals(api) ? "pgcluster" : "pgcluster-inTransaction";
+            configure();
             hikari.open();
             pgcluster.open();
         }
@@ -209,6 +220,24 @@ public class OverheadBenchmark {
         public void close() throws Exception {
             hikari.close();
             pgcluster.close();
+        }
+    }
+
+    /** {@code SELECT 1} transactions on HikariCP and on pgcluster, taking turns ({@link Turns}). */
+    @State(Scope.Benchmark)
+    public static class Alternating extends Turns<Tx> {
+        /** pgcluster's side: {@code plain} JDBC, or {@code inTransaction}. */
+        @Param({"plain", "inTransaction"})
+        public String api;
+
+        public Alternating() {
+            super(new Tx(), new Tx());
+        }
+
+        @Override
+        void configure() {
+            hikari.tx = "hikari";
+            pgcluster.tx = "plain".equals(api) ? "pgcluster" : "pgcluster-inTransaction";
         }
     }
 
@@ -276,7 +305,7 @@ public class OverheadBenchmark {
 
     /** The data sources of {@code writeThenRead}, and a table on the leader that every replica has. */
     @State(Scope.Benchmark)
-    public static class RwTx {
+    public static class RwTx implements Side {
         /** {@code hikari}, {@code pgcluster-off} or {@code pgcluster-jvm} ({@code readYourWrites} off or jvm). */
         @Param({"hikari", "pgcluster-off", "pgcluster-jvm"})
         public String rw;
@@ -309,37 +338,23 @@ public class OverheadBenchmark {
         }
     }
 
-    /** {@code writeThenRead} on HikariCP (even iterations) and pgcluster (odd ones) in one fork. */
+    /** {@code writeThenRead} on HikariCP and on pgcluster, taking turns ({@link Turns}). */
     @State(Scope.Benchmark)
-    public static class AlternatingRw {
+    public static class AlternatingRw extends Turns<RwTx> {
         /** pgcluster's {@code readYourWrites}: {@code off} or {@code jvm}. */
         @Param({"off", "jvm"})
         public String ryw;
 
-        private final RwTx hikari = new RwTx();
-        private final RwTx pgcluster = new RwTx();
-        private int iteration;
-        private volatile RwTx turn;
+        public AlternatingRw() {
+            super(new RwTx(), new RwTx());
+        }
 
-        @Setup(Level.Trial)
-        public void open() throws Exception {
+        @Override
+        void configure() {
             hikari.rw = "hikari";
             pgcluster.rw = "pgcluster-" + ryw;
             hikari.countFresh = false;
             pgcluster.countFresh = false;
-            hikari.open();
-            pgcluster.open();
-        }
-
-        @Setup(Level.Iteration)
-        public void nextTurn() {
-            turn = iteration++ % 2 == 0 ? hikari : pgcluster;
-        }
-
-        @TearDown(Level.Trial)
-        public void close() throws Exception {
-            hikari.close();
-            pgcluster.close();
         }
     }
 
