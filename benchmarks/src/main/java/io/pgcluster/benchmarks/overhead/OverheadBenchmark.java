@@ -471,9 +471,10 @@ public class OverheadBenchmark {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         // several reads in a row, so that every replica a round-robin pool uses has been asked
         for (int found = 0; found < 4; ) {
-            try (Connection c = readOnly.getConnection(); Statement st = c.createStatement()) {
+            try (Connection c = readOnly.getConnection()) {
                 c.setReadOnly(true);
-                try (ResultSet rs = st.executeQuery("SELECT count(*) FROM bench_rw")) {
+                try (Statement st = c.createStatement();
+                        ResultSet rs = st.executeQuery("SELECT count(*) FROM bench_rw")) {
                     rs.next();
                     found = rs.getInt(1) == ROWS ? found + 1 : 0;
                 }
