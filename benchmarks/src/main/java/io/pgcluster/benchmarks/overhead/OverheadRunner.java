@@ -39,7 +39,7 @@ import org.openjdk.jmh.runner.options.TimeValue;
  *       of those ratios and their middle half.</li>
  * </ol>
  * {@code writeThenRead} and {@code abWriteThenRead} (a written row read back; read-your-writes on and off) join
- * parts 1 and 2 in a full run; {@code --rw} runs only them, with 1 thread and one short round, in a few minutes.
+ * parts 1 and 2 in a full run (not in {@code --quick} or {@code --alloc}); {@code --rw} runs only them, with 1 thread and one short round, in a few minutes.
  * Before each part and round the runner waits (a bounded time) for a quiet CPU: other builds and tests on a shared
  * machine distort throughput.
  *
@@ -230,6 +230,8 @@ public final class OverheadRunner {
                         s.abWarmupIterations = 2;
                         s.abMeasurementIterations = 8;
                         s.quietWait = Duration.ofMinutes(1);
+                        // SELECT 1 only, comparable with the quick runs recorded before write-then-read existed
+                        s.writeThenRead = false;
                         break;
                     case "--alloc":
                         // bytes per operation only: the GC profiler's forks, warmed up for long enough that the

@@ -23,8 +23,10 @@ class OverheadRunnerTest {
     }
 
     @Test
-    void allocMeasuresOnlyTheSelect1Benchmarks() {
+    void quickAndAllocMeasureOnlyTheSelect1Benchmarks() {
         assertThat(Settings.parse(new String[] {"--alloc"}).benchmarks("select1ReadWrite", "writeThenRead"))
+                .isEqualTo("(select1ReadWrite)");
+        assertThat(Settings.parse(new String[] {"--quick"}).benchmarks("select1ReadWrite", "writeThenRead"))
                 .isEqualTo("(select1ReadWrite)");
     }
 }
