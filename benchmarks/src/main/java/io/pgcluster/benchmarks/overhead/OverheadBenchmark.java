@@ -4,15 +4,22 @@ import com.zaxxer.hikari.HikariDataSource;
 import io.pgcluster.benchmarks.ClusterAccess;
 import io.pgcluster.jdbc.PgClusterDataSource;
 import io.pgcluster.jdbc.TransactionMode;
+import io.pgcluster.jdbc.config.PgClusterConfig;
+import io.pgcluster.jdbc.config.PgClusterConfig.ReadYourWrites;
+import io.pgcluster.jdbc.internal.metrics.ClusterMetrics;
 import io.pgcluster.jdbc.topology.Topology;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import javax.sql.DataSource;
+import org.openjdk.jmh.annotations.AuxCounters;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -40,6 +47,14 @@ import org.openjdk.jmh.annotations.Warmup;
  *   <li>{@code select1ReadOnly}: the same with {@code setReadOnly(true)}. pgcluster balances over both replicas;
  *       HikariCP has a pool on each (configured read-only, like pgcluster's replica pools), used in turn, and, as a
  *       second baseline ({@code hikari-one-replica}), a pool on one replica only.</li>
+ *   <li>{@code writeThenRead}: what read-your-writes is for: a read-write transaction that updates the thread's row
+ *       ({@code UPDATE ... RETURNING}, so it writes WAL) and commits, then a read-only transaction that reads the
+ *       row back. Variants ({@code rw} parameter): HikariCP ({@code hikari}: leader pool, and the two replica pools
+ *       in turn), pgcluster with {@code readYourWrites=off} ({@code pgcluster-off}) and with the default
+ *       {@code readYourWrites=jvm} ({@code pgcluster-jvm}), which learns the commit's WAL position with one more
+ *       round trip and lets a replica serve the read only once it has replayed it. {@link Reads} counts per
+ *       iteration where the reads ran, how many missed the write (stale), and, for pgcluster, how its
+ *       read-your-writes served them.</li>
  * </ul>
  *
  * <p>{@code select1ReadWrite} and {@code select1ReadOnly} run each variant ({@code tx} parameter) in a fork of its
@@ -78,6 +93,8 @@ public class OverheadBenchmark {
         @Param({"hikari", "pgcluster"})
         public String pool;
 
+        /** pgcluster's read-your-writes mode; null: the default. */
+        ReadYourWrites readYourWrites;
         DataSource readWrite;
         DataSource readOnly;
         private AutoCloseable[] owned;
@@ -102,7 +119,11 @@ public class OverheadBenchmark {
                 readOnly = replicas.size() == 1 ? replicas.get(0) : new RoundRobinDataSource(replicas);
                 owned = o.toArray(new AutoCloseable[0]);
             } else {
-                PgClusterDataSource ds = openPgCluster(access);
+                PgClusterConfig.Builder config = access.pgcluster("bench");
+                if (readYourWrites != null) {
+                    config.readYourWrites(readYourWrites);
+                }
+                PgClusterDataSource ds = openPgCluster(config.build());
                 readWrite = ds;
                 readOnly = ds;
                 owned = new AutoCloseable[] {ds};
@@ -122,7 +143,7 @@ public class OverheadBenchmark {
 
     /** How a transaction is run: plain JDBC on either data source, or pgcluster's unit-of-work API. */
     @State(Scope.Benchmark)
-    public static class Tx {
+    public static class Tx implements Side {
         /**
          * {@code hikari}, {@code hikari-one-replica} (see {@link Pools}), {@code pgcluster} (plain JDBC),
          * {@code pgcluster-inTransaction}.
@@ -156,25 +177,36 @@ public class OverheadBenchmark {
         }
     }
 
+    /** A data source under test that a {@link Turns} opens and closes (its own set-up methods are not called then). */
+    interface Side {
+        void open() throws Exception;
+
+        void close() throws Exception;
+    }
+
     /**
      * HikariCP and pgcluster in one fork, taking turns by iteration: even iterations (counting warm-up) run on
      * HikariCP, odd ones on pgcluster.
+     *
+     * @param <S> what a side is
      */
-    @State(Scope.Benchmark)
-    public static class Alternating {
-        /** pgcluster's side: {@code plain} JDBC, or {@code inTransaction}. */
-        @Param({"plain", "inTransaction"})
-        public String api;
-
-        private final Tx hikari = new Tx();
-        private final Tx pgcluster = new Tx();
+    public abstract static class Turns<S extends Side> {
+        final S hikari;
+        final S pgcluster;
         private int iteration;
-        private volatile Tx turn;
+        volatile S turn;
+
+        Turns(S hikari, S pgcluster) {
+            this.hikari = hikari;
+            this.pgcluster = pgcluster;
+        }
+
+        /** Sets the sides' parameters from this state's. */
+        abstract void configure();
 
         @Setup(Level.Trial)
         public void open() throws Exception {
-            hikari.tx = "hikari";
-            pgcluster.tx = "plain".equals(api) ? "pgcluster" : "pgcluster-inTransaction";
+            configure();
             hikari.open();
             pgcluster.open();
         }
@@ -189,6 +221,151 @@ public class OverheadBenchmark {
             hikari.close();
             pgcluster.close();
         }
+    }
+
+    /** {@code SELECT 1} transactions on HikariCP and on pgcluster, taking turns ({@link Turns}). */
+    @State(Scope.Benchmark)
+    public static class Alternating extends Turns<Tx> {
+        /** pgcluster's side: {@code plain} JDBC, or {@code inTransaction}. */
+        @Param({"plain", "inTransaction"})
+        public String api;
+
+        public Alternating() {
+            super(new Tx(), new Tx());
+        }
+
+        @Override
+        void configure() {
+            hikari.tx = "hikari";
+            pgcluster.tx = "plain".equals(api) ? "pgcluster" : "pgcluster-inTransaction";
+        }
+    }
+
+    /** The table {@code writeThenRead} writes: one row per benchmark thread (threads beyond this many share rows). */
+    static final int ROWS = 64;
+
+    /**
+     * Per benchmark thread: the row it writes, and where its reads ran. JMH reports the public fields of this
+     * {@link AuxCounters} state as secondary results (events per iteration, reset before each); the runner turns
+     * them into shares. Confined to its thread.
+     */
+    @AuxCounters(AuxCounters.Type.EVENTS)
+    @State(Scope.Thread)
+    public static class Reads {
+        private static final AtomicInteger NEXT_ROW = new AtomicInteger();
+        // pgcluster reports read-your-writes decisions on the thread that reads, so they can be counted per thread
+        private static final ThreadLocal<Reads> CURRENT = new ThreadLocal<>();
+
+        /** Reads of the row just written. */
+        public long reads;
+        /** ... of which ran on the leader ({@code pg_is_in_recovery()} false). */
+        public long readsOnLeader;
+        /** ... of which did not see the write. */
+        public long staleReads;
+        /** pgcluster only: reads that had a position to see and a replica had already replayed it. */
+        public long freshOnReplica;
+        /** ... a replica replayed it while the read waited. */
+        public long freshAfterWait;
+        /** ... no replica had it within {@code readYourWritesTimeout}: the leader served the read. */
+        public long freshOnLeader;
+        private int row = -1;
+
+        @Setup(Level.Iteration)
+        public void reset() {
+            if (row < 0) {
+                row = NEXT_ROW.getAndIncrement() % ROWS;
+            }
+            CURRENT.set(this);
+            reads = 0;
+            readsOnLeader = 0;
+            staleReads = 0;
+            freshOnReplica = 0;
+            freshAfterWait = 0;
+            freshOnLeader = 0;
+        }
+
+        /** Counts pgcluster's read-your-writes decisions into the reading thread's {@link Reads}. */
+        static final ClusterMetrics FRESH_READS = new ClusterMetrics() {
+            @Override
+            public void freshRead(boolean waited, boolean toLeader) {
+                Reads r = CURRENT.get();
+                if (r == null) {
+                    return; // set-up reads, before the first iteration
+                }
+                if (toLeader) {
+                    r.freshOnLeader++;
+                } else if (waited) {
+                    r.freshAfterWait++;
+                } else {
+                    r.freshOnReplica++;
+                }
+            }
+        };
+    }
+
+    /** The data sources of {@code writeThenRead}, and a table on the leader that every replica has. */
+    @State(Scope.Benchmark)
+    public static class RwTx implements Side {
+        /** {@code hikari}, {@code pgcluster-off} or {@code pgcluster-jvm} ({@code readYourWrites} off or jvm). */
+        @Param({"hikari", "pgcluster-off", "pgcluster-jvm"})
+        public String rw;
+
+        /** Whether pgcluster's read-your-writes decisions are counted (a metrics listener: not in A/B forks). */
+        boolean countFresh = true;
+        private final Pools pools = new Pools();
+
+        @Setup(Level.Trial)
+        public void open() throws Exception {
+            pools.pool = rw.startsWith("hikari") ? "hikari" : "pgcluster";
+            if (rw.startsWith("pgcluster-")) {
+                pools.readYourWrites = ReadYourWrites.valueOf(rw.substring("pgcluster-".length())
+                        .toUpperCase(Locale.ROOT));
+            }
+            pools.open();
+            if (countFresh && pools.readWrite instanceof PgClusterDataSource ds) {
+                ds.addMetrics(Reads.FRESH_READS);
+            }
+            createTable(pools.readWrite, pools.readOnly);
+        }
+
+        @TearDown(Level.Trial)
+        public void close() throws Exception {
+            pools.close();
+        }
+
+        long writeThenRead(Reads r) throws SQLException {
+            return OverheadBenchmark.writeThenRead(pools.readWrite, pools.readOnly, r);
+        }
+    }
+
+    /** {@code writeThenRead} on HikariCP and on pgcluster, taking turns ({@link Turns}). */
+    @State(Scope.Benchmark)
+    public static class AlternatingRw extends Turns<RwTx> {
+        /** pgcluster's {@code readYourWrites}: {@code off} or {@code jvm}. */
+        @Param({"off", "jvm"})
+        public String ryw;
+
+        public AlternatingRw() {
+            super(new RwTx(), new RwTx());
+        }
+
+        @Override
+        void configure() {
+            hikari.rw = "hikari";
+            pgcluster.rw = "pgcluster-" + ryw;
+            hikari.countFresh = false;
+            pgcluster.countFresh = false;
+        }
+    }
+
+    @Benchmark
+    public long writeThenRead(RwTx t, Reads r) throws SQLException {
+        return t.writeThenRead(r);
+    }
+
+    @Benchmark
+    public long abWriteThenRead(AlternatingRw a, Reads r) throws SQLException {
+        return a.turn.writeThenRead(r);
     }
 
     @Benchmark
@@ -237,11 +414,91 @@ public class OverheadBenchmark {
     }
 
     /**
-     * A pgcluster data source with the etcd source and default settings, once its topology names a leader and a
-     * replica (it learns the topology in the background after construction).
+     * A form post and the page it redirects to: a read-write transaction updates the thread's row and commits, then
+     * a read-only transaction reads it back, counting in {@code r} where it ran and whether it saw the write.
      */
-    static PgClusterDataSource openPgCluster(ClusterAccess access) throws InterruptedException {
-        PgClusterDataSource ds = new PgClusterDataSource(access.pgcluster("bench").build());
+    static long writeThenRead(DataSource readWrite, DataSource readOnly, Reads r) throws SQLException {
+        long written;
+        try (Connection c = readWrite.getConnection()) {
+            c.setReadOnly(false);
+            c.setAutoCommit(false);
+            try (PreparedStatement ps = c.prepareStatement(
+                    "UPDATE bench_rw SET n = n + 1 WHERE id = ? RETURNING n")) {
+                ps.setInt(1, r.row);
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    written = rs.getLong(1);
+                }
+            }
+            c.commit();
+        }
+        try (Connection c = readOnly.getConnection()) {
+            c.setReadOnly(true);
+            c.setAutoCommit(false);
+            long read;
+            boolean onReplica;
+            try (PreparedStatement ps = c.prepareStatement(
+                    "SELECT n, pg_is_in_recovery() FROM bench_rw WHERE id = ?")) {
+                ps.setInt(1, r.row);
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    read = rs.getLong(1);
+                    onReplica = rs.getBoolean(2);
+                }
+            }
+            c.commit();
+            r.reads++;
+            if (!onReplica) {
+                r.readsOnLeader++;
+            }
+            if (read < written) {
+                r.staleReads++;
+            }
+            return read;
+        }
+    }
+
+    /**
+     * Creates {@code writeThenRead}'s table on the leader, if missing, and waits until reads through
+     * {@code readOnly} find it (replicas replay the CREATE a little later).
+     */
+    static void createTable(DataSource readWrite, DataSource readOnly) throws SQLException, InterruptedException {
+        try (Connection c = readWrite.getConnection(); Statement st = c.createStatement()) {
+            st.execute("CREATE TABLE IF NOT EXISTS bench_rw (id int PRIMARY KEY, n bigint NOT NULL)");
+            st.execute("INSERT INTO bench_rw SELECT i, 0 FROM generate_series(0, " + (ROWS - 1)
+                    + ") i ON CONFLICT (id) DO NOTHING");
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        // several reads in a row, so that every replica a round-robin pool uses has been asked
+        for (int found = 0; found < 4; ) {
+            try (Connection c = readOnly.getConnection()) {
+                c.setReadOnly(true);
+                try (Statement st = c.createStatement();
+                        ResultSet rs = st.executeQuery("SELECT count(*) FROM bench_rw")) {
+                    rs.next();
+                    found = rs.getInt(1) == ROWS ? found + 1 : 0;
+                }
+            } catch (SQLException e) {
+                if (!"42P01".equals(e.getSQLState()) || System.nanoTime() - deadline > 0) {
+                    throw e;
+                }
+                found = 0;
+            }
+            if (found == 0) {
+                if (System.nanoTime() - deadline > 0) {
+                    throw new IllegalStateException("the replicas did not replay bench_rw within 30 s");
+                }
+                Thread.sleep(50);
+            }
+        }
+    }
+
+    /**
+     * A pgcluster data source (the etcd source, see {@link ClusterAccess#pgcluster}), once its topology names a leader
+     * and a replica (it learns the topology in the background after construction).
+     */
+    static PgClusterDataSource openPgCluster(PgClusterConfig config) throws InterruptedException {
+        PgClusterDataSource ds = new PgClusterDataSource(config);
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (true) {
             Topology t = ds.topology();

@@ -26,13 +26,32 @@ final class OverheadReport {
     }
 
     /**
+     * Where a {@code writeThenRead} variant's reads ran, from its fork's {@link OverheadBenchmark.Reads} counters
+     * (measurement iterations only). The fresh counts are pgcluster's read-your-writes decisions (0 for HikariCP and
+     * with {@code readYourWrites=off}).
+     *
+     * @param threads JMH threads
+     * @param variant {@code hikari}, {@code pgcluster-off} or {@code pgcluster-jvm}
+     * @param reads reads of a row just written
+     * @param onLeader those that ran on the leader
+     * @param stale those that did not see the write
+     * @param freshOnReplica reads with a position to see, served by a replica that had replayed it
+     * @param freshAfterWait ... by a replica after waiting for it
+     * @param freshOnLeader ... by the leader, no replica having replayed it in time
+     */
+    record ReadPlaces(int threads, String variant, double reads, double onLeader, double stale, double freshOnReplica,
+            double freshAfterWait, double freshOnLeader) {
+    }
+
+    /**
      * One alternating fork: the measurement iterations of HikariCP and of pgcluster, and the ratio of every two
      * neighbouring iterations.
      *
      * @param threads JMH threads
      * @param round the round (one fork each)
-     * @param benchmark {@code abReadWrite} or {@code abReadOnly}
-     * @param api pgcluster's API: {@code plain} or {@code inTransaction}
+     * @param benchmark {@code abReadWrite}, {@code abReadOnly} or {@code abWriteThenRead}
+     * @param api pgcluster's API, {@code plain} or {@code inTransaction}; for {@code abWriteThenRead} its
+     *     {@code readYourWrites}, {@code off} or {@code jvm}
      * @param hikari ops/s of HikariCP's iterations
      * @param pgcluster ops/s of pgcluster's iterations
      * @param ratios pgcluster / HikariCP of each pair of neighbouring iterations
@@ -75,11 +94,17 @@ final class OverheadReport {
 
     private final List<Single> singles;
     private final List<Alternation> alternations;
+    private final List<ReadPlaces> readPlaces;
     private final int[] threads;
 
     OverheadReport(List<Single> singles, List<Alternation> alternations, int[] threads) {
+        this(singles, alternations, List.of(), threads);
+    }
+
+    OverheadReport(List<Single> singles, List<Alternation> alternations, List<ReadPlaces> readPlaces, int[] threads) {
         this.singles = List.copyOf(singles);
         this.alternations = List.copyOf(alternations);
+        this.readPlaces = List.copyOf(readPlaces);
         this.threads = threads.clone();
     }
 
@@ -95,19 +120,29 @@ final class OverheadReport {
             }
             for (String kind : List.of("ReadWrite", "ReadOnly")) {
                 for (String api : List.of("plain", "inTransaction")) {
-                    alternated(t, kind, api).ifPresent(rows::add);
+                    String label = "SELECT 1, " + ("ReadWrite".equals(kind) ? "read-write transaction (leader)"
+                            : "read-only transaction (replica)") + ", " + ("plain".equals(api) ? "plain JDBC"
+                            : "inTransaction(" + ("ReadWrite".equals(kind) ? "READ_WRITE" : "READ_ONLY") + ")");
+                    alternated(t, "ab" + kind, api, label, "select1" + kind,
+                            "plain".equals(api) ? "pgcluster" : "pgcluster-inTransaction").ifPresent(rows::add);
                 }
+            }
+            for (String ryw : List.of("off", "jvm")) {
+                alternated(t, "abWriteThenRead", ryw, "UPDATE, commit, then read it in a read-only transaction, "
+                        + "readYourWrites=" + ryw, "writeThenRead", "pgcluster-" + ryw).ifPresent(rows::add);
             }
         }
         return rows;
     }
 
-    private Optional<Row> alternated(int t, String kind, String api) {
+    /** A row from the alternating forks of {@code ab}, with the bytes per op of {@code single}'s variants. */
+    private Optional<Row> alternated(int t, String ab, String api, String label, String single,
+            String pgclusterVariant) {
         List<Double> h = new ArrayList<>();
         List<Double> p = new ArrayList<>();
         List<Double> r = new ArrayList<>();
         for (Alternation a : alternations) {
-            if (a.threads() == t && a.benchmark().equals("ab" + kind) && a.api().equals(api)) {
+            if (a.threads() == t && a.benchmark().equals(ab) && a.api().equals(api)) {
                 h.addAll(a.hikari());
                 p.addAll(a.pgcluster());
                 r.addAll(a.ratios());
@@ -116,12 +151,8 @@ final class OverheadReport {
         if (r.isEmpty()) {
             return Optional.empty();
         }
-        String label = "SELECT 1, " + ("ReadWrite".equals(kind) ? "read-write transaction (leader)"
-                : "read-only transaction (replica)") + ", " + ("plain".equals(api) ? "plain JDBC"
-                : "inTransaction(" + ("ReadWrite".equals(kind) ? "READ_WRITE" : "READ_ONLY") + ")");
-        double hb = single(t, "select1" + kind, "hikari").map(Single::bytesPerOp).orElse(Double.NaN);
-        double pb = single(t, "select1" + kind, "plain".equals(api) ? "pgcluster" : "pgcluster-inTransaction")
-                .map(Single::bytesPerOp).orElse(Double.NaN);
+        double hb = single(t, single, "hikari").map(Single::bytesPerOp).orElse(Double.NaN);
+        double pb = single(t, single, pgclusterVariant).map(Single::bytesPerOp).orElse(Double.NaN);
         return Optional.of(new Row(t, label, Stats.median(h), Stats.median(p), r, hb, pb));
     }
 
@@ -153,6 +184,7 @@ final class OverheadReport {
                     .append(bytes(r.hikariBytes())).append(" / ").append(bytes(r.pgclusterBytes())).append(" |\n");
         }
         b.append(singlesTable());
+        b.append(readPlacesTable());
         b.append("\nTransactions: HikariCP and pgcluster take turns by 1-second iteration inside the same forks; ops/s "
                 + "is the median of each side's iterations, a ratio compares two neighbouring iterations (pgcluster / "
                 + "HikariCP), and the middle half is the 25th to 75th percentile of those ratios. getConnection() + "
@@ -172,6 +204,31 @@ final class OverheadReport {
                     .append(bytes(s.bytesPerOp())).append(" |\n");
         }
         return b.toString();
+    }
+
+    /** Where the reads of {@code writeThenRead} ran, per variant; empty without such results. */
+    String readPlacesTable() {
+        if (readPlaces.isEmpty()) {
+            return "";
+        }
+        StringBuilder b = new StringBuilder("\nWrite then read (writeThenRead, one fork per variant): where the reads "
+                + "of the row just written ran, and how pgcluster's read-your-writes served them:\n\n"
+                + "| threads | variant | reads | on the leader | stale (missed the write) | read-your-writes: replica "
+                + "at once / replica after waiting / leader |\n|---:|---|---:|---:|---:|---:|\n");
+        for (ReadPlaces p : readPlaces) {
+            b.append("| ").append(p.threads()).append(" | ").append(p.variant()).append(" | ")
+                    .append(String.format(Locale.ROOT, "%,.0f", p.reads())).append(" | ")
+                    .append(share(p.onLeader(), p.reads())).append(" | ").append(share(p.stale(), p.reads()))
+                    .append(" | ").append(share(p.freshOnReplica(), p.reads())).append(" / ")
+                    .append(share(p.freshAfterWait(), p.reads())).append(" / ")
+                    .append(share(p.freshOnLeader(), p.reads())).append(" |\n");
+        }
+        return b.toString();
+    }
+
+    /** {@code n} as a percentage of {@code of}, one decimal. */
+    static String share(double n, double of) {
+        return of > 0 ? String.format(Locale.ROOT, "%.1f%%", 100 * n / of) : "n/a";
     }
 
     private static String bytes(double d) {

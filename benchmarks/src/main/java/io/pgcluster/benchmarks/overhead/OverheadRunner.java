@@ -38,11 +38,14 @@ import org.openjdk.jmh.runner.options.TimeValue;
  *       by iteration inside one fork, and every two neighbouring iterations give a ratio. The report gives the median
  *       of those ratios and their middle half.</li>
  * </ol>
+ * {@code writeThenRead} and {@code abWriteThenRead} (a written row read back; read-your-writes on and off) join
+ * parts 1 and 2 in a full run (not in {@code --quick} or {@code --alloc}); {@code --rw} runs only them, with 1 thread and one short round, in a few minutes.
  * Before each part and round the runner waits (a bounded time) for a quiet CPU: other builds and tests on a shared
  * machine distort throughput.
  *
  * <pre>
- * bash scripts/bench-overhead.sh [--quick | --alloc] [--rounds N] [--threads 1,4] [--quiet-wait SECONDS] [--out DIR]
+ * bash scripts/bench-overhead.sh [--quick | --alloc | --rw] [--rounds N] [--threads 1,4] [--quiet-wait SECONDS]
+ *     [--out DIR]
  * </pre>
  */
 public final class OverheadRunner {
@@ -72,11 +75,12 @@ public final class OverheadRunner {
 
             List<OverheadReport.Single> singles = new ArrayList<>();
             List<OverheadReport.Alternation> alternations = new ArrayList<>();
+            List<OverheadReport.ReadPlaces> readPlaces = new ArrayList<>();
             StringBuilder quiet = new StringBuilder();
             for (int threads : s.threads) {
                 quiet.append(quiet.length() == 0 ? "" : "; ").append(threads).append(" thread(s): ")
                         .append(busy(s, threads, "separate forks"));
-                singles.addAll(runSeparately(s, jvmArgs, threads));
+                runSeparately(s, jvmArgs, threads, singles, readPlaces);
                 for (int round = 1; round <= s.rounds; round++) {
                     quiet.append(", ").append(busy(s, threads, "alternating, round " + round + " of " + s.rounds));
                     alternations.addAll(runAlternating(s, jvmArgs, threads, round));
@@ -84,7 +88,7 @@ public final class OverheadRunner {
             }
             String after = cluster.leader().name();
             boolean stable = after.equals(leader.name());
-            OverheadReport report = new OverheadReport(singles, alternations, s.threads);
+            OverheadReport report = new OverheadReport(singles, alternations, readPlaces, s.threads);
             String md = "# pgcluster overhead against raw HikariCP\n\n" + machine
                     + "- load average at end (1/5/15 min): " + Machine.loadAverage() + "\n"
                     + "- CPU busy (all cores, 3 s sample, this cluster's idle load included) before each part: "
@@ -125,31 +129,51 @@ public final class OverheadRunner {
     }
 
     /** Part 1: every variant in its own fork, with the GC profiler. */
-    private static List<OverheadReport.Single> runSeparately(Settings s, List<String> jvmArgs, int threads)
-            throws Exception {
-        OptionsBuilder o = options(s, jvmArgs, threads, "(getConnectionClose|select1ReadWrite|select1ReadOnly)",
+    private static void runSeparately(Settings s, List<String> jvmArgs, int threads,
+            List<OverheadReport.Single> singles, List<OverheadReport.ReadPlaces> readPlaces) throws Exception {
+        OptionsBuilder o = options(s, jvmArgs, threads,
+                s.benchmarks("getConnectionClose|select1ReadWrite|select1ReadOnly", "writeThenRead"),
                 s.out.resolve("jmh-separate-threads" + threads + ".json"));
         o.warmupIterations(s.warmupIterations).warmupTime(TimeValue.seconds(s.iterationSeconds))
                 .measurementIterations(s.measurementIterations).measurementTime(TimeValue.seconds(s.iterationSeconds))
                 .addProfiler(GCProfiler.class);
-        List<OverheadReport.Single> l = new ArrayList<>();
         for (RunResult r : new Runner(o.build()).run()) {
             String variant = r.getParams().getParam("pool") != null ? r.getParams().getParam("pool")
-                    : r.getParams().getParam("tx");
+                    : r.getParams().getParam("tx") != null ? r.getParams().getParam("tx")
+                    : r.getParams().getParam("rw");
             // "gc.alloc.rate.norm" (older JMH versions prefix it with a middle dot)
             Result<?> alloc = r.getSecondaryResults().entrySet().stream()
                     .filter(e -> e.getKey().endsWith("gc.alloc.rate.norm")).map(Map.Entry::getValue).findFirst()
                     .orElse(null);
-            l.add(new OverheadReport.Single(threads, method(r), variant, r.getPrimaryResult().getScore(),
+            singles.add(new OverheadReport.Single(threads, method(r), variant, r.getPrimaryResult().getScore(),
                     alloc == null ? Double.NaN : alloc.getScore()));
+            if ("writeThenRead".equals(method(r))) {
+                readPlaces.add(new OverheadReport.ReadPlaces(threads, variant, events(r, "reads"),
+                        events(r, "readsOnLeader"), events(r, "staleReads"), events(r, "freshOnReplica"),
+                        events(r, "freshAfterWait"), events(r, "freshOnLeader")));
+            }
         }
-        return l;
+    }
+
+    /**
+     * An {@link OverheadBenchmark.Reads} counter summed over the measurement iterations (JMH's own aggregate of an
+     * events counter is not documented to be a sum; the report only needs shares, but a sum is the honest count).
+     */
+    private static double events(RunResult r, String counter) {
+        double sum = 0;
+        for (BenchmarkResult b : r.getBenchmarkResults()) {
+            for (IterationResult i : b.getIterationResults()) {
+                Result<?> c = i.getSecondaryResults().get(counter);
+                sum += c == null ? 0 : c.getScore();
+            }
+        }
+        return sum;
     }
 
     /** Part 2: HikariCP and pgcluster alternating by iteration in one fork. */
     private static List<OverheadReport.Alternation> runAlternating(Settings s, List<String> jvmArgs, int threads,
             int round) throws Exception {
-        OptionsBuilder o = options(s, jvmArgs, threads, "ab.*",
+        OptionsBuilder o = options(s, jvmArgs, threads, s.benchmarks("abReadWrite|abReadOnly", "abWriteThenRead"),
                 s.out.resolve("jmh-alternating-threads" + threads + "-round" + round + ".json"));
         o.warmupIterations(s.abWarmupIterations).warmupTime(TimeValue.seconds(1))
                 .measurementIterations(s.abMeasurementIterations).measurementTime(TimeValue.seconds(1));
@@ -161,8 +185,9 @@ public final class OverheadRunner {
                     scores.add(i.getPrimaryResult().getScore());
                 }
             }
-            l.add(OverheadReport.Alternation.of(threads, round, method(r), r.getParams().getParam("api"),
-                    s.abWarmupIterations, scores));
+            String api = r.getParams().getParam("api") != null ? r.getParams().getParam("api")
+                    : r.getParams().getParam("ryw");
+            l.add(OverheadReport.Alternation.of(threads, round, method(r), api, s.abWarmupIterations, scores));
         }
         return l;
     }
@@ -176,6 +201,10 @@ public final class OverheadRunner {
     static final class Settings {
         int rounds = 3;
         int[] threads = {1, 4};
+        /** The SELECT 1 benchmarks and getConnection() + close(). */
+        boolean select1 = true;
+        /** The write-then-read benchmarks. */
+        boolean writeThenRead = true;
         int warmupIterations = 2;
         int measurementIterations = 3;
         int iterationSeconds = 2;
@@ -201,6 +230,8 @@ public final class OverheadRunner {
                         s.abWarmupIterations = 2;
                         s.abMeasurementIterations = 8;
                         s.quietWait = Duration.ofMinutes(1);
+                        // SELECT 1 only, comparable with the quick runs recorded before write-then-read existed
+                        s.writeThenRead = false;
                         break;
                     case "--alloc":
                         // bytes per operation only: the GC profiler's forks, warmed up for long enough that the
@@ -211,6 +242,17 @@ public final class OverheadRunner {
                         s.warmupIterations = 5;
                         s.measurementIterations = 3;
                         s.quietWait = Duration.ZERO;
+                        s.writeThenRead = false;
+                        break;
+                    case "--rw":
+                        // the write-then-read benchmarks only, in a few minutes: each variant's fork with the GC
+                        // profiler, then one alternating fork per readYourWrites mode
+                        s.select1 = false;
+                        s.writeThenRead = true;
+                        s.rounds = 1;
+                        s.threads = new int[] {1};
+                        s.abMeasurementIterations = 16;
+                        s.quietWait = Duration.ofMinutes(1);
                         break;
                     case "--rounds":
                         s.rounds = positive(args, ++i, "--rounds");
@@ -227,10 +269,22 @@ public final class OverheadRunner {
                         break;
                     default:
                         throw new IllegalArgumentException("unknown option '" + args[i] + "'; options: --quick, --alloc, "
-                                + "--rounds N, --threads 1,4, --quiet-wait SECONDS, --out DIR");
+                                + "--rw, --rounds N, --threads 1,4, --quiet-wait SECONDS, --out DIR");
                 }
             }
             return s;
+        }
+
+        /** A JMH include pattern for the benchmark methods of the selected parts, e.g. {@code (a|b|c)}. */
+        String benchmarks(String select1Methods, String writeThenReadMethods) {
+            List<String> l = new ArrayList<>();
+            if (select1) {
+                l.add(select1Methods);
+            }
+            if (writeThenRead) {
+                l.add(writeThenReadMethods);
+            }
+            return "(" + String.join("|", l) + ")";
         }
 
         private static String value(String[] args, int i, String option) {
@@ -250,7 +304,8 @@ public final class OverheadRunner {
 
         @Override
         public String toString() {
-            return "threads " + Arrays.toString(threads) + "; separate forks: warm-up " + warmupIterations + " x "
+            return (select1 ? "SELECT 1" + (writeThenRead ? " and write-then-read" : "") : "write-then-read only")
+                    + "; threads " + Arrays.toString(threads) + "; separate forks: warm-up " + warmupIterations + " x "
                     + iterationSeconds + " s, measurement " + measurementIterations + " x " + iterationSeconds
                     + " s; alternating: " + rounds + " round(s) of 1 fork, warm-up " + abWarmupIterations
                     + " x 1 s, measurement " + abMeasurementIterations + " x 1 s; before each part wait up to "
