@@ -15,7 +15,9 @@ fi
 PACKAGES=(postgresql-15 postgresql-client-15 patroni python3-etcd python3-psycopg2 python3-idna
           etcd-server etcd-client pgbouncer haproxy
           zookeeper python3-kazoo    # ZooKeeper as Patroni's DCS (the rig's Dcs.ZOOKEEPER clusters)
-          python3-consul)            # Consul as Patroni's DCS (Dcs.CONSUL); the agent itself comes from Debian 11 below
+          python3-consul             # Consul as Patroni's DCS (Dcs.CONSUL); the agent itself comes from Debian 11 below
+          pgbackrest                 # backups to S3 and point-in-time recovery (docs/deploy/pgbackrest.conf)
+          prometheus prometheus-postgres-exporter prometheus-pgbouncer-exporter)  # cluster monitoring
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
