@@ -196,6 +196,16 @@ public final class PgClusterConfig {
         }
     }
 
+    /** Whether members are reached through a pooler next to each of them; see {@link PgClusterProperty#POOLER}. */
+    public enum Pooler {
+        NONE, NODE;
+
+        /** The name used in URLs and properties. */
+        public String key() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
+
     /** Where auto-commit statements that only read run; see {@link PgClusterProperty#AUTO_COMMIT_READS}. */
     public enum AutoCommitReads {
         LEADER, REPLICA;
@@ -368,6 +378,16 @@ public final class PgClusterConfig {
 
     public Duration readYourWritesTimeout() {
         return duration(PgClusterProperty.READ_YOUR_WRITES_TIMEOUT);
+    }
+
+    /** Whether to connect through each member's pooler; see {@link PgClusterProperty#POOLER}. */
+    public Pooler pooler() {
+        return (Pooler) values.get(PgClusterProperty.POOLER);
+    }
+
+    /** See {@link PgClusterProperty#POOLER_PORT_OFFSET}; 0 when not set. */
+    public int poolerPortOffset() {
+        return integer(PgClusterProperty.POOLER_PORT_OFFSET);
     }
 
     public AutoCommitReads autoCommitReads() {
@@ -647,6 +667,16 @@ public final class PgClusterConfig {
             return put(PgClusterProperty.READ_YOUR_WRITES_TIMEOUT, timeout);
         }
 
+        /** Connect through the pooler next to each member (see {@link PgClusterProperty#POOLER}). */
+        public Builder pooler(Pooler pooler) {
+            return put(PgClusterProperty.POOLER, pooler);
+        }
+
+        /** The pooler's port relative to PostgreSQL's (see {@link PgClusterProperty#POOLER_PORT_OFFSET}). */
+        public Builder poolerPortOffset(int offset) {
+            return put(PgClusterProperty.POOLER_PORT_OFFSET, offset);
+        }
+
         public Builder autoCommitReads(AutoCommitReads where) {
             return put(PgClusterProperty.AUTO_COMMIT_READS, where);
         }
@@ -745,6 +775,7 @@ public final class PgClusterConfig {
                 throw PgClusterProperty.SERVERS.invalid((String) v.get(PgClusterProperty.SERVERS),
                         "source endpoints takes exactly one write address; put the read address in 'read'");
             }
+            checkPooler(source, v);
             int minIdle = (Integer) v.get(PgClusterProperty.MIN_IDLE);
             int smallest = Math.min((Integer) v.get(PgClusterProperty.WRITE_POOL_SIZE),
                     (Integer) v.get(PgClusterProperty.READ_POOL_SIZE));
@@ -763,6 +794,21 @@ public final class PgClusterConfig {
             Properties pg = new Properties();
             pg.putAll(pgjdbc);
             return new PgClusterConfig(v, pg);
+        }
+
+        /** A pooler per node needs members to find it next to; an offset without the pooler would be ignored. */
+        private static void checkPooler(Source source, Map<PgClusterProperty, Object> v) {
+            boolean node = v.get(PgClusterProperty.POOLER) == Pooler.NODE;
+            if (node && source.needsReadAddress()) {
+                throw PgClusterConfigException.conflict(PgClusterProperty.POOLER, "pgcluster property 'pooler=node' "
+                        + "needs the members' addresses; source endpoints connects to the two configured addresses "
+                        + "(point them at the poolers instead).");
+            }
+            int offset = (Integer) v.get(PgClusterProperty.POOLER_PORT_OFFSET);
+            if (!node && offset != 0) {
+                throw PgClusterConfigException.conflict(PgClusterProperty.POOLER_PORT_OFFSET, "pgcluster property "
+                        + "'poolerPortOffset' (" + offset + ") applies only with pooler=node.");
+            }
         }
 
         /** The member allow-list parses, and applies only to sources whose members come from Patroni's data. */

@@ -84,6 +84,21 @@ public enum PgClusterProperty {
             "Comma-separated host names, IP addresses and CIDR blocks (10.0.0.0/8, fd00::/8) that member "
                     + "addresses read from the DCS or Patroni's REST API must match; a member outside them is left "
                     + "out with a WARN. Default: any well-formed address."),
+    POOLER("pooler", Type.CHOICE, "none", Group.CONNECTION,
+            "none: connect to each member's PostgreSQL address. node: connect through the connection pooler next to "
+                    + "each member (PgBouncer on every database node, transaction pooling): at the member's "
+                    + "proxy_url (Patroni's postgresql.proxy_address), else at its PostgreSQL port + "
+                    + "poolerPortOffset when that is set; a member with neither is connected to directly, with one "
+                    + "WARN. Also sets prepareThreshold=0 and preparedStatementCacheQueries=0 unless given "
+                    + "(PgBouncer before 1.21 keeps no prepared statements) and checks the leader's role on every "
+                    + "borrow of an idle connection. Not with source endpoints. See \"A pooler on every node\" in "
+                    + "docs/configuration.md.",
+            choices(PgClusterConfig.Pooler.values(), PgClusterConfig.Pooler::key)),
+    POOLER_PORT_OFFSET("poolerPortOffset", Type.INT, "0", Group.CONNECTION,
+            "With pooler=node: for a member whose Patroni publishes no proxy_url (or source hosts), its pooler "
+                    + "listens on the same host at its PostgreSQL port + this (e.g. 1000: 5432 -> 6432). 0: only "
+                    + "proxy_url is used.",
+            Bounds.of(0, 65534)),
     DCS_TIMEOUT("dcsTimeout", Type.DURATION, "2s", Group.TOPOLOGY,
             "Timeout of one request to the DCS or to Patroni's REST API; after it the source counts as "
                     + "unreachable and the last topology is kept.",

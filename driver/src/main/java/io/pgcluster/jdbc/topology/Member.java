@@ -18,9 +18,12 @@ import java.util.Objects;
  * @param lagBytes replication lag behind the leader in bytes, or -1 when unknown (always 0 for the leader)
  * @param tags Patroni tags that differ from their defaults (values as text)
  * @param apiUrl Patroni REST API URL, or {@code null}
+ * @param proxyHost host of the connection pooler in front of this member, from Patroni's {@code proxy_url}
+ *     ({@code postgresql.proxy_address}), or {@code null} when none is published
+ * @param proxyPort port of that pooler, or -1 when none is published
  */
 public record Member(String name, String host, int port, Role role, String state, long timeline, long walPosition,
-        long lagBytes, Map<String, String> tags, String apiUrl) {
+        long lagBytes, Map<String, String> tags, String apiUrl, String proxyHost, int proxyPort) {
 
     public Member {
         Objects.requireNonNull(name, "name");
@@ -28,6 +31,20 @@ public record Member(String name, String host, int port, Role role, String state
         Objects.requireNonNull(role, "role");
         state = state == null ? "unknown" : state;
         tags = tags == null ? Map.of() : Map.copyOf(tags);
+        if (proxyHost == null) {
+            proxyPort = -1;
+        }
+    }
+
+    /** A member without a published pooler address (the form before {@code proxy_url} was read). */
+    public Member(String name, String host, int port, Role role, String state, long timeline, long walPosition,
+            long lagBytes, Map<String, String> tags, String apiUrl) {
+        this(name, host, port, role, state, timeline, walPosition, lagBytes, tags, apiUrl, null, -1);
+    }
+
+    /** Whether Patroni publishes a pooler address ({@code proxy_url}) for this member. */
+    public boolean hasProxy() {
+        return proxyHost != null;
     }
 
     /** Whether PostgreSQL is up and serving: Patroni's {@code running}, or Patroni 4's replica states. */
@@ -45,9 +62,13 @@ public record Member(String name, String host, int port, Role role, String state
         return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
     }
 
-    /** Whether this and {@code other} name the same server (name, host and port). */
+    /**
+     * Whether this and {@code other} name the same server reached the same way (name, host and port, and the
+     * pooler address in front of it).
+     */
     public boolean sameServer(Member other) {
-        return other != null && name.equals(other.name) && host.equals(other.host) && port == other.port;
+        return other != null && name.equals(other.name) && host.equals(other.host) && port == other.port
+                && Objects.equals(proxyHost, other.proxyHost) && proxyPort == other.proxyPort;
     }
 
     private static boolean isTrue(String v) {

@@ -258,4 +258,21 @@ class PgClusterConfigTest {
                 .set("allowedHosts", "10.0.0.0/8").build()).hasMessageContaining("allowedHosts")
                 .hasMessageContaining("source hosts");
     }
+
+    @Test
+    void poolerSettingsAreCheckedByName() {
+        assertThat(PgClusterConfig.builder().etcd("127.0.0.1:2379").scope("s").database("d")
+                .set("pooler", "node").set("poolerPortOffset", "1000").build().poolerPortOffset()).isEqualTo(1000);
+        assertThatThrownBy(() -> PgClusterConfig.builder().etcd("127.0.0.1:2379").scope("s").database("d")
+                .set("pooler", "bouncer")).hasMessageContaining("pooler").hasMessageContaining("none, node");
+        assertThatThrownBy(() -> PgClusterConfig.builder().etcd("127.0.0.1:2379").scope("s").database("d")
+                .poolerPortOffset(1000).build()).isInstanceOf(PgClusterConfigException.class)
+                .hasMessageContaining("poolerPortOffset").hasMessageContaining("pooler=node");
+        assertThatThrownBy(() -> PgClusterConfig.builder().etcd("127.0.0.1:2379").scope("s").database("d")
+                .set("pooler", "node").set("poolerPortOffset", "70000")).hasMessageContaining("poolerPortOffset");
+        assertThatThrownBy(() -> PgClusterConfig.builder().endpoints("127.0.0.1:5000", "127.0.0.1:5001")
+                .database("d").pooler(PgClusterConfig.Pooler.NODE).build())
+                .isInstanceOf(PgClusterConfigException.class).hasMessageContaining("pooler")
+                .hasMessageContaining("endpoints");
+    }
 }

@@ -8,8 +8,15 @@ import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.SQLException;
+import io.pgcluster.jdbc.topology.Member;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Opens physical pgjdbc connections to one server of the cluster with the configured database, credentials and
@@ -29,14 +36,33 @@ import java.util.Properties;
  * loop back into pgcluster's own driver and does not scan registered drivers per connection. The password
  * lives only inside the {@code Properties} handed to pgjdbc.
  *
- * <p>Thread-safety: immutable; safe for concurrent use.
+ * <p>With {@code pooler=node} it also decides where a member is reached ({@link #target}): the pooler next to it
+ * (Patroni's {@code proxy_url}, else the PostgreSQL port + {@code poolerPortOffset}), and sets what pgjdbc needs
+ * behind a transaction pooler (see {@link #POOLER_DEFAULTS}).
+ *
+ * <p>Thread-safety: safe for concurrent use (immutable but for the set of members already warned about).
  */
 public final class ServerConnector {
+    private static final Logger log = LoggerFactory.getLogger(ServerConnector.class);
     private static final org.postgresql.Driver PGJDBC = new org.postgresql.Driver();
+    /**
+     * What pgjdbc needs behind a transaction pooler, unless the user set it: PgBouncer before 1.21 keeps no
+     * prepared statements, and a later transaction may run on another server session, where a named statement
+     * pgjdbc prepared ({@code S_1}) does not exist. {@code prepareThreshold=0} keeps every execution on the unnamed
+     * statement (parsed and run in one round trip, within the transaction); no statement is cached server-side;
+     * {@code readOnlyMode=transaction} (pgjdbc's default, set explicitly) makes {@code setReadOnly} send
+     * {@code BEGIN READ ONLY} per transaction, never a {@code SET SESSION CHARACTERISTICS} that would stay on a
+     * server session another client gets next.
+     */
+    static final List<String[]> POOLER_DEFAULTS = List.of(new String[] {"prepareThreshold", "0"},
+            new String[] {"preparedStatementCacheQueries", "0"}, new String[] {"readOnlyMode", "transaction"});
 
     private final String url;
     private final Properties properties;
     private final AllowedHosts allowed;
+    private final boolean pooler;
+    private final int poolerPortOffset;
+    private final Set<String> directWarned;
 
     public ServerConnector(PgClusterConfig config) {
         this.url = "jdbc:postgresql:" + URLEncoder.encode(config.database(), StandardCharsets.UTF_8);
@@ -56,14 +82,84 @@ public final class ServerConnector {
         p.putIfAbsent("assumeMinServerVersion", "9.0");
         p.putIfAbsent("connectTimeout", seconds);
         p.putIfAbsent("loginTimeout", seconds);
+        this.pooler = config.pooler() == PgClusterConfig.Pooler.NODE;
+        this.poolerPortOffset = config.poolerPortOffset();
+        if (pooler) {
+            List<String> set = new ArrayList<>();
+            for (String[] kv : POOLER_DEFAULTS) {
+                if (p.putIfAbsent(kv[0], kv[1]) == null) {
+                    set.add(kv[0] + "=" + kv[1]);
+                }
+            }
+            log.info("pgcluster {}: pooler=node: connecting through the pooler next to each member; set {} for "
+                    + "transaction pooling (PgBouncer keeps no prepared statements across transactions){}",
+                    config.name(), set.isEmpty() ? "nothing (all given)" : String.join(", ", set),
+                    set.size() < POOLER_DEFAULTS.size() ? "; given values kept" : "");
+        }
         this.properties = p;
         this.allowed = config.allowedHostList();
+        this.directWarned = ConcurrentHashMap.newKeySet();
     }
 
-    private ServerConnector(String url, Properties properties, AllowedHosts allowed) {
-        this.url = url;
+    private ServerConnector(ServerConnector base, Properties properties) {
+        this.url = base.url;
         this.properties = properties;
-        this.allowed = allowed;
+        this.allowed = base.allowed;
+        this.pooler = base.pooler;
+        this.poolerPortOffset = base.poolerPortOffset;
+        this.directWarned = base.directWarned;
+    }
+
+    /** A pgjdbc property as every connection gets it (for tests). */
+    String property(String key) {
+        return properties.getProperty(key);
+    }
+
+    /** Whether connections go through a transaction pooler next to each member ({@code pooler=node}). */
+    public boolean throughPooler() {
+        return pooler;
+    }
+
+    /**
+     * Where a connection to {@code m} goes: its PostgreSQL address, or with {@code pooler=node} its pooler's:
+     * Patroni's {@code proxy_url}, else the same host at the PostgreSQL port + {@code poolerPortOffset}. A member
+     * with neither is reached directly, with one WARN per member (again after it had a pooler address): the server
+     * is the same and routing stays right; only its connection count is not capped by the pooler.
+     */
+    public Target target(Member m) {
+        if (!pooler) {
+            return new Target(m.host(), m.port(), false);
+        }
+        if (m.hasProxy()) {
+            directWarned.remove(m.name());
+            return new Target(m.proxyHost(), m.proxyPort(), true);
+        }
+        if (poolerPortOffset > 0 && m.port() + poolerPortOffset <= 65535) {
+            directWarned.remove(m.name());
+            return new Target(m.host(), m.port() + poolerPortOffset, true);
+        }
+        if (directWarned.add(m.name())) {
+            log.warn("pgcluster: pooler=node, but member {} ({}) has no pooler address ({}): connecting to it "
+                    + "directly. Set postgresql.proxy_address in its Patroni configuration or poolerPortOffset",
+                    m.name(), m.address(), poolerPortOffset > 0 ? "its port + poolerPortOffset " + poolerPortOffset
+                            + " is above 65535" : "no proxy_url published, poolerPortOffset not set");
+        }
+        return new Target(m.host(), m.port(), false);
+    }
+
+    /**
+     * Where connections to a member go.
+     *
+     * @param host host to connect to
+     * @param port port to connect to
+     * @param pooler whether that is a pooler in front of the member rather than PostgreSQL itself
+     */
+    public record Target(String host, int port, boolean pooler) {
+        /** {@code host:port}, with an IPv6 literal in brackets, and " (pooler)" for a pooler. */
+        @Override
+        public String toString() {
+            return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port + (pooler ? " (pooler)" : "");
+        }
     }
 
     /** A connector whose connections give up connecting and reading after {@code timeout} (for probes). */
@@ -74,7 +170,7 @@ public final class ServerConnector {
         p.setProperty("connectTimeout", seconds);
         p.setProperty("loginTimeout", seconds);
         p.setProperty("socketTimeout", seconds);
-        return new ServerConnector(url, p, allowed);
+        return new ServerConnector(this, p);
     }
 
     /**

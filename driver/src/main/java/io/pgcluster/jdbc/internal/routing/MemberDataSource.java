@@ -32,7 +32,9 @@ import org.slf4j.LoggerFactory;
  * survives its server's promotion). So the first write after a failover needs no separate probe connection, and
  * HikariCP never backs off after a refused attempt during a promotion. The {@code in_hot_standby} value PostgreSQL
  * 14+ reports at session start is not trusted on its own: PgBouncer replays to every client the value of its
- * pool's first server connection, which can be a server that has been demoted since.
+ * pool's first server connection, which can be a server that has been demoted since. Through a pooler next to the
+ * member ({@code pooler=node}) the query runs on one of that pooler's server sessions, all to the member itself, and
+ * {@code pg_is_in_recovery()} is evaluated when asked, so a pooled session answers for the server as it is now.
  *
  * <p>Every failed attempt that says the member is unreachable is reported at once to {@code onFailure}, so that
  * routing stops sending work there without waiting for HikariCP's timeout; so is a refused login (SQLState 28P01
@@ -46,6 +48,8 @@ final class MemberDataSource implements DataSource {
 
     private final ServerConnector connector;
     private final Member member;
+    /** Where connections go: the member's PostgreSQL, or the pooler next to it ({@code pooler=node}). */
+    private final ServerConnector.Target target;
     private final boolean write;
     private final long promotionWaitNanos;
     private final Consumer<SQLException> onFailure;
@@ -61,17 +65,23 @@ final class MemberDataSource implements DataSource {
             Consumer<SQLException> onFailure, BooleanSupplier retired) {
         this.connector = connector;
         this.member = member;
+        this.target = connector.target(member);
         this.write = write;
         this.promotionWaitNanos = promotionWaitMillis * 1_000_000L;
         this.onFailure = onFailure;
         this.retired = retired;
     }
 
+    /** Where this member's connections go. */
+    ServerConnector.Target target() {
+        return target;
+    }
+
     @Override
     public Connection getConnection() throws SQLException {
         Connection c;
         try {
-            c = connector.connect(member.host(), member.port());
+            c = connector.connect(target.host(), target.port());
         } catch (SQLException e) {
             SQLException untrusted = untrusted(e);
             if (untrusted != null) {
@@ -121,7 +131,7 @@ final class MemberDataSource implements DataSource {
         if (what.endsWith(".")) {
             what = what.substring(0, what.length() - 1);
         }
-        SQLException s = new SQLException("pgcluster: member " + member.name() + " (" + member.address()
+        SQLException s = new SQLException("pgcluster: member " + member.name() + " (" + target
                 + ") failed TLS verification: " + what + ". Check that its certificate is signed by the CA in "
                 + "sslrootcert and names the address Patroni publishes for it (connect_address), or the sslmode",
                 SqlStates.SERVER_NOT_TRUSTED);
@@ -164,7 +174,7 @@ final class MemberDataSource implements DataSource {
                             + "connection waited for the end of recovery", SqlStates.CONNECTION_CLOSED);
                 }
                 if (System.nanoTime() - start > promotionWaitNanos) {
-                    throw new SQLException("pgcluster: member " + member.name() + " (" + member.address()
+                    throw new SQLException("pgcluster: member " + member.name() + " (" + target
                             + ") is still in recovery after " + promotionWaitNanos / 1_000_000L
                             + " ms; it cannot take writes", SqlStates.UNABLE_TO_CONNECT);
                 }
@@ -174,7 +184,7 @@ final class MemberDataSource implements DataSource {
         c.setNetworkTimeout(Runnable::run, socketTimeout);
         long waited = (System.nanoTime() - start) / 1_000_000L;
         if (waited > 0) {
-            log.debug("pgcluster: {} ({}) accepted writes after {} ms", member.name(), member.address(), waited);
+            log.debug("pgcluster: {} ({}) accepted writes after {} ms", member.name(), target, waited);
         }
     }
 

@@ -40,8 +40,12 @@ import org.slf4j.LoggerFactory;
 public final class MemberPool implements ObservedPool {
     private static final Logger log = LoggerFactory.getLogger(MemberPool.class);
 
+    /** Fails (division by zero) on a server in recovery; the write pool's liveness check behind a pooler. */
+    static final String PRIMARY_CHECK = "SELECT 1 / (NOT pg_is_in_recovery())::int";
+
     private final String cluster;
     private final Member member;
+    private final ServerConnector.Target target;
     private final boolean write;
     private final int maxSize;
     private final long suspectNanos;
@@ -71,8 +75,17 @@ public final class MemberPool implements ObservedPool {
         this.metrics = metrics;
         HikariConfig h = new HikariConfig();
         h.setPoolName(cluster + "/" + member.name() + (write ? "/write" : "/read"));
-        h.setDataSource(new MemberDataSource(connector, member, write, config.connectionTimeout().toMillis(),
-                this::unreachable, this::isRetired));
+        MemberDataSource source = new MemberDataSource(connector, member, write, config.connectionTimeout().toMillis(),
+                this::unreachable, this::isRetired);
+        this.target = source.target();
+        h.setDataSource(source);
+        if (write && target.pooler()) {
+            // a session with the pooler outlives its server's restart: after a demotion it would run the next
+            // transaction on a replica. Checking an idle connection (borrowed after 500 ms idle, and every
+            // keepaliveTime) with a query that fails in recovery makes HikariCP evict it instead; a new one waits
+            // for a primary (MemberDataSource). pg_is_in_recovery() is volatile, so this is not folded at planning.
+            h.setConnectionTestQuery(PRIMARY_CHECK);
+        }
         h.setMaximumPoolSize(maxSize);
         this.minIdle = config.minIdle();
         h.setMinimumIdle(minIdle);
@@ -146,7 +159,7 @@ public final class MemberPool implements ObservedPool {
         hikari.softEvictConnections();
         if (!wasSuspect) {
             log.info("pgcluster {}: member {} ({}) refused a connection; no new {} work for up to {} ms: {}", cluster,
-                    member.name(), member.address(), write ? "write" : "read", suspectNanos / 1_000_000L,
+                    member.name(), target, write ? "write" : "read", suspectNanos / 1_000_000L,
                     cause.getMessage());
         }
         onSuspect.run();
@@ -376,6 +389,6 @@ public final class MemberPool implements ObservedPool {
 
     @Override
     public String toString() {
-        return (write ? "write" : "read") + " pool " + member.name() + " (" + member.address() + ")";
+        return (write ? "write" : "read") + " pool " + member.name() + " (" + target + ")";
     }
 }

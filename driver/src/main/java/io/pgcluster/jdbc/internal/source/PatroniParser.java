@@ -233,8 +233,61 @@ final class PatroniParser {
             ((Map<String, Object>) rec.get("tags")).forEach((k, v) -> tags.put(k, String.valueOf(v)));
         }
         Role role = Role.fromPatroni(str(rec.get("role")));
+        HostAndPortOrNull proxy = proxy(key, str(rec.get("proxy_url")));
         return new Member(name, host, port, role, str(rec.get("state")), asLong(rec.get("timeline")), wal, lag, tags,
-                str(rec.get("api_url")));
+                str(rec.get("api_url")), proxy == null ? null : proxy.host, proxy == null ? -1 : proxy.port);
+    }
+
+    /** A pooler address; a tiny holder so that host and port come back together. */
+    private record HostAndPortOrNull(String host, int port) {
+    }
+
+    /**
+     * The pooler address in a member's {@code proxy_url} (Patroni writes {@code postgres://host:port/db} from
+     * {@code postgresql.proxy_address}), checked like {@code conn_url}; {@code null} when absent, or (after one
+     * WARN) unusable: the member stays, reached directly.
+     */
+    private HostAndPortOrNull proxy(String memberKey, String proxyUrl) {
+        String key = memberKey + " proxy_url";
+        if (proxyUrl == null) {
+            reported.remove(key);
+            return null;
+        }
+        try {
+            URI uri;
+            try {
+                uri = new URI(proxyUrl);
+            } catch (URISyntaxException e) {
+                throw new IllegalArgumentException("proxy_url is not a URI");
+            }
+            String host = uri.getHost();
+            if (host == null) {
+                throw new IllegalArgumentException("no host in proxy_url");
+            }
+            int port = uri.getPort() < 0 ? 5432 : uri.getPort();
+            String problem = ServerAddress.checkPort(port);
+            if (problem == null) {
+                problem = ServerAddress.checkHost(host);
+            }
+            if (problem != null) {
+                throw new IllegalArgumentException("proxy_url: " + problem);
+            }
+            host = ServerAddress.unbracket(host);
+            if (!allowed.permits(host)) {
+                throw new IllegalArgumentException("proxy_url host " + host + " is not in allowedHosts (" + allowed
+                        + ")");
+            }
+            reported.remove(key);
+            return new HostAndPortOrNull(host, port);
+        } catch (IllegalArgumentException e) {
+            String fingerprint = proxyUrl.length() + ":" + proxyUrl.hashCode();
+            if (!fingerprint.equals(reported.put(key, fingerprint))) {
+                log.warn("pgcluster {}: ignoring the pooler address of Patroni record '{}' ({}): {}", cluster,
+                        abbreviate(mask(memberKey)), abbreviate(mask(e.getMessage())),
+                        abbreviate(mask("proxy_url=" + proxyUrl)));
+            }
+            return null;
+        }
     }
 
     /** What a member record says about its address, for a WARN (masked there): not the whole record. */

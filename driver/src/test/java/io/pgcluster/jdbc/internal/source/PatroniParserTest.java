@@ -261,4 +261,63 @@ class PatroniParserTest {
                 .isEqualTo("{\"db_password\" : \"****\", \"k\": 1}");
         assertThat(PatroniParser.mask("x?sslpassword=abc&y=1")).isEqualTo("x?sslpassword=****&y=1");
     }
+
+    @Test
+    void proxyUrlGivesEachMemberItsPoolerAddressFromTheDcsAndRest() {
+        Map<String, String> keys = new HashMap<>();
+        keys.put("leader", "n1");
+        keys.put("members/n1", "{\"conn_url\":\"postgres://10.0.0.1:5432/postgres\",\"role\":\"primary\","
+                + "\"state\":\"running\",\"proxy_url\":\"postgres://10.0.0.1:6432/postgres\"}");
+        keys.put("members/n2", "{\"conn_url\":\"postgres://10.0.0.2:5432/postgres\",\"role\":\"replica\","
+                + "\"state\":\"running\",\"proxy_url\":\"postgres://[fd00::2]/postgres\"}");
+        keys.put("members/n3", "{\"conn_url\":\"postgres://10.0.0.3:5432/postgres\",\"role\":\"replica\","
+                + "\"state\":\"running\"}");
+
+        Topology t = parser.fromDcs(keys);
+
+        assertThat(t.member("n1").proxyHost()).isEqualTo("10.0.0.1");
+        assertThat(t.member("n1").proxyPort()).isEqualTo(6432);
+        assertThat(t.member("n1").port()).as("the PostgreSQL address stays").isEqualTo(5432);
+        assertThat(t.member("n2").proxyHost()).isEqualTo("fd00::2");
+        assertThat(t.member("n2").proxyPort()).as("no port: PostgreSQL's default, as for conn_url").isEqualTo(5432);
+        assertThat(t.member("n3").hasProxy()).isFalse();
+        assertThat(t.member("n3").proxyPort()).isEqualTo(-1);
+
+        Topology rest = parser.fromRest("{\"members\":[{\"name\":\"a\",\"role\":\"leader\",\"state\":\"running\","
+                + "\"host\":\"10.0.0.1\",\"port\":5432,\"proxy_url\":\"postgres://10.0.0.1:6432/postgres\"}]}");
+        assertThat(rest.member("a").proxyPort()).isEqualTo(6432);
+    }
+
+    @Test
+    void aBadProxyUrlIsIgnoredWithOneWarnAndTheMemberStays() throws Exception {
+        PatroniParser strict = new PatroniParser("demo", AllowedHosts.parse("10.0.0.0/8"));
+        Map<String, String> keys = new HashMap<>();
+        keys.put("leader", "n1");
+        keys.put("members/n1", "{\"conn_url\":\"postgres://10.0.0.1:5432/postgres\",\"role\":\"primary\","
+                + "\"state\":\"running\",\"proxy_url\":\"postgres://192.168.1.1:6432/postgres\"}");
+        keys.put("members/n2", "{\"conn_url\":\"postgres://10.0.0.2:5432/postgres\",\"role\":\"replica\","
+                + "\"state\":\"running\",\"proxy_url\":\"postgres://10.0.0.2:99999/postgres\"}");
+        Topology[] t = new Topology[1];
+        String log = CapturedLog.during(() -> {
+            t[0] = strict.fromDcs(keys);
+            strict.fromDcs(keys);
+        });
+
+        assertThat(t[0].members()).extracting(Member::name).containsExactlyInAnyOrder("n1", "n2");
+        assertThat(t[0].members()).noneMatch(Member::hasProxy);
+        assertThat(log.lines().filter(l -> l.contains("WARN"))).hasSize(2)
+                .anySatisfy(l -> assertThat(l).contains("members/n1").contains("not in allowedHosts"))
+                .anySatisfy(l -> assertThat(l).contains("members/n2").contains("pooler"));
+    }
+
+    @Test
+    void aChangedProxyUrlMakesAnotherServerForThePools() {
+        Member direct = new Member("n1", "10.0.0.1", 5432, Role.PRIMARY, "running", 1, 0, 0, Map.of(), null);
+        Member pooled = new Member("n1", "10.0.0.1", 5432, Role.PRIMARY, "running", 1, 0, 0, Map.of(), null,
+                "10.0.0.1", 6432);
+
+        assertThat(direct.sameServer(pooled)).isFalse();
+        assertThat(pooled.sameServer(new Member("n1", "10.0.0.1", 5432, Role.REPLICA, "running", 1, 0, 0, Map.of(),
+                null, "10.0.0.1", 6432))).isTrue();
+    }
 }
