@@ -1,5 +1,6 @@
 package io.pgcluster.jdbc;
 
+import io.pgcluster.jdbc.config.PgClusterConfig;
 import io.pgcluster.jdbc.internal.failover.Deadline;
 import io.pgcluster.jdbc.internal.failover.FailurePolicy;
 import io.pgcluster.jdbc.internal.failover.FailurePolicy.Decision;
@@ -100,6 +101,11 @@ class LogicalConnection extends ConnectionWrapper implements Router.Borrower {
 
     String clusterName() {
         return cluster.name();
+    }
+
+    /** Whether physical connections go through a transaction pooler next to each member ({@code pooler=node}). */
+    boolean throughPooler() {
+        return cluster.config().pooler() == PgClusterConfig.Pooler.NODE;
     }
 
     /**
@@ -438,7 +444,7 @@ class LogicalConnection extends ConnectionWrapper implements Router.Borrower {
     @Override
     SessionSettings session() {
         if (session == null) {
-            session = new SessionSettings();
+            session = new SessionSettings(throughPooler());
         }
         return session;
     }

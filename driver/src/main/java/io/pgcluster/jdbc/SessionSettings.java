@@ -3,11 +3,13 @@ package io.pgcluster.jdbc;
 import static io.pgcluster.jdbc.ConnectionWrapper.SESSION_PROPERTIES;
 import static io.pgcluster.jdbc.ConnectionWrapper.SET_HOLDABILITY__INT;
 import static io.pgcluster.jdbc.ConnectionWrapper.SET_SCHEMA__STRING;
+import static io.pgcluster.jdbc.ConnectionWrapper.SET_TRANSACTION_ISOLATION__INT;
 import static io.pgcluster.jdbc.ConnectionWrapper.SET_TYPE_MAP__MAP;
 
 import java.sql.Connection;
 import java.sql.SQLClientInfoException;
 import java.sql.SQLException;
+import java.sql.SQLFeatureNotSupportedException;
 import java.sql.Statement;
 import java.util.Map;
 import java.util.Properties;
@@ -21,9 +23,16 @@ import java.util.Properties;
  * it. Auto-commit and the read-only flag are not here: they decide routing and the transaction state, and the
  * connection applies them itself.
  *
+ * <p>Behind a transaction pooler ({@code pooler=node}) isolation and schema are refused: pgjdbc sets them with
+ * {@code SET SESSION ...} on whichever server session the pooler lends for that one statement, where they would stay
+ * for the pooler's next client and be missing from this connection's next transaction. Client info is kept:
+ * PgBouncer tracks {@code application_name} per client. The rest never reaches the server.
+ *
  * <p>Not thread-safe, like the connection that owns it.
  */
 final class SessionSettings {
+    /** Whether connections go through a transaction pooler, which does not keep session state per client. */
+    private final boolean transactionPooler;
     /** Bit {@code op} set: property {@code op} was set here. */
     private int given;
     private long[] bits;
@@ -34,6 +43,10 @@ final class SessionSettings {
     /** What the bound physical connection had before this one changed it; restored on release. */
     private Map<String, Class<?>> physicalTypeMap;
     private int physicalHoldability = -1;
+
+    SessionSettings(boolean transactionPooler) {
+        this.transactionPooler = transactionPooler;
+    }
 
     boolean isSet(int op) {
         return (given & 1 << op) != 0;
@@ -52,6 +65,13 @@ final class SessionSettings {
      * {@code null} counts as never set: it is not applied at binding, and its getter asks the physical connection.
      */
     void set(Connection bound, int op, long bits, Object value) throws SQLException {
+        if (transactionPooler && (op == SET_TRANSACTION_ISOLATION__INT || op == SET_SCHEMA__STRING && value != null)) {
+            throw new SQLFeatureNotSupportedException("pgcluster: " + (op == SET_SCHEMA__STRING ? "setSchema"
+                    : "setTransactionIsolation") + " is not available with pooler=node: pgjdbc sets it for the session, "
+                    + "and a transaction pooler lends server sessions per transaction, so it would stay on a session "
+                    + "another client gets and be gone from this connection's next transaction. Set it per role or "
+                    + "database on the server (ALTER ROLE ... SET), or in the SQL of each transaction");
+        }
         if (bound != null) {
             if (op == SET_HOLDABILITY__INT && physicalHoldability == -1) {
                 physicalHoldability = bound.getHoldability();

@@ -153,6 +153,11 @@ class LogicalConnectionTest {
             int maxStatementAttempts() {
                 return 3;
             }
+
+            @Override
+            boolean throughPooler() {
+                return false;
+            }
         };
     }
 

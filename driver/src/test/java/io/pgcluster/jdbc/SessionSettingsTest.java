@@ -1,0 +1,40 @@
+package io.pgcluster.jdbc;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.sql.Connection;
+import java.sql.SQLFeatureNotSupportedException;
+import org.junit.jupiter.api.Test;
+
+/** Session state that a transaction pooler would leave on a server session another client gets next. */
+class SessionSettingsTest {
+
+    @Test
+    void isolationAndSchemaAreRefusedBehindATransactionPooler() throws Exception {
+        SessionSettings pooled = new SessionSettings(true);
+
+        assertThatThrownBy(() -> pooled.set(null, ConnectionWrapper.SET_TRANSACTION_ISOLATION__INT,
+                Connection.TRANSACTION_SERIALIZABLE, null)).isInstanceOf(SQLFeatureNotSupportedException.class)
+                .hasMessageContaining("setTransactionIsolation").hasMessageContaining("pooler=node");
+        assertThatThrownBy(() -> pooled.set(null, ConnectionWrapper.SET_SCHEMA__STRING, 0, "app"))
+                .isInstanceOf(SQLFeatureNotSupportedException.class).hasMessageContaining("setSchema");
+        assertThat(pooled.isSet(ConnectionWrapper.SET_TRANSACTION_ISOLATION__INT)).as("nothing recorded").isFalse();
+
+        pooled.set(null, ConnectionWrapper.SET_SCHEMA__STRING, 0, null); // back to the server's: nothing to leak
+        pooled.set(null, ConnectionWrapper.SET_HOLDABILITY__INT, java.sql.ResultSet.HOLD_CURSORS_OVER_COMMIT, null);
+        assertThat(pooled.isSet(ConnectionWrapper.SET_HOLDABILITY__INT)).as("client-side state stays").isTrue();
+    }
+
+    @Test
+    void directConnectionsKeepIsolationAndSchema() throws Exception {
+        SessionSettings direct = new SessionSettings(false);
+
+        direct.set(null, ConnectionWrapper.SET_TRANSACTION_ISOLATION__INT, Connection.TRANSACTION_SERIALIZABLE, null);
+        direct.set(null, ConnectionWrapper.SET_SCHEMA__STRING, 0, "app");
+
+        assertThat(direct.bits(ConnectionWrapper.SET_TRANSACTION_ISOLATION__INT))
+                .isEqualTo(Connection.TRANSACTION_SERIALIZABLE);
+        assertThat(direct.value(ConnectionWrapper.SET_SCHEMA__STRING)).isEqualTo("app");
+    }
+}
