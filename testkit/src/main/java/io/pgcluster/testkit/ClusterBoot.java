@@ -73,6 +73,9 @@ final class ClusterBoot {
             pgBouncers.writeProcess().start();
             pgBouncers.readProcess().start();
         }
+        if (parts.nodePoolers != null) {
+            parts.nodePoolers.processes().forEach(ManagedProcess::start);
+        }
         PatroniNode leader = Await.until("a leader that accepts writes", timeout, reads::probeWritableLeader);
         long tLeader = System.nanoTime();
         createAppRoleAndDatabase(parts, leader);

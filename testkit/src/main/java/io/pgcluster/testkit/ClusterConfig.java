@@ -85,6 +85,14 @@ public @interface ClusterConfig {
     boolean pgBouncer() default false;
 
     /**
+     * Whether to start a PgBouncer next to each node, published as the member's {@code proxy_url} (see
+     * {@link PatroniClusterBuilder#poolerPerNode()}).
+     *
+     * @return default false
+     */
+    boolean poolerPerNode() default false;
+
+    /**
      * Whether to put fault proxies in front of every node and etcd.
      *
      * @return default false

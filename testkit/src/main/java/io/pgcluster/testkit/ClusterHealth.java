@@ -121,7 +121,25 @@ final class ClusterHealth {
                 probeRoute("PgBouncer read port " + pgBouncers.readPort(), pgBouncers.readPort(), null);
             }
         }
+        if (parts.nodePoolers != null) {
+            probeNodePoolers();
+        }
         return leader;
+    }
+
+    /** Each node's PgBouncer leads to that node. */
+    private void probeNodePoolers() throws Await.NotYet {
+        for (PatroniNode n : nodes) {
+            int port = parts.nodePoolers.port(n);
+            try {
+                Route r = reads.route(port);
+                if (!r.node.equals(n.name())) {
+                    throw new Await.NotYet("the PgBouncer next to " + n.name() + " (port " + port + ") leads to " + r.node);
+                }
+            } catch (SQLException e) {
+                throw new Await.NotYet("the PgBouncer next to " + n.name() + " (port " + port + "): " + e.getMessage());
+            }
+        }
     }
 
     /** Checks where a port leads: to {@code leader}, or to some replica when {@code leader} is null. */

@@ -43,6 +43,7 @@ final class ClusterParts {
     final Map<PatroniNode, FaultProxy> nodeProxies;
     final HaProxy haProxy; // null without HAProxy
     final PgBouncerPair pgBouncers; // null without PgBouncer
+    final NodePoolers nodePoolers; // null without poolerPerNode
     final Certificates postgresCa; // null without PostgreSQL TLS
 
     ClusterParts(PatroniCluster cluster, ClusterSpec spec, Path baseDir) {
@@ -55,7 +56,7 @@ final class ClusterParts {
 
         this.registry = new RunRegistry(baseDir);
         int n = spec.nodes;
-        int[] ports = Ports.allocate(2 + 2 * n + (spec.haProxy ? 3 : 0) + (spec.pgBouncer ? 2 : 0)
+        int[] ports = Ports.allocate(2 + 2 * n + (spec.haProxy ? 3 : 0) + (spec.pgBouncer ? 2 : 0) + (spec.poolerPerNode ? n : 0)
                 + (consulDcs ? 2 : 0));
         int next = 0;
         int dcsClientPort = ports[next++];
@@ -214,6 +215,9 @@ final class ClusterParts {
             } else {
                 this.pgBouncers = null;
             }
+            this.nodePoolers = spec.poolerPerNode ? NodePoolers.create(nodes, java.util.Arrays.copyOfRange(ports,
+                    next, next + n), baseDir.resolve("pgbouncer-nodes"), secrets, bin.pgbouncer, home, runAs, registry)
+                    : null;
             runAs.own(baseDir);
         } catch (IOException | RuntimeException e) {
             proxiesSoFar.forEach(FaultProxy::close);
@@ -277,7 +281,7 @@ final class ClusterParts {
             Setting.pgTool("postgres");
             Setting.pgTool("initdb");
             this.haproxy = spec.haProxy ? Setting.HAPROXY.executable() : null;
-            this.pgbouncer = spec.pgBouncer ? Setting.PGBOUNCER.executable() : null;
+            this.pgbouncer = spec.pgBouncer || spec.poolerPerNode ? Setting.PGBOUNCER.executable() : null;
         }
     }
 
@@ -336,6 +340,9 @@ final class ClusterParts {
         if (pgBouncers != null) {
             l.add(pgBouncers.writeProcess());
             l.add(pgBouncers.readProcess());
+        }
+        if (nodePoolers != null) {
+            l.addAll(nodePoolers.processes());
         }
         return l;
     }

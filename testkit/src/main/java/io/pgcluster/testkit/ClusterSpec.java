@@ -16,6 +16,7 @@ final class ClusterSpec {
     final boolean haProxy;
     final HaProxyChecks haProxyChecks;
     final boolean pgBouncer;
+    final boolean poolerPerNode; // a PgBouncer next to each node, published as proxy_url
     final boolean faultProxies;
     final boolean synchronousMode;
     final long replicaMaxLagBytes;
@@ -82,6 +83,7 @@ final class ClusterSpec {
         this.haProxy = b.haProxy || b.pgBouncer;
         this.haProxyChecks = Objects.requireNonNull(b.haProxyChecks, "haProxyChecks");
         this.pgBouncer = b.pgBouncer;
+        this.poolerPerNode = b.poolerPerNode;
         this.faultProxies = b.faultProxies;
         this.synchronousMode = b.synchronousMode;
         this.replicaMaxLagBytes = replicaMaxLagBytes;
@@ -130,6 +132,7 @@ final class ClusterSpec {
     static ClusterSpec of(ClusterConfig c) {
         return PatroniCluster.builder().nodes(c.nodes()).scope(c.scope()).timing(c.ttl(), c.loopWait(),
                 c.retryTimeout()).withHaProxy(c.haProxy()).haProxyChecks(c.haProxyChecks()).withPgBouncer(c.pgBouncer())
+                .poolerPerNode(c.poolerPerNode())
                 .withFaultProxies(c.faultProxies()).synchronousMode(c.synchronousMode()).dcs(c.dcs())
                 .postgresTls(c.postgresTls()).restTls(c.restTls()).restVerifyClient(c.restVerifyClient())
                 .restAuth(c.restAuth() ? RestSecurity.GENERATED_USER : null, null)
@@ -144,7 +147,7 @@ final class ClusterSpec {
         }
         ClusterSpec s = (ClusterSpec) o;
         return nodes == s.nodes && ttl == s.ttl && loopWait == s.loopWait && retryTimeout == s.retryTimeout
-                && haProxy == s.haProxy && pgBouncer == s.pgBouncer && faultProxies == s.faultProxies
+                && haProxy == s.haProxy && pgBouncer == s.pgBouncer && poolerPerNode == s.poolerPerNode && faultProxies == s.faultProxies
                 && synchronousMode == s.synchronousMode && replicaMaxLagBytes == s.replicaMaxLagBytes
                 && startTimeoutSeconds == s.startTimeoutSeconds && scope.equals(s.scope) && namespace.equals(s.namespace)
                 && haProxyChecks == s.haProxyChecks && dcs == s.dcs && zooKeeperTls == s.zooKeeperTls
@@ -157,17 +160,17 @@ final class ClusterSpec {
 
     @Override
     public int hashCode() {
-        return Objects.hash(nodes, scope, namespace, ttl, loopWait, retryTimeout, haProxy, haProxyChecks, pgBouncer,
+        return Objects.hash(nodes, scope, namespace, ttl, loopWait, retryTimeout, haProxy, haProxyChecks, pgBouncer, poolerPerNode,
                 faultProxies, synchronousMode, replicaMaxLagBytes, startTimeoutSeconds, dcs, zooKeeperTls, zooKeeperUser,
                 zooKeeperPassword, postgresTls, etcdTls, etcdAuth, consulAcl, consulTls, patroniVersion, rest);
     }
 
     @Override
     public String toString() {
-        return String.format("%d node(s), Patroni %d, scope %s, %s, ttl/loop_wait/retry_timeout %d/%d/%d%s%s%s%s%s%s",
+        return String.format("%d node(s), Patroni %d, scope %s, %s, ttl/loop_wait/retry_timeout %d/%d/%d%s%s%s%s%s%s%s",
                 nodes, patroniVersion, scope, dcsDescription(), ttl, loopWait, retryTimeout,
                 haProxy ? ", HAProxy (" + haProxyChecks.serverOptions() + ")" : "",
-                pgBouncer ? ", PgBouncer" : "", faultProxies ? ", fault proxies" : "",
+                pgBouncer ? ", PgBouncer" : "", poolerPerNode ? ", PgBouncer per node" : "", faultProxies ? ", fault proxies" : "",
                 synchronousMode ? ", synchronous_mode" : "", postgresTls ? ", PostgreSQL TLS" : "", rest);
     }
 

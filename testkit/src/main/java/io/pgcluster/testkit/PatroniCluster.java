@@ -403,6 +403,20 @@ public final class PatroniCluster implements AutoCloseable {
     }
 
     /**
+     * The PgBouncers next to each node, published by Patroni as each member's {@code proxy_url}.
+     *
+     * @return the per-node PgBouncers
+     * @throws IllegalStateException if the cluster was built without {@link PatroniClusterBuilder#poolerPerNode()}
+     */
+    public NodePoolers nodePoolers() {
+        if (parts.nodePoolers == null) {
+            throw new IllegalStateException("This cluster has no PgBouncer per node: build it with poolerPerNode() "
+                    + "(or @ClusterConfig(poolerPerNode = true))");
+        }
+        return parts.nodePoolers;
+    }
+
+    /**
      * The fault proxy in front of a node (its port is the node's {@link PatroniNode#connectPort()}).
      *
      * @param node a node of this cluster

@@ -26,6 +26,7 @@ public final class PatroniClusterBuilder {
     boolean haProxy;
     HaProxyChecks haProxyChecks = HaProxyChecks.TIGHT;
     boolean pgBouncer;
+    boolean poolerPerNode;
     boolean faultProxies;
     boolean synchronousMode;
     Dcs dcs = Dcs.ETCD;
@@ -177,6 +178,28 @@ public final class PatroniClusterBuilder {
      */
     public PatroniClusterBuilder withPgBouncer(boolean b) {
         this.pgBouncer = b;
+        return this;
+    }
+
+    /**
+     * Starts a PgBouncer next to each node (transaction pooling, to that node's PostgreSQL only) and sets each node's
+     * {@code postgresql.proxy_address} to it, so that Patroni publishes it as the member's {@code proxy_url}. See
+     * {@link NodePoolers} and {@link PatroniCluster#nodePoolers()}. Default off.
+     *
+     * @return this builder
+     */
+    public PatroniClusterBuilder poolerPerNode() {
+        return poolerPerNode(true);
+    }
+
+    /**
+     * See {@link #poolerPerNode()}.
+     *
+     * @param b whether to start a PgBouncer next to each node
+     * @return this builder
+     */
+    public PatroniClusterBuilder poolerPerNode(boolean b) {
+        this.poolerPerNode = b;
         return this;
     }
 
