@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.pgcluster.jdbc.PgClusterDataSource;
 import io.pgcluster.jdbc.TransactionMode;
+import io.pgcluster.jdbc.config.PgClusterConfig;
 import io.pgcluster.testkit.ClusterConfig;
 import io.pgcluster.testkit.PatroniCluster;
 import io.pgcluster.testkit.PatroniClusterTest;
@@ -29,11 +30,17 @@ class KillPrimaryIT {
 
     /** The body, for any source whose DCS the cluster runs (ConsulIT). */
     void writesResumeOnTheNewLeader(Sources source, PatroniCluster cluster) throws Exception {
-        String table = "kill_primary_" + source.name().toLowerCase();
+        writesResumeOnTheNewLeader(source.name().toLowerCase(), source.config(cluster), cluster);
+    }
+
+    /** The body, for any configuration of the cluster (PoolerPerNodeIT: through the poolers); label names the table. */
+    void writesResumeOnTheNewLeader(String label, PgClusterConfig.Builder config, PatroniCluster cluster)
+            throws Exception {
+        String table = "kill_primary_" + label;
         Tables.recreate(cluster, table);
         String oldLeader = cluster.leader().name();
         AtomicLong newLeaderSeen = new AtomicLong();
-        try (PgClusterDataSource ds = new PgClusterDataSource(source.config(cluster).build());
+        try (PgClusterDataSource ds = new PgClusterDataSource(config.build());
                 Workload w = new Workload(5)) {
             ds.addTopologyListener((previous, current) -> {
                 if (current.leader() != null && !current.leader().name().equals(oldLeader)) {
@@ -76,7 +83,7 @@ class KillPrimaryIT {
             long seen = newLeaderSeen.get();
             long firstWrite = w.firstWriteAfter(seen);
             log.info("{}: kill -9 of {}: new leader {} seen by pgcluster {} ms after the kill; first successful write "
-                    + "{} ms after the new leader key; longest write gap {} ms; {}", source, killed.name(),
+                    + "{} ms after the new leader key; longest write gap {} ms; {}", label, killed.name(),
                     newLeader.name(), (seen - killedAt) / 1_000_000L, (firstWrite - seen) / 1_000_000L,
                     w.longestWriteGapMillis(), w.summary());
             assertThat(seen).as("pgcluster saw the new leader").isPositive();

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.pgcluster.jdbc.PgClusterDataSource;
 import io.pgcluster.jdbc.TransactionMode;
+import io.pgcluster.jdbc.config.PgClusterConfig;
 import io.pgcluster.testkit.ClusterConfig;
 import io.pgcluster.testkit.PatroniCluster;
 import io.pgcluster.testkit.PatroniClusterTest;
@@ -52,10 +53,16 @@ class SwitchoverIT {
     @ParameterizedTest
     @EnumSource(value = Sources.class, mode = EnumSource.Mode.MATCH_NONE, names = Sources.ON_ETCD)
     void switchoverUnderLoad(Sources source, PatroniCluster cluster) throws Exception {
-        String table = "switchover_" + source.name().toLowerCase();
+        switchoverUnderLoad(source.name().toLowerCase(), source.config(cluster), cluster);
+    }
+
+    /** The body, for any configuration of the cluster (PoolerPerNodeIT: through the poolers); label names the table. */
+    static void switchoverUnderLoad(String label, PgClusterConfig.Builder config, PatroniCluster cluster)
+            throws Exception {
+        String table = "switchover_" + label;
         Tables.recreate(cluster, table);
         Set<Long> acknowledged = ConcurrentHashMap.newKeySet();
-        try (PgClusterDataSource ds = new PgClusterDataSource(source.config(cluster).build());
+        try (PgClusterDataSource ds = new PgClusterDataSource(config.build());
                 Workload w = new Workload(5)) {
             // plain JDBC transactions: a failure is reported with its SQLState, never retried behind our back
             w.writer("tx", seq -> {
@@ -88,13 +95,13 @@ class SwitchoverIT {
             long before = w.writes();
             long switchStart = System.nanoTime();
             PatroniNode newLeader = cluster.switchover();
-            log.info("{}: switchover {} -> {} took {} ms", source, oldLeader, newLeader.name(),
+            log.info("{}: switchover {} -> {} took {} ms", label, oldLeader, newLeader.name(),
                     (System.nanoTime() - switchStart) / 1_000_000L);
             Awaits.until(Duration.ofSeconds(40), "writes on the new leader " + newLeader.name(),
                     () -> w.placed("write", newLeader.name() + "/primary") >= 20);
             Thread.sleep(1000);
             w.close();
-            log.info("{}: {}", source, w.summary());
+            log.info("{}: {}", label, w.summary());
 
             assertThat(w.writes()).isGreaterThan(before);
             assertThat(w.failures("read")).as("failed reads: %s", w.failures()).isZero();

@@ -1,0 +1,354 @@
+package io.pgcluster.jdbc.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.pgcluster.jdbc.PgClusterDataSource;
+import io.pgcluster.jdbc.TransactionMode;
+import io.pgcluster.jdbc.config.PgClusterConfig;
+import io.pgcluster.testkit.ClusterConfig;
+import io.pgcluster.testkit.NodePoolers;
+import io.pgcluster.testkit.PatroniCluster;
+import io.pgcluster.testkit.PatroniClusterTest;
+import io.pgcluster.testkit.PatroniNode;
+import io.pgcluster.jdbc.topology.Member;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.SQLFeatureNotSupportedException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.BeforeEach;
+import org.postgresql.PGConnection;
+import org.postgresql.core.BaseConnection;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * pooler=node against a rig with a PgBouncer (transaction pooling, 1.18) next to each node, which Patroni publishes as
+ * the member's proxy_url: pgcluster follows the DCS and connects through each member's PgBouncer; routing, prepared
+ * statements, batches and the read-only flag work through it, server connections stay at PgBouncer's pool size, and
+ * a switchover and a kill -9 of the primary keep the guarantees of {@link SwitchoverIT} and {@link KillPrimaryIT}.
+ */
+@PatroniClusterTest
+@ClusterConfig(poolerPerNode = true)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class PoolerPerNodeIT {
+    private static final Logger log = LoggerFactory.getLogger(PoolerPerNodeIT.class);
+    /** More executions than pgjdbc's default prepareThreshold (5), after which it would name a server statement. */
+    private static final int EXECUTIONS = 30;
+
+    @BeforeEach
+    void healthy(PatroniCluster cluster) {
+        cluster.restoreHealthy(Duration.ofMinutes(2));
+    }
+
+    private static PgClusterConfig.Builder pooled(PatroniCluster cluster) {
+        return Sources.ETCD.config(cluster).pooler(PgClusterConfig.Pooler.NODE);
+    }
+
+    @Test
+    @Order(1)
+    void routingAndTheReadOnlyFlagGoThroughEachMembersPooler(PatroniCluster cluster) throws Exception {
+        String table = "pooler_routing";
+        Tables.recreate(cluster, table);
+        NodePoolers poolers = cluster.nodePoolers();
+        try (PgClusterDataSource ds = new PgClusterDataSource(pooled(cluster).build())) {
+            Awaits.until(Duration.ofSeconds(10), "every member with its proxy_url",
+                    () -> ds.topology().members().size() == cluster.nodes().size()
+                            && ds.topology().members().stream().allMatch(Member::hasProxy));
+            for (PatroniNode n : cluster.nodes()) {
+                Member m = ds.topology().member(n.name());
+                assertThat(m.proxyPort()).as("%s's proxy_url, read from etcd", n.name()).isEqualTo(poolers.port(n));
+                assertThat(m.port()).isEqualTo(n.connectPort());
+            }
+            String leader = cluster.leader().name();
+            try (Connection c = ds.getConnection()) {
+                assertThat(Sources.where(cluster, c)).isEqualTo(leader + "/primary");
+                assertThat(physicalPort(c)).as("pgcluster's physical connection goes to the leader's PgBouncer")
+                        .isEqualTo(poolers.port(cluster.leader()));
+                c.setAutoCommit(false);
+                try (Statement s = c.createStatement()) {
+                    s.executeUpdate("INSERT INTO " + table + "(id) VALUES (1)");
+                    assertThat(setting(s, "transaction_read_only")).isEqualTo("off");
+                }
+                c.commit();
+                c.setAutoCommit(true);
+                c.setReadOnly(true);
+                assertThat(Sources.where(cluster, c)).endsWith("/replica");
+                c.setAutoCommit(false);
+                try (Statement s = c.createStatement()) {
+                    assertThat(setting(s, "transaction_read_only")).isEqualTo("on");
+                }
+                c.commit();
+            }
+            Set<String> readers = ConcurrentHashMap.newKeySet();
+            for (int i = 0; i < 20; i++) {
+                readers.add(ds.inTransaction(TransactionMode.READ_ONLY, c -> Sources.where(cluster, c)));
+            }
+            assertThat(readers).as("read-only work on replicas only").allMatch(w -> w.endsWith("/replica"));
+
+            // pgjdbc's readOnlyMode=transaction sends BEGIN READ ONLY, never SET SESSION CHARACTERISTICS: the
+            // replicas' pooled server sessions, which other clients get next, are left as they were
+            for (PatroniNode n : cluster.replicas()) {
+                try (Connection raw = raw(cluster, poolers.port(n)); Statement s = raw.createStatement()) {
+                    for (int i = 0; i < NodePoolers.POOL_SIZE * 2; i++) {
+                        assertThat(setting(s, "default_transaction_read_only")).as("a session on %s", n.name())
+                                .isEqualTo("off");
+                    }
+                }
+            }
+            try (Connection c = ds.getConnection()) {
+                assertThatThrownBy(() -> c.setTransactionIsolation(Connection.TRANSACTION_SERIALIZABLE))
+                        .isInstanceOf(SQLFeatureNotSupportedException.class).hasMessageContaining("pooler=node");
+                assertThatThrownBy(() -> c.setSchema("other")).isInstanceOf(SQLFeatureNotSupportedException.class);
+            }
+        }
+    }
+
+    @Test
+    @Order(2)
+    void preparedStatementsAndBatchesRunManyTimesAcrossPooledSessions(PatroniCluster cluster) throws Exception {
+        String table = "pooler_prepared";
+        Tables.recreate(cluster, table);
+        try (PgClusterDataSource ds = new PgClusterDataSource(pooled(cluster).set("writePoolSize", "8")
+                .set("readPoolSize", "8").build())) {
+            AtomicInteger ids = new AtomicInteger();
+            List<SQLException> failures = concurrently(6, () -> {
+                try (Connection c = ds.getConnection()) {
+                    // auto-commit: each execution is its own transaction, on whichever server session is free
+                    try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + table + "(id, port) VALUES (?, "
+                            + "inet_server_port())")) {
+                        for (int i = 0; i < EXECUTIONS; i++) {
+                            ps.setLong(1, ids.incrementAndGet());
+                            assertThat(ps.executeUpdate()).isEqualTo(1);
+                        }
+                    }
+                    // batches of a prepared statement, each batch one transaction
+                    c.setAutoCommit(false);
+                    try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + table + "(id) VALUES (?)")) {
+                        for (int b = 0; b < 10; b++) {
+                            for (int i = 0; i < 20; i++) {
+                                ps.setLong(1, 1_000_000 + ids.incrementAndGet());
+                                ps.addBatch();
+                            }
+                            assertThat(ps.executeBatch()).hasSize(20).containsOnly(1);
+                            c.commit();
+                        }
+                    }
+                    c.setAutoCommit(true);
+                    // reads on the replicas, the same statement many times
+                    c.setReadOnly(true);
+                    try (PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM " + table + " WHERE id > ?")) {
+                        for (int i = 0; i < EXECUTIONS; i++) {
+                            ps.setLong(1, i);
+                            try (ResultSet rs = ps.executeQuery()) {
+                                assertThat(rs.next()).isTrue();
+                            }
+                        }
+                    }
+                }
+            });
+            assertThat(failures).as("no execution failed").isEmpty();
+            try (Connection c = Tables.direct(cluster, cluster.leader()); Statement s = c.createStatement();
+                    ResultSet rs = s.executeQuery("SELECT count(*) FROM " + table)) {
+                rs.next();
+                assertThat(rs.getLong(1)).isEqualTo(6L * (EXECUTIONS + 200));
+            }
+        }
+
+        // the same work with pgjdbc's default prepareThreshold given explicitly fails: named statements do not
+        // survive a transaction behind PgBouncer 1.18, which is why pooler=node sets prepareThreshold=0
+        try (PgClusterDataSource ds = new PgClusterDataSource(pooled(cluster).set("prepareThreshold", "5")
+                .set("writePoolSize", "8").build())) {
+            List<SQLException> failures = concurrently(6, () -> {
+                try (Connection c = ds.getConnection();
+                        PreparedStatement ps = c.prepareStatement("SELECT ?::int + inet_server_port()")) {
+                    for (int i = 0; i < EXECUTIONS; i++) {
+                        ps.setInt(1, i);
+                        ps.executeQuery().close();
+                    }
+                }
+            });
+            log.info("with prepareThreshold=5 through PgBouncer: {} of 6 workers failed, first: {}", failures.size(),
+                    failures.isEmpty() ? "-" : failures.get(0).toString());
+            assertThat(failures).as("the control: named statements break behind the pooler").isNotEmpty();
+        }
+    }
+
+    @Test
+    @Order(3)
+    void serverConnectionsStayAtThePoolersPoolSize(PatroniCluster cluster) throws Exception {
+        PatroniNode leader = cluster.leader();
+        int clients = 10;
+        try (PgClusterDataSource ds = new PgClusterDataSource(pooled(cluster).set("writePoolSize", "10").build())) {
+            AtomicBoolean done = new AtomicBoolean();
+            ExecutorService pool = Executors.newFixedThreadPool(clients);
+            try {
+                List<Future<?>> running = new ArrayList<>();
+                for (int i = 0; i < clients; i++) {
+                    running.add(pool.submit(() -> {
+                        while (!done.get()) {
+                            ds.inTransaction(TransactionMode.READ_WRITE, c -> {
+                                try (Statement s = c.createStatement()) {
+                                    s.execute("SELECT pg_sleep(0.05)");
+                                }
+                                return null;
+                            });
+                        }
+                        return null;
+                    }));
+                }
+                int most = 0;
+                int mostClients = 0;
+                int mostServers = 0;
+                int pooler = cluster.nodePoolers().port(leader);
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
+                try (Connection su = cluster.connectSuperuser(leader); Statement s = su.createStatement()) {
+                    while (System.nanoTime() < deadline) {
+                        try (ResultSet rs = s.executeQuery("SELECT count(*) FROM pg_stat_activity WHERE usename = '"
+                                + cluster.user() + "' AND backend_type = 'client backend'")) {
+                            rs.next();
+                            most = Math.max(most, rs.getInt(1));
+                        }
+                        int[] pools = pgBouncerPools(cluster, pooler);
+                        mostClients = Math.max(mostClients, pools[0]);
+                        mostServers = Math.max(mostServers, pools[1]);
+                        Thread.sleep(20);
+                    }
+                }
+                done.set(true);
+                for (Future<?> f : running) {
+                    f.get(30, TimeUnit.SECONDS);
+                }
+                log.info("{} workers: at most {} pgcluster connections at {}'s PgBouncer, {} server connections in "
+                        + "its pool, {} backends of {} on the server", clients, mostClients, leader.name(), mostServers,
+                        most, cluster.user());
+                assertThat(mostClients).as("pgcluster's write pool opened more connections than PgBouncer's pool size")
+                        .isGreaterThan(NodePoolers.POOL_SIZE);
+                assertThat(most).as("backends of %s on %s", cluster.user(), leader.name()).isPositive()
+                        .isLessThanOrEqualTo(NodePoolers.POOL_SIZE);
+                assertThat(mostServers).isLessThanOrEqualTo(NodePoolers.POOL_SIZE);
+            } finally {
+                done.set(true);
+                pool.shutdownNow();
+            }
+        }
+    }
+
+    @Test
+    @Order(4)
+    void aSwitchoverThroughThePoolersKeepsTheGuaranteesAndTheRoleCheckSeesTheServer(PatroniCluster cluster)
+            throws Exception {
+        PatroniNode oldLeader = cluster.leader();
+        int oldLeadersPooler = cluster.nodePoolers().port(oldLeader);
+        // a session with the old leader's PgBouncer, opened before the switchover: it outlives the demotion
+        try (Connection before = raw(cluster, oldLeadersPooler); Statement s = before.createStatement()) {
+            assertThat(setting(s, "transaction_read_only")).isEqualTo("off");
+            SwitchoverIT.switchoverUnderLoad("pooler", pooled(cluster), cluster);
+            PatroniNode newLeader = cluster.leader();
+            assertThat(newLeader.name()).isNotEqualTo(oldLeader.name());
+            try (ResultSet rs = s.executeQuery("SELECT pg_is_in_recovery(), inet_server_port()")) {
+                rs.next();
+                assertThat(rs.getBoolean(1)).as("pg_is_in_recovery() through the same pooled session after the "
+                        + "switchover: the server as it is now").isTrue();
+                assertThat(rs.getInt(2)).isEqualTo(oldLeader.pgPort());
+            }
+        }
+        PatroniNode newLeader = cluster.leader();
+        try (PgClusterDataSource ds = new PgClusterDataSource(pooled(cluster).build());
+                Connection c = ds.getConnection()) {
+            assertThat(Sources.where(cluster, c)).as("writes through the new leader's pooler")
+                    .isEqualTo(newLeader.name() + "/primary");
+        }
+    }
+
+    @Test
+    @Order(5)
+    void aKillOfThePrimaryThroughThePoolersKeepsTheGuarantees(PatroniCluster cluster) throws Exception {
+        new KillPrimaryIT().writesResumeOnTheNewLeader("pooler", pooled(cluster), cluster);
+    }
+
+    // ---- helpers ---------------------------------------------------------------------------------------------
+
+    /** Runs {@code work} on {@code threads} threads at once; the SQL failures they ended with. */
+    private static List<SQLException> concurrently(int threads, SqlWork work) throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(threads);
+        List<SQLException> failures = new java.util.concurrent.CopyOnWriteArrayList<>();
+        try {
+            List<Future<?>> fs = new ArrayList<>();
+            for (int i = 0; i < threads; i++) {
+                fs.add(pool.submit(() -> {
+                    try {
+                        work.run();
+                    } catch (SQLException e) {
+                        failures.add(e);
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> f : fs) {
+                f.get(60, TimeUnit.SECONDS);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        return failures;
+    }
+
+    @FunctionalInterface
+    private interface SqlWork {
+        void run() throws SQLException;
+    }
+
+    /** A plain pgjdbc connection (not pgcluster's) as the application user to a PgBouncer's port. */
+    private static Connection raw(PatroniCluster cluster, int port) throws SQLException {
+        return DriverManager.getConnection(cluster.jdbcUrl("127.0.0.1", port) + "?prepareThreshold=0",
+                cluster.user(), cluster.password());
+    }
+
+    private static String setting(Statement s, String name) throws SQLException {
+        try (ResultSet rs = s.executeQuery("SELECT current_setting('" + name + "')")) {
+            rs.next();
+            return rs.getString(1);
+        }
+    }
+
+    /** The port pgcluster's physical connection (pgjdbc's) is connected to. */
+    private static int physicalPort(Connection c) throws SQLException {
+        return ((BaseConnection) c.unwrap(PGConnection.class)).getQueryExecutor().getHostSpec().getPort();
+    }
+
+    /** PgBouncer's SHOW POOLS for the application user: clients (active + waiting) and server connections. */
+    private static int[] pgBouncerPools(PatroniCluster cluster, int port) throws SQLException {
+        try (Connection admin = DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + port
+                + "/pgbouncer?preferQueryMode=simple", cluster.superuser(), cluster.superuserPassword());
+                Statement s = admin.createStatement(); ResultSet rs = s.executeQuery("SHOW POOLS")) {
+            int[] r = new int[2];
+            while (rs.next()) {
+                if (cluster.user().equals(rs.getString("user"))) {
+                    r[0] += rs.getInt("cl_active") + rs.getInt("cl_waiting");
+                    r[1] += rs.getInt("sv_active") + rs.getInt("sv_idle") + rs.getInt("sv_used")
+                            + rs.getInt("sv_tested") + rs.getInt("sv_login");
+                }
+            }
+            return r;
+        }
+    }
+}
