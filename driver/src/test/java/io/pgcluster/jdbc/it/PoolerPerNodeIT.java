@@ -177,16 +177,16 @@ class PoolerPerNodeIT {
         // survive a transaction behind PgBouncer 1.18, which is why pooler=node sets prepareThreshold=0
         try (PgClusterDataSource ds = new PgClusterDataSource(pooled(cluster).set("prepareThreshold", "5")
                 .set("writePoolSize", "8").build())) {
-            List<SQLException> failures = concurrently(6, () -> {
+            List<SQLException> failures = concurrently(8, () -> {
                 try (Connection c = ds.getConnection();
                         PreparedStatement ps = c.prepareStatement("SELECT ?::int + inet_server_port()")) {
-                    for (int i = 0; i < EXECUTIONS; i++) {
+                    for (int i = 0; i < 10 * EXECUTIONS; i++) {
                         ps.setInt(1, i);
                         ps.executeQuery().close();
                     }
                 }
             });
-            log.info("with prepareThreshold=5 through PgBouncer: {} of 6 workers failed, first: {}", failures.size(),
+            log.info("with prepareThreshold=5 through PgBouncer: {} of 8 workers failed, first: {}", failures.size(),
                     failures.isEmpty() ? "-" : failures.get(0).toString());
             assertThat(failures).as("the control: named statements break behind the pooler").isNotEmpty();
         }
@@ -217,7 +217,6 @@ class PoolerPerNodeIT {
                 }
                 int most = 0;
                 int mostClients = 0;
-                int mostServers = 0;
                 int pooler = cluster.nodePoolers().port(leader);
                 long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
                 try (Connection su = cluster.connectSuperuser(leader); Statement s = su.createStatement()) {
@@ -227,9 +226,7 @@ class PoolerPerNodeIT {
                             rs.next();
                             most = Math.max(most, rs.getInt(1));
                         }
-                        int[] pools = pgBouncerPools(cluster, pooler);
-                        mostClients = Math.max(mostClients, pools[0]);
-                        mostServers = Math.max(mostServers, pools[1]);
+                        mostClients = Math.max(mostClients, connectionsTo(pooler));
                         Thread.sleep(20);
                     }
                 }
@@ -237,14 +234,12 @@ class PoolerPerNodeIT {
                 for (Future<?> f : running) {
                     f.get(30, TimeUnit.SECONDS);
                 }
-                log.info("{} workers: at most {} pgcluster connections at {}'s PgBouncer, {} server connections in "
-                        + "its pool, {} backends of {} on the server", clients, mostClients, leader.name(), mostServers,
-                        most, cluster.user());
+                log.info("{} workers: at most {} client connections at {}'s PgBouncer, {} backends of {} on the "
+                        + "server", clients, mostClients, leader.name(), most, cluster.user());
                 assertThat(mostClients).as("pgcluster's write pool opened more connections than PgBouncer's pool size")
                         .isGreaterThan(NodePoolers.POOL_SIZE);
                 assertThat(most).as("backends of %s on %s", cluster.user(), leader.name()).isPositive()
                         .isLessThanOrEqualTo(NodePoolers.POOL_SIZE);
-                assertThat(mostServers).isLessThanOrEqualTo(NodePoolers.POOL_SIZE);
             } finally {
                 done.set(true);
                 pool.shutdownNow();
@@ -335,20 +330,22 @@ class PoolerPerNodeIT {
         return ((BaseConnection) c.unwrap(PGConnection.class)).getQueryExecutor().getHostSpec().getPort();
     }
 
-    /** PgBouncer's SHOW POOLS for the application user: clients (active + waiting) and server connections. */
-    private static int[] pgBouncerPools(PatroniCluster cluster, int port) throws SQLException {
-        try (Connection admin = DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + port
-                + "/pgbouncer?preferQueryMode=simple", cluster.superuser(), cluster.superuserPassword());
-                Statement s = admin.createStatement(); ResultSet rs = s.executeQuery("SHOW POOLS")) {
-            int[] r = new int[2];
-            while (rs.next()) {
-                if (cluster.user().equals(rs.getString("user"))) {
-                    r[0] += rs.getInt("cl_active") + rs.getInt("cl_waiting");
-                    r[1] += rs.getInt("sv_active") + rs.getInt("sv_idle") + rs.getInt("sv_used")
-                            + rs.getInt("sv_tested") + rs.getInt("sv_login");
+    /**
+     * Established TCP connections to {@code port} on the loopback host, from /proc/net/tcp and tcp6 (this rig's clients of a
+     * PgBouncer: pgcluster's physical connections; pgjdbc cannot talk to PgBouncer's admin console, which refuses
+     * the SETs pgjdbc sends to a server of version "1.18").
+     */
+    private static int connectionsTo(int port) throws java.io.IOException {
+        String hexPort = String.format(":%04X", port);
+        int n = 0;
+        for (String table : List.of("/proc/net/tcp", "/proc/net/tcp6")) { // Java's sockets are dual-stack: tcp6
+            for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of(table))) {
+                String[] f = line.trim().split("\\s+");
+                if (f.length > 3 && f[2].endsWith(hexPort) && f[3].equals("01")) {
+                    n++;
                 }
             }
-            return r;
         }
+        return n;
     }
 }
