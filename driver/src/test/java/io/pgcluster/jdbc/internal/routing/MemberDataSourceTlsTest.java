@@ -2,6 +2,8 @@ package io.pgcluster.jdbc.internal.routing;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.pgcluster.jdbc.config.PgClusterConfig;
+import io.pgcluster.jdbc.internal.connect.ServerConnector;
 import io.pgcluster.jdbc.internal.failover.Failures;
 import io.pgcluster.jdbc.failover.SqlStates;
 import io.pgcluster.jdbc.topology.Member;
@@ -16,7 +18,8 @@ import org.junit.jupiter.api.Test;
 
 /** Which connect failures are TLS verification failures, reported at once instead of as a lost member. */
 class MemberDataSourceTlsTest {
-    private final MemberDataSource ds = new MemberDataSource(null,
+    private final MemberDataSource ds = new MemberDataSource(new ServerConnector(PgClusterConfig.builder()
+            .etcd("127.0.0.1:2379").scope("demo").database("app").build()),
             new Member("pg1", "127.0.0.1", 5432, Role.PRIMARY, "running", 1, 0, 0, Map.of(), null), true, 1000,
             e -> { }, () -> false);
 
