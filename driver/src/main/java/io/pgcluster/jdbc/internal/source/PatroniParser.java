@@ -1,6 +1,7 @@
 package io.pgcluster.jdbc.internal.source;
 
 import io.pgcluster.jdbc.internal.address.AllowedHosts;
+import io.pgcluster.jdbc.internal.address.HostAndPort;
 import io.pgcluster.jdbc.internal.address.ServerAddress;
 import io.pgcluster.jdbc.topology.Member;
 import io.pgcluster.jdbc.topology.Role;
@@ -233,13 +234,9 @@ final class PatroniParser {
             ((Map<String, Object>) rec.get("tags")).forEach((k, v) -> tags.put(k, String.valueOf(v)));
         }
         Role role = Role.fromPatroni(str(rec.get("role")));
-        HostAndPortOrNull proxy = proxy(key, str(rec.get("proxy_url")));
+        HostAndPort proxy = proxy(key, str(rec.get("proxy_url")));
         return new Member(name, host, port, role, str(rec.get("state")), asLong(rec.get("timeline")), wal, lag, tags,
-                str(rec.get("api_url")), proxy == null ? null : proxy.host, proxy == null ? -1 : proxy.port);
-    }
-
-    /** A pooler address; a tiny holder so that host and port come back together. */
-    private record HostAndPortOrNull(String host, int port) {
+                str(rec.get("api_url")), proxy == null ? null : proxy.host(), proxy == null ? -1 : proxy.port());
     }
 
     /**
@@ -247,7 +244,7 @@ final class PatroniParser {
      * {@code postgresql.proxy_address}), checked like {@code conn_url}; {@code null} when absent, or (after one
      * WARN) unusable: the member stays, reached directly.
      */
-    private HostAndPortOrNull proxy(String memberKey, String proxyUrl) {
+    private HostAndPort proxy(String memberKey, String proxyUrl) {
         String key = memberKey + " proxy_url";
         if (proxyUrl == null) {
             reported.remove(key);
@@ -278,7 +275,7 @@ final class PatroniParser {
                         + ")");
             }
             reported.remove(key);
-            return new HostAndPortOrNull(host, port);
+            return new HostAndPort(host, port);
         } catch (IllegalArgumentException e) {
             String fingerprint = proxyUrl.length() + ":" + proxyUrl.hashCode();
             if (!fingerprint.equals(reported.put(key, fingerprint))) {
