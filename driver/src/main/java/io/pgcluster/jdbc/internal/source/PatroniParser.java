@@ -27,7 +27,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Member addresses are data from outside: a host must be one well-formed DNS name, IPv4 or IPv6 address (see
  * {@link ServerAddress}) and the port 1..65535, else the member is left out with that WARN; with an allow-list
- * ({@code allowedHosts}) a member whose host is not on it is left out the same way. A snapshot takes at most
+ * ({@code allowedHosts}) a member whose host is not on it is left out the same way. A member's {@code proxy_url} (its
+ * pooler, for {@code pooler=node}) is checked the same way; a bad one is ignored with one WARN and the member stays,
+ * reached at its PostgreSQL address. A snapshot takes at most
  * {@value #MAX_MEMBERS} members (a Patroni cluster has a handful); more are left out with one WARN, so that a
  * flooded DCS cannot make every pool in the application open connections to hundreds of servers. Logged values
  * have any {@code user:password@} and {@code "password": ...} masked.
