@@ -439,6 +439,72 @@ final class Configs {
     }
 
     /** The lines joined with newlines, leaving out {@code null} (optional lines). */
+    /**
+     * What a member's patroni.yml needs to be recreated from a pgBackRest repository (see {@link PgBackRest}).
+     *
+     * @param method the name of the bootstrap method
+     * @param bootstrapCommand restores the backup into the empty data directory, writing no recovery settings
+     *     (Patroni writes them from {@code recovery_conf})
+     * @param replicaCommand restores a replica ({@code create_replica_methods: [pgbackrest, basebackup]})
+     * @param restoreCommand fetches WAL from the repository
+     * @param targetLsn where the bootstrap's recovery stops (inclusive), then promotes
+     * @param archiveCommand goes into {@code bootstrap.dcs}: the DCS is rebuilt from it, and the restored cluster
+     *     must archive again
+     */
+    record PgBackRestRestore(String method, String bootstrapCommand, String replicaCommand, String restoreCommand,
+            String targetLsn, String archiveCommand) {
+    }
+
+    /**
+     * The patroni.yml {@code original} (as {@link #patroniYaml} wrote it) with a custom bootstrap method that restores
+     * from pgBackRest, pgBackRest as the first replica method, and archiving in {@code bootstrap.dcs}, following
+     * Patroni's documentation ("Custom bootstrap", "Building replicas"). Kept apart from {@link #patroniYaml}: only
+     * the backup drill rewrites a member's file this way.
+     */
+    static String withPgBackRestRestore(String original, PgBackRestRestore r) {
+        String bootstrap = lines(
+                "bootstrap:",
+                "  method: " + r.method(),
+                "  " + r.method() + ":",
+                "    command: " + q(r.bootstrapCommand()),
+                "    no_params: true",
+                "    keep_existing_recovery_conf: false",
+                "    recovery_conf:",
+                "      restore_command: " + q(r.restoreCommand()),
+                "      recovery_target_lsn: " + q(r.targetLsn()),
+                "      recovery_target_inclusive: 'true'",
+                "      recovery_target_action: promote",
+                "      recovery_target_timeline: latest",
+                "");
+        String dcsParameters = lines(
+                "      parameters:",
+                "        archive_mode: 'on'",
+                "        archive_command: " + q(r.archiveCommand()),
+                "");
+        String postgresql = lines(
+                "postgresql:",
+                "  create_replica_methods:",
+                "    - pgbackrest",
+                "    - basebackup",
+                "  pgbackrest:",
+                "    command: " + q(r.replicaCommand()),
+                "    keep_data: true",
+                "    no_params: true",
+                "  recovery_conf:",
+                "    restore_command: " + q(r.restoreCommand()),
+                "");
+        return replaceOnce(replaceOnce(replaceOnce(original, "\nbootstrap:\n", "\n" + bootstrap),
+                "\n      parameters:\n", "\n" + dcsParameters), "\npostgresql:\n", "\n" + postgresql);
+    }
+
+    private static String replaceOnce(String text, String find, String replacement) {
+        int i = text.indexOf(find);
+        if (i < 0) {
+            throw new IllegalArgumentException("patroni.yml has no " + find.strip());
+        }
+        return text.substring(0, i) + replacement + text.substring(i + find.length());
+    }
+
     private static String lines(String... lines) {
         List<String> kept = new ArrayList<>();
         for (String l : lines) {

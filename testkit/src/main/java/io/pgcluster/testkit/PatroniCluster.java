@@ -677,6 +677,11 @@ public final class PatroniCluster implements AutoCloseable {
         runUnderControl(() -> health.restore(timeout));
     }
 
+    /** The cluster's parts, for the kit's own add-ons (PgBackRest). */
+    ClusterParts parts() {
+        return parts;
+    }
+
     /** Where a new app-user connection through a port (HAProxy, PgBouncer, proxy, node) ends up. */
     Route route(int port) throws SQLException {
         return reads.route(port);
