@@ -120,6 +120,8 @@ class BackupRestoreIT {
                         timelineAfter);
                 // A physical restore keeps pg_control's system identifier; the new incarnation is a new timeline.
                 assertThat(sysidAfter).as("system identifier").isEqualTo(sysidBefore);
+                assertThat(ds.topology().systemIdentifier()).as("pgcluster's topology (the DCS initialize key)")
+                        .isEqualTo(Long.toUnsignedString(sysidAfter));
                 assertThat(timelineAfter).as("timeline").isGreaterThan(timelineBefore);
 
                 Map<String, Long> failures = new TreeMap<>();
