@@ -29,6 +29,10 @@ import org.slf4j.LoggerFactory;
  * still open on a member that lost the leadership must fail (08006, or 08007 at COMMIT) rather than commit on a
  * server that may be rewound, or hang on one that is gone.
  *
+ * <p>When the cluster's system identifier ({@link Topology#systemIdentifier()}) changes, every pool is retired at
+ * once, aborting connections in use: the scope now names another cluster (removed from the DCS and bootstrapped
+ * again), whose members may have the same names and addresses as the old one's.
+ *
  * <p>Thread-safety: {@link #apply} runs on the topology thread; shutting pools down runs on the pools thread,
  * outside this object's lock; the accessors may be called from any thread.
  */
