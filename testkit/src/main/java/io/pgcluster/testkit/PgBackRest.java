@@ -2,11 +2,8 @@ package io.pgcluster.testkit;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -16,8 +13,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -265,65 +260,23 @@ public final class PgBackRest implements AutoCloseable {
         }
     }
 
-    /** What {@link #restoreTo} measured. */
-    public record Restore(Duration stopped, Duration removed, Duration leaderWritable, Duration healthy,
-            String leader) {
-    }
-
     /**
-     * The point-in-time-recovery drill, as Patroni documents it: stop every member, remove the cluster from the DCS
-     * ({@code patronictl remove}), empty every data directory, give every member a {@code bootstrap.method} that
-     * restores from the repository up to {@code targetLsn} (then promotes) and {@code create_replica_methods:
-     * [pgbackrest, basebackup]}, and start them all. One member wins the DCS's {@code initialize} key and restores;
-     * the others create their replicas from the repository and stream from it. Returns once the cluster is healthy.
+     * The point-in-time-recovery drill, as Patroni documents it ({@link ClusterRebuild}): stop every member, remove
+     * the cluster from the DCS ({@code patronictl remove}), empty every data directory, give every member a
+     * {@code bootstrap.method} that restores from the repository up to {@code targetLsn} (then promotes) and
+     * {@code create_replica_methods: [pgbackrest, basebackup]}, and start them all. One member wins the DCS's
+     * {@code initialize} key and restores; the others create their replicas from the repository and stream from it.
+     * Returns once the cluster is healthy.
      *
-     * <p>Write {@link #awaitArchived} first: recovery reads WAL from the repository only.
+     * <p>Call {@link #awaitArchived} first: recovery reads WAL from the repository only.
      *
      * @param targetLsn from {@link #restorePoint()}: transactions that committed before it are kept, later ones not
      */
-    public Restore restoreTo(String targetLsn, Duration timeout) {
-        long t0 = System.nanoTime();
-        List<PatroniNode> replicas = cluster.replicas();
-        PatroniNode oldLeader = cluster.leader();
-        parallel(replicas, PatroniNode::stop);
-        oldLeader.stop();
-        Duration stopped = Duration.ofNanos(System.nanoTime() - t0);
-        removeFromDcs();
-        Duration removed = Duration.ofNanos(System.nanoTime() - t0);
-        for (PatroniNode n : parts.nodes) {
-            emptyDirectory(n.dataDir());
-            Path yml = parts.baseDir.resolve(n.name()).resolve("patroni.yml");
-            Path original = yml.resolveSibling("patroni.yml.orig"); // a second drill starts from the original
-            try {
-                if (!Files.exists(original)) {
-                    Files.copy(yml, original);
-                }
-                String text = Files.readString(original, StandardCharsets.UTF_8);
-                Files.writeString(yml, Configs.withPgBackRestRestore(text, pgBackRestSections(n.dataDir(), targetLsn)),
-                        StandardCharsets.UTF_8);
-            } catch (IOException e) {
-                throw new TestkitException("Cannot rewrite " + yml + ": " + e, e);
-            }
-        }
-        parts.runAs.own(parts.baseDir);
-        log.info("cluster '{}' removed from the DCS; restoring to LSN {}", stanza, targetLsn);
-        parts.nodes.forEach(PatroniNode::start);
-        PatroniNode leader = Await.until("a writable leader restored from the repository", timeout,
-                Duration.ofMillis(200), () -> {
-                    PatroniNode l = cluster.leader();
-                    try (Connection c = parts.connectSuperuser(l)) {
-                        if (!"f".equals(Sql.scalar(c, "SELECT pg_is_in_recovery()"))) {
-                            throw new Await.NotYet(l.name() + " is still in recovery");
-                        }
-                        return l;
-                    }
-                });
-        Duration writable = Duration.ofNanos(System.nanoTime() - t0);
-        cluster.awaitHealthy(timeout);
-        Duration healthy = Duration.ofNanos(System.nanoTime() - t0);
-        log.info("cluster '{}' restored to {}: {} writable after {}, healthy after {}", stanza, targetLsn,
-                leader.name(), Await.format(writable), Await.format(healthy));
-        return new Restore(stopped, removed, writable, healthy, leader.name());
+    public ClusterRebuild.Timings restoreTo(String targetLsn, Duration timeout) {
+        cluster.ensureOpen();
+        return ClusterRebuild.run(cluster, parts, "restoring from pgBackRest to LSN " + targetLsn,
+                (n, yml) -> Configs.withPgBackRestRestore(yml, pgBackRestSections(n.dataDir(), targetLsn)),
+                timeout);
     }
 
     /** The pieces of one member's patroni.yml that restore from the repository. */
@@ -333,16 +286,6 @@ public final class PgBackRest implements AutoCloseable {
                 base + " --type=none restore",
                 base + " --delta --type=standby restore",
                 restoreCommand(dataDir), targetLsn, archiveCommand());
-    }
-
-    /** {@code patronictl remove <scope>}, answering its two confirmations. */
-    private void removeFromDcs() {
-        Path yml = parts.baseDir.resolve(parts.nodes.get(0).name()).resolve("patroni.yml");
-        List<String> command = parts.runAs.wrap(List.of(Setting.PATRONICTL.executable().toString(), "-c",
-                yml.toString(), "remove", stanza), parts.baseDir.resolve("home"));
-        String answers = stanza + "\nYes I am aware\n";
-        String out = exec(command, answers, Duration.ofSeconds(60), "patronictl remove " + stanza);
-        log.debug("patronictl remove: {}", out);
     }
 
     /** Runs a pgBackRest command as the server user; returns its output, or throws with it. */
@@ -356,71 +299,12 @@ public final class PgBackRest implements AutoCloseable {
         c.add("--stanza=" + stanza);
         c.addAll(options);
         c.add(command);
-        return exec(parts.runAs.wrap(c, parts.baseDir.resolve("home")), null, timeout, "pgbackrest " + command);
+        return ClusterRebuild.exec(parts.runAs.wrap(c, parts.baseDir.resolve("home")), null, timeout,
+                "pgbackrest " + command, dir);
     }
 
     private static List<String> pgOptions(PatroniNode n) {
         return List.of("--pg1-path=" + n.dataDir(), "--pg1-port=" + n.pgPort());
-    }
-
-    private String exec(List<String> command, String stdin, Duration timeout, String what) {
-        try {
-            Path out = Files.createTempFile(dir, "cmd-", ".out");
-            Process p = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true)
-                    .redirectOutput(out.toFile()).start();
-            try (var in = p.getOutputStream()) {
-                if (stdin != null) {
-                    in.write(stdin.getBytes(StandardCharsets.UTF_8));
-                }
-            }
-            if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-                p.destroyForcibly();
-                throw new TestkitException(what + " did not finish within " + Await.format(timeout) + ":\n"
-                        + String.join("\n", LogTail.tail(out, 30)));
-            }
-            String text = Files.readString(out, StandardCharsets.UTF_8);
-            Files.delete(out);
-            if (p.exitValue() != 0) {
-                throw new TestkitException(what + " failed (exit " + p.exitValue() + "):\n" + text);
-            }
-            return text;
-        } catch (IOException e) {
-            throw new TestkitException("Cannot run " + what + ": " + e, e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new TestkitException("Interrupted while running " + what, e);
-        }
-    }
-
-    private static void parallel(List<PatroniNode> nodes, java.util.function.Consumer<PatroniNode> action) {
-        CompletableFuture.allOf(nodes.stream().map(n -> CompletableFuture.runAsync(() -> action.accept(n)))
-                .toArray(CompletableFuture[]::new)).join();
-    }
-
-    /** Deletes what is inside {@code dir} and keeps the folder itself (its owner and mode 0700 stay). */
-    private static void emptyDirectory(Path dir) {
-        if (!Files.isDirectory(dir)) {
-            return;
-        }
-        try {
-            Files.walkFileTree(dir, new SimpleFileVisitor<>() {
-                @Override
-                public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-                    Files.delete(file);
-                    return FileVisitResult.CONTINUE;
-                }
-
-                @Override
-                public FileVisitResult postVisitDirectory(Path d, IOException e) throws IOException {
-                    if (!d.equals(dir)) {
-                        Files.delete(d);
-                    }
-                    return FileVisitResult.CONTINUE;
-                }
-            });
-        } catch (IOException e) {
-            throw new TestkitException("Cannot empty " + dir + ": " + e, e);
-        }
     }
 
     /** The S3 server holding the repository. */
