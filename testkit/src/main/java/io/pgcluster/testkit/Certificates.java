@@ -100,6 +100,22 @@ public final class Certificates {
                 "extendedKeyUsage=clientAuth\nkeyUsage=critical,digitalSignature,keyEncipherment\n");
     }
 
+    /**
+     * The certificate, its key and this CA's certificate as a PKCS#12 key store (for Java servers such as s3proxy's
+     * Jetty), readable only by its owner.
+     *
+     * @return the key store file, {@code <alias>.p12} in {@link #dir()}
+     */
+    public Path pkcs12(Issued issued, String alias, String password) {
+        Path p12 = dir.resolve(alias + ".p12");
+        // the password goes through the environment so that it never shows in a process list
+        openssl(List.of("pkcs12", "-export", "-in", issued.cert().toString(), "-inkey", issued.key().toString(),
+                "-certfile", caCert.toString(), "-name", alias, "-out", p12.toString(), "-passout", "env:P12_PASSWORD"),
+                password);
+        restrict(p12);
+        return p12;
+    }
+
     /** Hands the folder to the user the servers run as (a no-op unless the JVM runs as root). */
     Certificates handTo(RunAs runAs) {
         runAs.own(dir);
@@ -133,11 +149,19 @@ public final class Certificates {
     }
 
     private void openssl(List<String> args) {
+        openssl(args, null);
+    }
+
+    private void openssl(List<String> args, String p12Password) {
         List<String> command = new ArrayList<>();
         command.add("openssl");
         command.addAll(args);
         try {
-            Process p = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true).start();
+            ProcessBuilder pb = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true);
+            if (p12Password != null) {
+                pb.environment().put("P12_PASSWORD", p12Password);
+            }
+            Process p = pb.start();
             String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             if (!p.waitFor(30, TimeUnit.SECONDS)) {
                 p.destroyForcibly();

@@ -1,6 +1,10 @@
 package io.pgcluster.testkit;
 
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
@@ -689,6 +693,34 @@ public final class PatroniCluster implements AutoCloseable {
      */
     public void restoreHealthy(Duration timeout) {
         runUnderControl(() -> health.restore(timeout));
+    }
+
+    /**
+     * Removes the cluster from the DCS and bootstraps it anew with initdb on the same members, names and addresses
+     * ({@link ClusterRebuild}): a new cluster (new system identifier, empty but for the application's role and
+     * database, which a {@code post_bootstrap} script creates before Patroni takes the leader key). What an operator
+     * does to start over under the same scope; the data is gone.
+     *
+     * @return how long each step took
+     */
+    public ClusterRebuild.Timings bootstrapAnew(Duration timeout) {
+        return underControl(() -> {
+            Path script = parts.baseDir.resolve("post_bootstrap.sh");
+            try {
+                Files.writeString(script, Configs.postBootstrapScript(Setting.pgTool("psql"),
+                        parts.secrets.appPassword), StandardCharsets.UTF_8);
+                Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwx------")); // a password
+            } catch (IOException e) {
+                throw new TestkitException("Cannot write " + script + ": " + e, e);
+            }
+            return ClusterRebuild.run(this, parts, "bootstrapping anew (initdb)",
+                    (n, yml) -> Configs.withPostBootstrap(yml, script), timeout);
+        });
+    }
+
+    /** The cluster's parts, for the kit's own add-ons (PgBackRest). */
+    ClusterParts parts() {
+        return parts;
     }
 
     /** Where a new app-user connection through a port (HAProxy, PgBouncer, proxy, node) ends up. */

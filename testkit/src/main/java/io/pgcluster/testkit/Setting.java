@@ -29,6 +29,11 @@ enum Setting {
             "the java that runs ZooKeeper (clusters with Dcs.ZOOKEEPER only)"),
     ZOOKEEPER_JAR("pgcluster.testkit.zookeeperJar", "PGCLUSTER_ZOOKEEPER_JAR", "/usr/share/java/zookeeper.jar",
             "ZooKeeper's server jar from Debian's zookeeper package (clusters with Dcs.ZOOKEEPER only)"),
+    S3PROXY_JAR("pgcluster.testkit.s3proxyJar", "PGCLUSTER_S3PROXY_JAR", "target/s3proxy/s3proxy.jar",
+            "s3proxy's jar-with-dependencies, the S3 server for pgBackRest (S3Server); the build copies it there "
+                    + "(maven-dependency-plugin, execution s3proxy-jar; a relative path is the module's folder)"),
+    PGBACKREST("pgcluster.testkit.pgbackrest", "PGCLUSTER_PGBACKREST", "/usr/bin/pgbackrest",
+            "pgBackRest 2.45 (backups and point-in-time recovery, PgBackRest)"),
     PGBOUNCER("pgcluster.testkit.pgbouncer", "PGCLUSTER_PGBOUNCER", "/usr/sbin/pgbouncer", "the PgBouncer binary"),
     HAPROXY("pgcluster.testkit.haproxy", "PGCLUSTER_HAPROXY", "/usr/sbin/haproxy", "the HAProxy binary"),
     RUN_AS_USER("pgcluster.testkit.runAsUser", "PGCLUSTER_RUN_AS_USER", "postgres",
@@ -90,13 +95,13 @@ enum Setting {
     Path executable() {
         Path p = Path.of(value());
         boolean ok = this == PG_BIN_DIR || this == PATRONI4_ROOT ? Files.isDirectory(p)
-                : this == ZOOKEEPER_JAR ? Files.isRegularFile(p) && Files.isReadable(p)
+                : this == ZOOKEEPER_JAR || this == S3PROXY_JAR ? Files.isRegularFile(p) && Files.isReadable(p)
                 : Files.isRegularFile(p) && Files.isExecutable(p);
         if (!ok) {
             throw new TestkitException(String.format(
                     "%s not found at %s (%s). Install the Debian package (scripts/setup.sh) or point -D%s=... / %s=... at it.",
                     description, p, this == PG_BIN_DIR || this == PATRONI4_ROOT ? "not a directory"
-                            : this == ZOOKEEPER_JAR ? "missing or not readable" : "missing or not executable",
+                            : this == ZOOKEEPER_JAR || this == S3PROXY_JAR ? "missing or not readable" : "missing or not executable",
                     property, envVar));
         }
         return p;

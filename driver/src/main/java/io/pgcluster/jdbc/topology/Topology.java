@@ -44,6 +44,7 @@ public final class Topology {
     private final boolean sourceReachable;
     private final String sourceProblem;
     private final boolean sourceRefused;
+    private final String systemIdentifier;
 
     private Topology(Builder b, boolean known, boolean reachable, String problem, Instant at, long nanos) {
         this(b, known, reachable, problem, false, at, nanos);
@@ -88,6 +89,7 @@ public final class Topology {
         this.sourceReachable = reachable;
         this.sourceProblem = problem;
         this.sourceRefused = !reachable && refused;
+        this.systemIdentifier = b.systemIdentifier;
     }
 
     /** A snapshot for a cluster about which nothing is known yet. */
@@ -213,6 +215,18 @@ public final class Topology {
         return new Topology(toBuilder(), known, false, problem, refused, observedAt, observedNanos);
     }
 
+    /**
+     * The PostgreSQL system identifier of the cluster this snapshot describes: Patroni's {@code initialize} key in the
+     * DCS. A cluster removed from the DCS and bootstrapped again from scratch (initdb, or another cluster's backup)
+     * has a new one; a point-in-time restore of the same cluster keeps it (only its timeline changes).
+     *
+     * @return the identifier, or {@code null} when the source does not show it (REST, hosts, endpoints) or the
+     *     cluster is not initialized (yet, or again: between {@code patronictl remove} and a new bootstrap)
+     */
+    public String systemIdentifier() {
+        return systemIdentifier;
+    }
+
     /** Whether both have the same leader server (or both none). */
     public boolean sameLeader(Topology other) {
         return leader == null ? other.leader == null : leader.sameServer(other.leader);
@@ -226,6 +240,7 @@ public final class Topology {
         b.syncStandbys.addAll(syncStandbys);
         b.pendingSwitchover = pendingSwitchover;
         b.paused = paused;
+        b.systemIdentifier = systemIdentifier;
         return b;
     }
 
@@ -250,6 +265,9 @@ public final class Topology {
         if (paused) {
             s.append(", paused");
         }
+        if (systemIdentifier != null) {
+            s.append(", system identifier ").append(systemIdentifier);
+        }
         if (!sourceReachable) {
             s.append(", source unreachable: ").append(sourceProblem);
         }
@@ -264,6 +282,7 @@ public final class Topology {
         private String leaderName;
         private Switchover pendingSwitchover;
         private boolean paused;
+        private String systemIdentifier;
 
         private Builder(String cluster) {
             this.cluster = cluster;
@@ -292,6 +311,12 @@ public final class Topology {
 
         public Builder paused(boolean p) {
             this.paused = p;
+            return this;
+        }
+
+        /** Patroni's {@code initialize} key, or {@code null} when not known (see {@link #systemIdentifier()}). */
+        public Builder systemIdentifier(String id) {
+            this.systemIdentifier = id;
             return this;
         }
 

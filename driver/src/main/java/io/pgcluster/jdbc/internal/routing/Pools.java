@@ -29,6 +29,10 @@ import org.slf4j.LoggerFactory;
  * still open on a member that lost the leadership must fail (08006, or 08007 at COMMIT) rather than commit on a
  * server that may be rewound, or hang on one that is gone.
  *
+ * <p>When the cluster's system identifier ({@link Topology#systemIdentifier()}) changes, every pool is retired at
+ * once, aborting connections in use: the scope now names another cluster (removed from the DCS and bootstrapped
+ * again), whose members may have the same names and addresses as the old one's.
+ *
  * <p>Thread-safety: {@link #apply} runs on the topology thread; shutting pools down runs on the pools thread,
  * outside this object's lock; the accessors may be called from any thread.
  */
@@ -47,6 +51,7 @@ public final class Pools implements AutoCloseable {
     private final ScheduledFuture<?> drainer;
     private MemberPool writePool;
     private boolean closed;
+    private String systemIdentifier; // the last one a snapshot showed; null until one does
 
     /**
      * A retired pool, shut down once drained or at {@code deadlineNanos}, whichever comes first; {@code abort}: its
@@ -104,6 +109,9 @@ public final class Pools implements AutoCloseable {
     }
 
     private void follow(Topology previous, Topology current) {
+        if (newIncarnation(current)) {
+            retireAll();
+        }
         Member leader = current.leader();
         if (writePool != null && (leader == null || !writePool.member().sameServer(leader))) {
             MemberPool old = writePool;
@@ -145,6 +153,44 @@ public final class Pools implements AutoCloseable {
                 p.clearSuspect();
             }
         }
+    }
+
+    /**
+     * Whether {@code current} shows a system identifier other than the last one seen: the DCS now describes another
+     * cluster (removed and bootstrapped again) under the same scope, possibly on the same members and addresses, so
+     * that a pool kept by member and address would hand out connections to the old cluster's servers, or through a
+     * proxy (PgBouncer, HAProxy) to a server of the new one with the old one's session state. A snapshot without one
+     * (a source that does not show it, or the moment between removal and bootstrap) changes nothing.
+     */
+    private boolean newIncarnation(Topology current) {
+        String id = current.systemIdentifier();
+        if (id == null) {
+            return false;
+        }
+        String before = systemIdentifier;
+        systemIdentifier = id;
+        if (before == null || before.equals(id)) {
+            return false;
+        }
+        log.warn("pgcluster {}: the cluster's system identifier changed from {} to {} (it was removed from the DCS "
+                + "and bootstrapped again); closing every pool so that no connection to the old cluster is used again",
+                cluster, before, id);
+        return true;
+    }
+
+    /** Retires every pool at once, aborting connections in use: none of them may serve the new cluster. */
+    private void retireAll() {
+        if (writePool != null) {
+            writePool.retire();
+            retiring.add(new Retiring(writePool, System.nanoTime(), true));
+            writePool = null;
+        }
+        for (MemberPool p : readPools.values()) {
+            p.retire();
+            retiring.add(new Retiring(p, System.nanoTime(), true));
+        }
+        readPools.clear();
+        drainSoon();
     }
 
     /** A snapshot of the pools in service. */

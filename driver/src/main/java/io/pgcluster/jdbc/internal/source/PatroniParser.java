@@ -115,7 +115,21 @@ final class PatroniParser {
         }
         Map<String, Object> config = object("config", keys.get("config"));
         b.paused(config != null && Boolean.TRUE.equals(config.get("pause")));
+        b.systemIdentifier(systemIdentifier(keys));
         return b.build();
+    }
+
+    /**
+     * Patroni's {@code initialize} key: the system identifier of the cluster it bootstrapped (digits), or null when
+     * absent or not digits (never published as something else, so that garbage cannot look like a new cluster).
+     */
+    private String systemIdentifier(Map<String, String> keys) {
+        String id = trimToNull(keys.get("initialize"));
+        if (id != null && !id.chars().allMatch(Character::isDigit)) {
+            warnOnce("initialize", id, "not a system identifier");
+            return null;
+        }
+        return id;
     }
 
     /** Builds a snapshot from the body of Patroni's {@code GET /cluster}. */

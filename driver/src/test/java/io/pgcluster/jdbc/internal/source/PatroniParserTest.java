@@ -35,6 +35,18 @@ class PatroniParserTest {
     }
 
     @Test
+    void readsTheSystemIdentifierFromTheInitializeKey() {
+        Topology t = parser.fromDcs(ReferenceData.dcsKeys("dcs-keys-etcd3.txt", "/service/demo/"));
+        assertThat(t.systemIdentifier()).isEqualTo("7712170689529606542");
+
+        Map<String, String> keys = new HashMap<>(ReferenceData.dcsKeys("dcs-keys-etcd3.txt", "/service/demo/"));
+        keys.remove("initialize"); // between patronictl remove and a new bootstrap
+        assertThat(parser.fromDcs(keys).systemIdentifier()).isNull();
+        keys.put("initialize", "not-a-number");
+        assertThat(parser.fromDcs(keys).systemIdentifier()).as("garbage is not a new cluster").isNull();
+    }
+
+    @Test
     void parsesSyncModeTagsAndAnEmptyFailoverKey() {
         Topology t = parser.fromDcs(ReferenceData.dcsKeys("dcs-keys-etcd3-syncmode.txt", "/service/demo/"));
 
