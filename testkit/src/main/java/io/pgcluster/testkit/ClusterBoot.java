@@ -73,6 +73,9 @@ final class ClusterBoot {
             pgBouncers.writeProcess().start();
             pgBouncers.readProcess().start();
         }
+        if (parts.monitoring != null) {
+            parts.monitoring.startExporters();
+        }
         PatroniNode leader = Await.until("a leader that accepts writes", timeout, reads::probeWritableLeader);
         long tLeader = System.nanoTime();
         createAppRoleAndDatabase(parts, leader);
