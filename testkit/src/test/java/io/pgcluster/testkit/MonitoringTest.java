@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -65,7 +66,7 @@ class MonitoringTest {
     void exporterCommandsCarryNoPassword(@TempDir Path dir) throws Exception {
         Path secret = dir.resolve("pw");
         Monitoring.writeSecret(secret, "s3cret");
-        assertThat(Files.getPosixFilePermissions(secret).toString()).isEqualTo("[OWNER_READ, OWNER_WRITE]");
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(secret))).isEqualTo("rw-------");
         List<String> pg = Monitoring.postgresExporterCommand(Path.of("/usr/bin/prometheus-postgres-exporter"), 5432,
                 9187, "app", secret);
         List<String> pgb = Monitoring.pgbouncerExporterCommand(Path.of("/usr/bin/python3"),
