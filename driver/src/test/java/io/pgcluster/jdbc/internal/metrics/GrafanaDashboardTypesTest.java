@@ -51,24 +51,19 @@ class GrafanaDashboardTypesTest {
                 "cluster-dashboard.json"));
         assertThat(check(tmp, "good.ts", good).exit()).isZero();
 
-        MonitoringFiles.Result misspelt = check(tmp, "misspelt.ts", good.replaceFirst("\"gridPos\"", "\"gridPosition\""));
-        assertThat(misspelt.exit()).isNotZero();
-        assertThat(misspelt.output()).contains("gridPosition");
+        assertRefused(tmp, "misspelt.ts", good.replaceFirst("\"gridPos\"", "\"gridPosition\""), "gridPosition");
+        assertRefused(tmp, "wrong.ts", good.replaceFirst("\"schemaVersion\": 39", "\"schemaVersion\": \"39\""),
+                "Type 'string' is not assignable to type 'number'");
+        assertRefused(tmp, "enum.ts", good.replaceFirst("\"mode\": \"absolute\"", "\"mode\": \"absolut\""),
+                "absolut");
+        assertRefused(tmp, "missing.ts", good.replaceFirst("\"name\": \"datasource\",\\s*", ""),
+                "Property 'name' is missing");
+    }
 
-        MonitoringFiles.Result wrongType = check(tmp, "wrong.ts", good.replaceFirst("\"schemaVersion\": 39",
-                "\"schemaVersion\": \"39\""));
-        assertThat(wrongType.exit()).isNotZero();
-        assertThat(wrongType.output()).contains("Type 'string' is not assignable to type 'number'");
-
-        MonitoringFiles.Result badEnum = check(tmp, "enum.ts", good.replaceFirst("\"mode\": \"absolute\"",
-                "\"mode\": \"absolut\""));
-        assertThat(badEnum.exit()).isNotZero();
-        assertThat(badEnum.output()).contains("absolut");
-
-        MonitoringFiles.Result missing = check(tmp, "missing.ts", good.replaceFirst("\"name\": \"datasource\",\\s*",
-                ""));
-        assertThat(missing.exit()).isNotZero();
-        assertThat(missing.output()).contains("Property 'name' is missing");
+    private static void assertRefused(Path tmp, String file, String json, String message) throws IOException {
+        MonitoringFiles.Result r = check(tmp, file, json);
+        assertThat(r.exit()).as(file).isNotZero();
+        assertThat(r.output()).contains(message);
     }
 
     private static MonitoringFiles.Result check(Path tmp, String file, String json) throws IOException {
