@@ -45,9 +45,11 @@ import org.slf4j.LoggerFactory;
  * application whose pgcluster meters a JDK HttpServer serves, all scraped by Prometheus 2.42 running the shipped
  * prometheus.yml and rule files (scrape and evaluation every second and every {@code for:} at 0 s, so that nothing
  * waits for minutes). Every rule must evaluate without error and every selector of its expression, every recording
- * rule and every query of the cluster and PgBouncer dashboards (variables resolved from their own
- * {@code label_values} queries) must return data. Then the DCS is taken away from pgcluster and Patroni switches over:
- * the alert that pgcluster disagrees with Patroni about the leader fires, and clears once pgcluster follows again.
+ * rule and every query of the dashboards (variables resolved from their own
+ * {@code label_values} queries) must return data. First the DCS is taken away from pgcluster and Patroni switches
+ * over: the alert that pgcluster disagrees with Patroni about the leader fires, and clears once pgcluster follows
+ * again; that leader change also gives pgcluster's own dashboard and alerts (checked the same way) their data. Only
+ * queries of counters pgcluster creates at a first failure are excused, by name.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class MonitoringIT {
@@ -108,12 +110,14 @@ class MonitoringIT {
     }
 
     @Test
-    @Order(1)
+    @Order(2)
     void everyRuleAndEveryDashboardQueryReturnsDataFromTheRig() throws Exception {
+        work(); // a write on the leader the switchover (test 1) made, and a retried unit of work
         long start = System.nanoTime();
-        List<String> missing = new ArrayList<>();
+        List<String> excused = new ArrayList<>();
         // rate() and increase() need two samples in their window, the recording rules an evaluation: a few seconds
-        awaitNoneMissing(Duration.ofSeconds(30), missing, () -> {
+        awaitNoneMissing(Duration.ofSeconds(30), new ArrayList<>(), () -> {
+            excused.clear();
             List<String> m = new ArrayList<>(rulesWithErrors());
             String rules = MonitoringFiles.read(MonitoringFiles.prometheusDir().resolve("cluster-rules.yml"));
             for (String record : names(rules, "record")) {
@@ -121,23 +125,29 @@ class MonitoringIT {
                     m.add("recording rule " + record);
                 }
             }
-            for (String expr : DeployArtifactsTest.yamlValues(rules, "expr")) {
-                for (String selector : selectors(expr)) {
-                    if (monitoring.query(selector).isEmpty()) {
-                        m.add("selector " + selector + " of " + expr.replace('\n', ' '));
+            for (String file : List.of("cluster-rules.yml", "pgcluster-alerts.yml")) {
+                String yaml = MonitoringFiles.read(MonitoringFiles.prometheusDir().resolve(file));
+                for (String expr : DeployArtifactsTest.yamlValues(yaml, "expr")) {
+                    for (String selector : selectors(expr)) {
+                        if (monitoring.query(selector).isEmpty()) {
+                            (onlyAfterFailures(selector) ? excused : m).add(file + ": selector " + selector);
+                        }
                     }
                 }
             }
-            for (String file : List.of("cluster-dashboard.json", "pgbouncer-dashboard.json")) {
-                m.addAll(dashboardQueriesWithoutData(file));
+            for (String file : List.of("cluster-dashboard.json", "pgbouncer-dashboard.json",
+                    "pgcluster-dashboard.json")) {
+                m.addAll(dashboardQueriesWithoutData(file, excused));
             }
             return m;
         });
-        log.info("every rule and dashboard query returned data after {} ms", millisSince(start));
+        log.info("every rule and dashboard query returned data after {} ms; excused, as pgcluster exports them only "
+                + "after a failure:\n  {}", millisSince(start), String.join("\n  ", excused));
+        assertThat(excused).as("excused queries").allMatch(q -> q.contains("pgcluster"));
     }
 
     @Test
-    @Order(2)
+    @Order(1)
     void theAlertThatPgclusterDisagreesWithPatroniFiresAndClears() throws Exception {
         assertThat(firing(DISAGREEMENT)).as("firing before the test").isEmpty();
         String oldLeader = cluster.leader().name();
@@ -196,6 +206,14 @@ class MonitoringIT {
         try (Connection c = cluster.connectSuperuser(cluster.leader()); Statement s = c.createStatement()) {
             s.execute("SELECT pg_switch_wal()");
         }
+        // a unit of work that fails once with a retryable SQLState and succeeds when run again: a retry is counted
+        int[] attempts = {0};
+        ds.inTransaction(TransactionMode.READ_ONLY, c -> {
+            if (attempts[0]++ == 0) {
+                throw new SQLException("could not serialize access (simulated)", "40001");
+            }
+            return null;
+        });
     }
 
     // ---- what Prometheus says --------------------------------------------------------------------------------------
@@ -237,7 +255,7 @@ class MonitoringIT {
      * selected: each {@code label_values(selector, label)} is run (with the variables before it resolved) and the
      * values it finds become a regex alternative; a variable that finds none is itself reported.
      */
-    private static List<String> dashboardQueriesWithoutData(String file) {
+    private static List<String> dashboardQueriesWithoutData(String file, List<String> excused) {
         String json = MonitoringFiles.read(MonitoringFiles.deployDir().resolve("grafana").resolve(file));
         List<String> missing = new ArrayList<>();
         Map<String, String> values = new LinkedHashMap<>();
@@ -257,11 +275,23 @@ class MonitoringIT {
         for (String q : MonitoringFiles.panelQueries(json)) {
             String resolved = MonitoringFiles.resolve(q, values);
             if (monitoring.query(resolved).isEmpty()) {
-                missing.add(file + ": " + resolved);
+                (onlyAfterFailures(resolved) ? excused : missing).add(file + ": " + resolved);
             }
         }
         return missing;
     }
+
+    /**
+     * Whether every metric of the expression is a counter pgcluster creates at the first failure it counts (tagged
+     * with its SQLState): a healthy rig has none. DeployArtifactsTest finds them in a scrape after failures.
+     */
+    private static boolean onlyAfterFailures(String expr) {
+        return DeployArtifactsTest.parse(expr).selectors().stream().allMatch(s -> ONLY_AFTER_FAILURES.contains(
+                s.metric()));
+    }
+
+    private static final List<String> ONLY_AFTER_FAILURES = List.of("pgcluster_connection_failures_total",
+            "pgcluster_failures_reported_total");
 
     private static final Pattern NAME_AND_MATCHERS = Pattern.compile(
             "([a-zA-Z_:][a-zA-Z0-9_:]*)\\s*(\\{(?:[^}\"]|\"(?:[^\"\\\\]|\\\\.)*\")*})?");
