@@ -49,7 +49,9 @@ import org.slf4j.LoggerFactory;
  * {@code label_values} queries) must return data. First the DCS is taken away from pgcluster and Patroni switches
  * over: the alert that pgcluster disagrees with Patroni about the leader fires, and clears once pgcluster follows
  * again; that leader change also gives pgcluster's own dashboard and alerts (checked the same way) their data. Only
- * queries of counters pgcluster creates at a first failure are excused, by name.
+ * queries of counters pgcluster creates at a first failure are excused, by name. Last, etcd is stopped: the leader
+ * demotes itself, and the alerts that Patroni has no leader and HAProxy no primary fire, and clear once the cluster
+ * is healthy again.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class MonitoringIT {
@@ -177,6 +179,25 @@ class MonitoringIT {
                 .satisfies(s -> assertThat(labels(s).get("member")).isEqualTo(newLeader.name()));
     }
 
+    @Test
+    @Order(3)
+    void withoutEtcdPatroniHasNoLeaderAndTheAlertsSaySo() throws Exception {
+        List<String> alerts = List.of("PatroniNoLeader", "HaproxyNoWriteBackend");
+        long start = System.nanoTime();
+        cluster.etcd().stop(); // the leader cannot renew its key and demotes itself after retry_timeout
+        try {
+            awaitNoneMissing(Duration.ofSeconds(40), new ArrayList<>(), () -> alerts.stream()
+                    .filter(a -> firing(a).isEmpty()).map(a -> a + " not firing").toList());
+            log.info("{} fired {} ms after etcd stopped", alerts, millisSince(start));
+        } finally {
+            cluster.restoreHealthy(Duration.ofMinutes(1));
+        }
+        long restored = System.nanoTime();
+        awaitNoneMissing(Duration.ofSeconds(20), new ArrayList<>(), () -> alerts.stream()
+                .filter(a -> !firing(a).isEmpty()).map(a -> a + " still firing").toList());
+        log.info("{} cleared {} ms after the cluster was healthy again", alerts, millisSince(restored));
+    }
+
     // ---- the application and some work for every exporter to see ----------------------------------------------
 
     /**
@@ -232,7 +253,7 @@ class MonitoringIT {
         return bad;
     }
 
-    /** The members for which the alert fires. */
+    /** The members for which the alert fires ({@code null} for an alert about the whole cluster). */
     @SuppressWarnings("unchecked")
     private static List<String> firing(String alert) {
         List<String> members = new ArrayList<>();
