@@ -47,6 +47,61 @@ class ClusterMonitoringArtifactsTest {
         }
     }
 
+    /**
+     * A rule that uses a recorded series comes after its recording rule in the same group: groups are evaluated
+     * independently (promtool's unit tests even run them in random order), so across groups an alert sees the
+     * recording one evaluation late or not, and its {@code for:} ends an evaluation early or late at random.
+     */
+    @Test
+    void recordedSeriesAreUsedAfterTheirRuleInTheSameGroup() {
+        assertThat(misplacedUses(MonitoringFiles.read(MonitoringFiles.prometheusDir().resolve("cluster-rules.yml"))))
+                .isEmpty();
+        String twoGroups = "groups:\n  - name: a\n    rules:\n      - record: x:y:sum\n        expr: sum(y)\n"
+                + "  - name: b\n    rules:\n      - alert: X\n        expr: x:y:sum > 1\n";
+        assertThat(misplacedUses(twoGroups)).containsExactly("X uses x:y:sum of another group");
+        String before = "groups:\n  - name: a\n    rules:\n      - alert: X\n        expr: x:y:sum > 1\n"
+                + "      - record: x:y:sum\n        expr: sum(y)\n";
+        assertThat(misplacedUses(before)).containsExactly("X uses x:y:sum before its rule");
+    }
+
+    /** Rules of a rules file that use a series recorded in another group, or later in their own. */
+    private static List<String> misplacedUses(String yaml) {
+        Map<String, Integer> recordedInGroup = new HashMap<>();
+        List<String[]> rules = new ArrayList<>(); // group, name, expr
+        int group = -1;
+        String name = null;
+        for (String line : yaml.split("\n")) {
+            String t = line.strip();
+            if (t.startsWith("- name:")) {
+                group++;
+            } else if (t.startsWith("- record:") || t.startsWith("- alert:")) {
+                name = t.substring(t.indexOf(':') + 1).strip();
+                if (t.startsWith("- record:")) {
+                    recordedInGroup.putIfAbsent(name, group);
+                }
+                rules.add(new String[] {Integer.toString(group), name, ""});
+            } else if (!rules.isEmpty() && !t.startsWith("#")) {
+                rules.get(rules.size() - 1)[2] += " " + t;
+            }
+        }
+        List<String> misplaced = new ArrayList<>();
+        Map<String, Integer> seen = new HashMap<>();
+        for (String[] r : rules) {
+            for (Map.Entry<String, Integer> rec : recordedInGroup.entrySet()) {
+                if (Pattern.compile("(?<![a-zA-Z0-9_:])" + Pattern.quote(rec.getKey()) + "(?![a-zA-Z0-9_:])")
+                        .matcher(r[2]).find()) {
+                    if (rec.getValue() != Integer.parseInt(r[0])) {
+                        misplaced.add(r[1] + " uses " + rec.getKey() + " of another group");
+                    } else if (!seen.containsKey(rec.getKey())) {
+                        misplaced.add(r[1] + " uses " + rec.getKey() + " before its rule");
+                    }
+                }
+            }
+            seen.put(r[1], Integer.parseInt(r[0]));
+        }
+        return misplaced;
+    }
+
     @Test
     void everyClusterAlertSaysWhatHappened() {
         String yaml = MonitoringFiles.read(MonitoringFiles.prometheusDir().resolve("cluster-rules.yml"));
