@@ -112,13 +112,44 @@ class MonitoringIT {
     }
 
     @Test
+    @Order(1)
+    void theAlertThatPgclusterDisagreesWithPatroniFiresAndClears() throws Exception {
+        assertThat(firing(DISAGREEMENT)).as("firing before the test").isEmpty();
+        String oldLeader = cluster.leader().name();
+        long start = System.nanoTime();
+        cluster.etcdFaultProxy().blackhole(); // pgcluster hears nothing more from etcd; Patroni talks to etcd directly
+        PatroniNode newLeader;
+        try {
+            newLeader = cluster.switchover();
+            awaitNoneMissing(Duration.ofSeconds(30), () -> {
+                List<String> alerts = firing(DISAGREEMENT);
+                // pgcluster still has the old leader as leader and the new one as replica: both members disagree
+                return alerts.containsAll(List.of(oldLeader, newLeader.name())) ? List.of()
+                        : List.of(DISAGREEMENT + " firing for both members (so far: " + alerts + ")");
+            });
+            log.info("{} fired for {} and {} {} ms after the switchover began", DISAGREEMENT, oldLeader,
+                    newLeader.name(), millisSince(start));
+        } finally {
+            cluster.etcdFaultProxy().pass();
+        }
+        long restored = System.nanoTime();
+        awaitNoneMissing(Duration.ofSeconds(40), () -> {
+            List<String> alerts = firing(DISAGREEMENT);
+            return alerts.isEmpty() ? List.of() : List.of(DISAGREEMENT + " still firing for " + alerts);
+        });
+        log.info("{} cleared {} ms after etcd became reachable again", DISAGREEMENT, millisSince(restored));
+        assertThat(monitoring.query("cluster_member:patroni_leader:max == 1")).singleElement()
+                .satisfies(s -> assertThat(labels(s).get("member")).isEqualTo(newLeader.name()));
+    }
+
+    @Test
     @Order(2)
     void everyRuleAndEveryDashboardQueryReturnsDataFromTheRig() throws Exception {
         work(); // a write on the leader the switchover (test 1) made, and a retried unit of work
         long start = System.nanoTime();
         List<String> excused = new ArrayList<>();
         // rate() and increase() need two samples in their window, the recording rules an evaluation: a few seconds
-        awaitNoneMissing(Duration.ofSeconds(30), new ArrayList<>(), () -> {
+        awaitNoneMissing(Duration.ofSeconds(30), () -> {
             excused.clear();
             List<String> m = new ArrayList<>(rulesWithErrors());
             String rules = MonitoringFiles.read(MonitoringFiles.prometheusDir().resolve("cluster-rules.yml"));
@@ -149,51 +180,20 @@ class MonitoringIT {
     }
 
     @Test
-    @Order(1)
-    void theAlertThatPgclusterDisagreesWithPatroniFiresAndClears() throws Exception {
-        assertThat(firing(DISAGREEMENT)).as("firing before the test").isEmpty();
-        String oldLeader = cluster.leader().name();
-        long start = System.nanoTime();
-        cluster.etcdFaultProxy().blackhole(); // pgcluster hears nothing more from etcd; Patroni talks to etcd directly
-        PatroniNode newLeader;
-        try {
-            newLeader = cluster.switchover();
-            awaitNoneMissing(Duration.ofSeconds(30), new ArrayList<>(), () -> {
-                List<String> alerts = firing(DISAGREEMENT);
-                // pgcluster still has the old leader as leader and the new one as replica: both members disagree
-                return alerts.containsAll(List.of(oldLeader, newLeader.name())) ? List.of()
-                        : List.of(DISAGREEMENT + " firing for both members (so far: " + alerts + ")");
-            });
-            log.info("{} fired for {} and {} {} ms after the switchover began", DISAGREEMENT, oldLeader,
-                    newLeader.name(), millisSince(start));
-        } finally {
-            cluster.etcdFaultProxy().pass();
-        }
-        long restored = System.nanoTime();
-        awaitNoneMissing(Duration.ofSeconds(40), new ArrayList<>(), () -> {
-            List<String> alerts = firing(DISAGREEMENT);
-            return alerts.isEmpty() ? List.of() : List.of(DISAGREEMENT + " still firing for " + alerts);
-        });
-        log.info("{} cleared {} ms after etcd became reachable again", DISAGREEMENT, millisSince(restored));
-        assertThat(monitoring.query("cluster_member:patroni_leader:max == 1")).singleElement()
-                .satisfies(s -> assertThat(labels(s).get("member")).isEqualTo(newLeader.name()));
-    }
-
-    @Test
     @Order(3)
     void withoutEtcdPatroniHasNoLeaderAndTheAlertsSaySo() throws Exception {
         List<String> alerts = List.of("PatroniNoLeader", "HaproxyNoWriteBackend");
         long start = System.nanoTime();
         cluster.etcd().stop(); // the leader cannot renew its key and demotes itself after retry_timeout
         try {
-            awaitNoneMissing(Duration.ofSeconds(40), new ArrayList<>(), () -> alerts.stream()
+            awaitNoneMissing(Duration.ofSeconds(40), () -> alerts.stream()
                     .filter(a -> firing(a).isEmpty()).map(a -> a + " not firing").toList());
             log.info("{} fired {} ms after etcd stopped", alerts, millisSince(start));
         } finally {
             cluster.restoreHealthy(Duration.ofMinutes(1));
         }
         long restored = System.nanoTime();
-        awaitNoneMissing(Duration.ofSeconds(20), new ArrayList<>(), () -> alerts.stream()
+        awaitNoneMissing(Duration.ofSeconds(20), () -> alerts.stream()
                 .filter(a -> !firing(a).isEmpty()).map(a -> a + " still firing").toList());
         log.info("{} cleared {} ms after the cluster was healthy again", alerts, millisSince(restored));
     }
@@ -348,8 +348,7 @@ class MonitoringIT {
     }
 
     /** Polls until {@code probe} reports nothing missing; fails listing what still was. */
-    private static void awaitNoneMissing(Duration timeout, List<String> last, Supplier<List<String>> probe)
-            throws InterruptedException {
+    private static void awaitNoneMissing(Duration timeout, Supplier<List<String>> probe) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (true) {
             List<String> missing = probe.get();
@@ -360,8 +359,6 @@ class MonitoringIT {
                 throw new AssertionError("after " + timeout.toSeconds() + " s, no data or not as expected:\n  "
                         + String.join("\n  ", missing));
             }
-            last.clear();
-            last.addAll(missing);
             Thread.sleep(500);
         }
     }
