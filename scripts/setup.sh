@@ -59,6 +59,15 @@ consul_v=$($SUDO env FETCH_DEB_REFRESH="${FETCH_DEB_REFRESH:-0}" bash "$fetch" b
 patroni4_v=$($SUDO env FETCH_DEB_REFRESH="${FETCH_DEB_REFRESH:-0}" bash "$fetch" trixie patroni "$TOOLS/patroni4")
 log "consul $consul_v in $TOOLS/consul, patroni $patroni4_v in $TOOLS/patroni4"
 
+# Grafana's dashboard types and tsc at the versions pinned in scripts/grafana-schema/, for GrafanaDashboardTypesTest
+# (npm ci into $TOOLS/grafana-schema; again only when the lock file changed).
+gs="$(cd "$(dirname "$0")" && pwd)/grafana-schema"
+if ! cmp -s "$gs/package-lock.json" "$TOOLS/grafana-schema/package-lock.json" || [ ! -x "$TOOLS/grafana-schema/node_modules/.bin/tsc" ]; then
+  command -v npm >/dev/null 2>&1 || { $SUDO apt-get update -q && $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends nodejs npm; }
+  $SUDO mkdir -p "$TOOLS/grafana-schema" && $SUDO cp "$gs/package.json" "$gs/package-lock.json" "$TOOLS/grafana-schema/"
+  (cd "$TOOLS/grafana-schema" && $SUDO npm ci --no-audit --no-fund --ignore-scripts --loglevel=error) && log "grafana-schema in $TOOLS/grafana-schema"
+fi
+
 # The servers run as 'postgres' (PostgreSQL and PgBouncer refuse root); the package creates that user.
 id postgres >/dev/null 2>&1 || { log "user 'postgres' is missing after install"; exit 1; }
 log "java: $(java -version 2>&1 | head -n1); maven: $(mvn -v 2>/dev/null | head -n1)"

@@ -76,6 +76,9 @@ final class ClusterBoot {
         if (parts.nodePoolers != null) {
             parts.nodePoolers.processes().forEach(ManagedProcess::start);
         }
+        if (parts.monitoring != null) {
+            parts.monitoring.startExporters();
+        }
         PatroniNode leader = Await.until("a leader that accepts writes", timeout, reads::probeWritableLeader);
         long tLeader = System.nanoTime();
         createAppRoleAndDatabase(parts, leader);

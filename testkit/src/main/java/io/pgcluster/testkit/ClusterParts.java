@@ -45,6 +45,7 @@ final class ClusterParts {
     final PgBouncerPair pgBouncers; // null without PgBouncer
     final NodePoolers nodePoolers; // null without poolerPerNode
     final Certificates postgresCa; // null without PostgreSQL TLS
+    final Monitoring monitoring; // null without monitoring
 
     ClusterParts(PatroniCluster cluster, ClusterSpec spec, Path baseDir) {
         this.spec = spec;
@@ -218,12 +219,70 @@ final class ClusterParts {
             this.nodePoolers = spec.poolerPerNode ? NodePoolers.create(nodes, java.util.Arrays.copyOfRange(ports,
                     next, next + n), baseDir.resolve("pgbouncer-nodes"), secrets, bin.pgbouncer, home, runAs, registry)
                     : null;
+            if (spec.localWalArchive) {
+                mkdir(baseDir.resolve(Configs.LOCAL_WAL_ARCHIVE));
+            }
+            this.monitoring = spec.monitoring ? monitoring(bin, backends, home) : null;
             runAs.own(baseDir);
         } catch (IOException | RuntimeException e) {
             proxiesSoFar.forEach(FaultProxy::close);
             throw e instanceof RuntimeException ? (RuntimeException) e
                     : new TestkitException("Cannot write the cluster's files in " + baseDir + ": " + e, e);
         }
+    }
+
+    /**
+     * The exporters (one postgres_exporter per node, one pgbouncer_exporter per PgBouncer), Prometheus (not started
+     * here) and the target files that tell Prometheus about them, the Patroni REST APIs and HAProxy's exporter.
+     */
+    private Monitoring monitoring(Installed bin, List<Configs.Backend> backends, Path home) throws IOException {
+        Path dir = mkdir(baseDir.resolve("monitoring"));
+        int[] ports = Ports.allocate(backends.size() + 3);
+        int next = 0;
+        Path pgPassword = dir.resolve("postgres-exporter.password");
+        // the app role is in pg_monitor, all postgres_exporter needs; it exists once the first leader is up, and the
+        // exporter connects at each scrape, so the first scrapes of a fresh rig may report pg_up 0
+        Monitoring.writeSecret(pgPassword, secrets.appPassword);
+        List<ManagedProcess> exporters = new ArrayList<>();
+        List<Monitoring.Target> patroni = new ArrayList<>();
+        List<Monitoring.Target> postgres = new ArrayList<>();
+        for (int i = 0; i < backends.size(); i++) {
+            PatroniNode node = nodes.get(i);
+            int port = ports[next++];
+            String name = "postgres-exporter-" + node.name();
+            exporters.add(new ManagedProcess(name, Monitoring.postgresExporterCommand(bin.postgresExporter,
+                    node.pgPort(), port, Secrets.APP_USER, pgPassword), dir, dir.resolve(name + ".log"), home, runAs,
+                    h -> registry.record(h, name)));
+            Map<String, String> labels = Map.of("cluster", spec.scope, "member", node.name());
+            postgres.add(new Monitoring.Target(List.of(HOST + ":" + port), labels));
+            patroni.add(new Monitoring.Target(List.of(HOST + ":" + node.restPort()), labels));
+        }
+        Path compat = Monitoring.writeCompatWrapper(dir);
+        List<Monitoring.Target> pgbouncer = new ArrayList<>();
+        for (String role : List.of("write", "read")) {
+            int bouncerPort = role.equals("write") ? pgBouncers.writePort() : pgBouncers.readPort();
+            Path pgpass = dir.resolve("pgbouncer-exporter-" + role + ".pgpass");
+            Monitoring.writeSecret(pgpass, HOST + ":" + bouncerPort + ":pgbouncer:" + Secrets.SUPERUSER + ":"
+                    + secrets.superuserPassword + "\n");
+            int port = ports[next++];
+            String name = "pgbouncer-exporter-" + role;
+            exporters.add(new ManagedProcess(name, Monitoring.pgbouncerExporterCommand(bin.python, compat,
+                    bouncerPort, port, Secrets.SUPERUSER, pgpass), dir, dir.resolve(name + ".log"), home, runAs,
+                    h -> registry.record(h, name)));
+            pgbouncer.add(new Monitoring.Target(List.of(HOST + ":" + port),
+                    Map.of("cluster", spec.scope, "pgbouncer", role)));
+        }
+        int prometheusPort = ports[next++];
+        Monitoring.writeTargets(dir, "patroni.yml", patroni);
+        Monitoring.writeTargets(dir, "postgres.yml", postgres);
+        Monitoring.writeTargets(dir, "pgbouncer.yml", pgbouncer);
+        Monitoring.writeTargets(dir, "haproxy.yml", List.of(new Monitoring.Target(
+                List.of(HOST + ":" + haProxy.statsPort()), Map.of("cluster", spec.scope))));
+        Monitoring.writeTargets(dir, "pgcluster.yml", List.of());
+        ManagedProcess prometheus = new ManagedProcess("prometheus", Monitoring.prometheusCommand(bin.prometheus,
+                dir, prometheusPort), dir, dir.resolve("prometheus.log"), home, runAs,
+                h -> registry.record(h, "prometheus"));
+        return new Monitoring(dir, prometheusPort, exporters, prometheus);
     }
 
     private ManagedProcess pgbouncer(String role, int port, int haproxyPort, Path dir, Path users, Path binary,
@@ -267,6 +326,8 @@ final class ClusterParts {
         final Path zooKeeperJar; // null with etcd
         final Path haproxy; // null without HAProxy
         final Path pgbouncer; // null without PgBouncer
+        final Path prometheus; // null without monitoring
+        final Path postgresExporter; // null without monitoring
 
         Installed(ClusterSpec spec) {
             boolean zk = spec.dcs == Dcs.ZOOKEEPER;
@@ -282,6 +343,11 @@ final class ClusterParts {
             Setting.pgTool("initdb");
             this.haproxy = spec.haProxy ? Setting.HAPROXY.executable() : null;
             this.pgbouncer = spec.pgBouncer || spec.poolerPerNode ? Setting.PGBOUNCER.executable() : null;
+            this.prometheus = spec.monitoring ? Setting.PROMETHEUS.executable() : null;
+            this.postgresExporter = spec.monitoring ? Setting.POSTGRES_EXPORTER.executable() : null;
+            if (spec.monitoring) {
+                Setting.PGBOUNCER_EXPORTER.executable(); // installed: its Python package is what the wrapper runs
+            }
         }
     }
 
@@ -343,6 +409,9 @@ final class ClusterParts {
         }
         if (nodePoolers != null) {
             l.addAll(nodePoolers.processes());
+        }
+        if (monitoring != null) {
+            l.addAll(monitoring.processes());
         }
         return l;
     }

@@ -38,6 +38,10 @@ final class ClusterSpec {
     final boolean consulTls;
     /** Patroni's major version: 3 (Debian 12's 3.0.2) or 4 (Debian 13's 4.0.x, unpacked by scripts/setup.sh). */
     final int patroniVersion;
+    /** Exporters and Prometheus ({@link Monitoring}); implies PgBouncer and the local WAL archive. */
+    final boolean monitoring;
+    /** archive_mode on, archiving to {@code <baseDir>/wal-archive}. */
+    final boolean localWalArchive;
 
     /** Only through {@link PatroniClusterBuilder#spec()} (or {@link #of(ClusterConfig)}, which uses the builder). */
     private ClusterSpec(PatroniClusterBuilder b) {
@@ -80,10 +84,12 @@ final class ClusterSpec {
         this.ttl = ttl;
         this.loopWait = loopWait;
         this.retryTimeout = retryTimeout;
-        this.haProxy = b.haProxy || b.pgBouncer;
+        this.haProxy = b.haProxy || b.pgBouncer || b.monitoring;
         this.haProxyChecks = Objects.requireNonNull(b.haProxyChecks, "haProxyChecks");
-        this.pgBouncer = b.pgBouncer;
+        this.pgBouncer = b.pgBouncer || b.monitoring;
         this.poolerPerNode = b.poolerPerNode;
+        this.monitoring = b.monitoring;
+        this.localWalArchive = b.localWalArchive || b.monitoring;
         this.faultProxies = b.faultProxies;
         this.synchronousMode = b.synchronousMode;
         this.replicaMaxLagBytes = replicaMaxLagBytes;
@@ -155,23 +161,25 @@ final class ClusterSpec {
                 && Objects.equals(zooKeeperPassword, s.zooKeeperPassword) && postgresTls == s.postgresTls
                 && etcdTls == s.etcdTls && etcdAuth == s.etcdAuth && consulAcl == s.consulAcl
                 && consulTls == s.consulTls && patroniVersion == s.patroniVersion
-                && rest.equals(s.rest);
+                && rest.equals(s.rest) && monitoring == s.monitoring && localWalArchive == s.localWalArchive;
     }
 
     @Override
     public int hashCode() {
         return Objects.hash(nodes, scope, namespace, ttl, loopWait, retryTimeout, haProxy, haProxyChecks, pgBouncer, poolerPerNode,
                 faultProxies, synchronousMode, replicaMaxLagBytes, startTimeoutSeconds, dcs, zooKeeperTls, zooKeeperUser,
-                zooKeeperPassword, postgresTls, etcdTls, etcdAuth, consulAcl, consulTls, patroniVersion, rest);
+                zooKeeperPassword, postgresTls, etcdTls, etcdAuth, consulAcl, consulTls, patroniVersion, rest,
+                monitoring, localWalArchive);
     }
 
     @Override
     public String toString() {
-        return String.format("%d node(s), Patroni %d, scope %s, %s, ttl/loop_wait/retry_timeout %d/%d/%d%s%s%s%s%s%s%s",
+        return String.format("%d node(s), Patroni %d, scope %s, %s, ttl/loop_wait/retry_timeout %d/%d/%d%s%s%s%s%s%s%s%s%s",
                 nodes, patroniVersion, scope, dcsDescription(), ttl, loopWait, retryTimeout,
                 haProxy ? ", HAProxy (" + haProxyChecks.serverOptions() + ")" : "",
                 pgBouncer ? ", PgBouncer" : "", poolerPerNode ? ", PgBouncer per node" : "", faultProxies ? ", fault proxies" : "",
-                synchronousMode ? ", synchronous_mode" : "", postgresTls ? ", PostgreSQL TLS" : "", rest);
+                synchronousMode ? ", synchronous_mode" : "", postgresTls ? ", PostgreSQL TLS" : "", rest,
+                localWalArchive ? ", local WAL archive" : "", monitoring ? ", monitoring" : "");
     }
 
     private String dcsDescription() {

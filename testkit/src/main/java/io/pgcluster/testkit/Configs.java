@@ -141,6 +141,8 @@ final class Configs {
                 "    unix_socket_directories: ''",
                 "    dynamic_shared_memory_type: mmap",
                 "    log_line_prefix: '%m [%p] %q%u@%d '",
+                spec.localWalArchive ? localWalArchiveParameters(dataDir.getParent().getParent()
+                        .resolve(LOCAL_WAL_ARCHIVE)) : null,
                 tls == null ? null : "    ssl: 'on'",
                 tls == null ? null : "    ssl_cert_file: " + q(tls.cert().toString()),
                 tls == null ? null : "    ssl_key_file: " + q(tls.key().toString()),
@@ -153,6 +155,21 @@ final class Configs {
                 "  clonefrom: false",
                 "  nosync: false",
                 "");
+    }
+
+    /** The folder under the cluster's base folder that {@link #localWalArchiveParameters} archives into. */
+    static final String LOCAL_WAL_ARCHIVE = "wal-archive";
+
+    /**
+     * PostgreSQL parameters (lines of Patroni's local {@code postgresql.parameters}) that archive every WAL segment
+     * into {@code dir} with a plain copy that refuses to overwrite, as PostgreSQL's documentation shows. A minute's
+     * {@code archive_timeout} makes a quiet primary switch segments too, so the age of the last archived segment
+     * tells whether archiving works.
+     */
+    static String localWalArchiveParameters(Path dir) {
+        return lines("    archive_mode: 'on'",
+                "    archive_command: " + q("test ! -f " + dir + "/%f && cp %p " + dir + "/%f"),
+                "    archive_timeout: 60s");
     }
 
     /** Patroni's etcd3 options for TLS (protocol, CA, its client certificate) and auth (user, password). */
@@ -242,6 +259,8 @@ final class Configs {
                 "    bind " + h + ":" + statsPort,
                 "    stats enable",
                 "    stats uri /",
+                // HAProxy's built-in exporter (USE_PROMEX in Debian's build), as docs/deploy/haproxy.cfg serves it
+                "    http-request use-service prometheus-exporter if { path /metrics }",
                 ""));
         section(l, "write", h, writePort, "/primary", spec, backends, checkTls);
         l.add("");

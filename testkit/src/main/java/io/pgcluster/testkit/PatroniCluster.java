@@ -763,6 +763,19 @@ public final class PatroniCluster implements AutoCloseable {
     }
 
     /**
+     * The exporters and Prometheus of a cluster built {@code withMonitoring(true)}.
+     *
+     * @return the monitoring part
+     * @throws IllegalStateException if the cluster was built without it
+     */
+    public Monitoring monitoring() {
+        if (parts.monitoring == null) {
+            throw new IllegalStateException("This cluster has no monitoring: build it with withMonitoring(true)");
+        }
+        return parts.monitoring;
+    }
+
+    /**
      * Stops everything this cluster started and deletes {@link #baseDir()} (kept with
      * {@code -Dpgcluster.testkit.keepDir=true}). Fast rather than graceful: fault proxies are closed, Patroni gets
      * SIGKILL and PostgreSQL an immediate shutdown (SIGQUIT), etcd/HAProxy/PgBouncer SIGTERM; whatever is left after

@@ -27,6 +27,8 @@ public final class PatroniClusterBuilder {
     HaProxyChecks haProxyChecks = HaProxyChecks.TIGHT;
     boolean pgBouncer;
     boolean poolerPerNode;
+    boolean monitoring;
+    boolean localWalArchive;
     boolean faultProxies;
     boolean synchronousMode;
     Dcs dcs = Dcs.ETCD;
@@ -200,6 +202,31 @@ public final class PatroniClusterBuilder {
      */
     public PatroniClusterBuilder poolerPerNode(boolean b) {
         this.poolerPerNode = b;
+        return this;
+    }
+
+    /**
+     * Starts a postgres_exporter per node and a pgbouncer_exporter per PgBouncer with the rig, and prepares a
+     * Prometheus for them ({@link PatroniCluster#monitoring()}); implies {@link #withPgBouncer(boolean)} and
+     * {@link #localWalArchive(boolean)}, so that archiving can be watched. Default false.
+     *
+     * @param b whether to run the exporters and Prometheus
+     * @return this builder
+     */
+    public PatroniClusterBuilder withMonitoring(boolean b) {
+        this.monitoring = b;
+        return this;
+    }
+
+    /**
+     * Runs PostgreSQL with {@code archive_mode on}, archiving every WAL segment into {@code <baseDir>/wal-archive}
+     * with a plain copy ({@code archive_timeout 60s}). Default false.
+     *
+     * @param b whether to archive WAL to a local folder
+     * @return this builder
+     */
+    public PatroniClusterBuilder localWalArchive(boolean b) {
+        this.localWalArchive = b;
         return this;
     }
 

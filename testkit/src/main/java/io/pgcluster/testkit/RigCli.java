@@ -17,8 +17,11 @@ import java.util.concurrent.CountDownLatch;
  * <pre>
  * mvn -q -pl testkit compile exec:java -Dexec.args=up      # start, print endpoints, write rig.env, wait for Ctrl-C
  * mvn -q -pl testkit compile exec:java -Dexec.args=demo    # start, switch over, print topology and timings, stop
- * options: --nodes N   --checks tight|patroni-docs   --fault-proxies
+ * options: --nodes N   --checks tight|patroni-docs   --fault-proxies   --monitoring DIR
  * </pre>
+ *
+ * <p>{@code --monitoring DIR} adds the exporters and a Prometheus running the configuration in {@code DIR} (e.g. the
+ * absolute path of docs/deploy/prometheus), see {@link Monitoring}.
  */
 public final class RigCli {
     private static final PrintStream OUT = System.out;
@@ -33,7 +36,8 @@ public final class RigCli {
      */
     public static void main(String[] args) throws Exception {
         if (args.length == 0 || !(args[0].equals("up") || args[0].equals("demo"))) {
-            OUT.println("usage: RigCli up|demo [--nodes N] [--checks tight|patroni-docs] [--fault-proxies]");
+            OUT.println("usage: RigCli up|demo [--nodes N] [--checks tight|patroni-docs] [--fault-proxies] "
+                    + "[--monitoring PROMETHEUS_CONFIG_DIR]");
             OUT.println("  up    start etcd, Patroni/PostgreSQL 15, HAProxy and PgBouncer; print the endpoints; write");
             OUT.println("        <baseDir>/rig.env; keep running until Ctrl-C, then stop everything and clean up");
             OUT.println("  demo  start the rig, print the topology, switch over, print it again with timings, stop");
@@ -43,6 +47,7 @@ public final class RigCli {
             return;
         }
         PatroniClusterBuilder b = PatroniCluster.builder().withPgBouncer(true);
+        Path prometheusConfig = null;
         for (int i = 1; i < args.length; i++) {
             switch (args[i]) {
                 case "--nodes":
@@ -55,12 +60,16 @@ public final class RigCli {
                 case "--fault-proxies":
                     b.withFaultProxies(true);
                     break;
+                case "--monitoring":
+                    prometheusConfig = Path.of(value(args, ++i, "--monitoring")).toAbsolutePath();
+                    b.withMonitoring(true);
+                    break;
                 default:
                     throw new IllegalArgumentException("unknown option '" + args[i] + "'");
             }
         }
         if (args[0].equals("up")) {
-            up(b);
+            up(b, prometheusConfig);
         } else {
             demo(b);
         }
@@ -73,8 +82,11 @@ public final class RigCli {
         return args[i];
     }
 
-    private static void up(PatroniClusterBuilder b) throws IOException, InterruptedException {
+    private static void up(PatroniClusterBuilder b, Path prometheusConfig) throws IOException, InterruptedException {
         PatroniCluster cluster = b.start();
+        if (prometheusConfig != null) {
+            cluster.monitoring().startPrometheus(prometheusConfig, text -> text);
+        }
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             OUT.println("\nStopping the rig and deleting " + cluster.baseDir() + " ...");
             long t0 = System.nanoTime();
@@ -84,7 +96,8 @@ public final class RigCli {
         OUT.println();
         OUT.printf("Rig is up in %.1f s. Folder: %s%n%n", cluster.bringUpTime().toMillis() / 1000.0, cluster.baseDir());
         OUT.println(topology(cluster));
-        String env = env(cluster);
+        String env = env(cluster) + (prometheusConfig == null ? ""
+                : "export PGC_PROMETHEUS='" + cluster.monitoring().prometheusUrl() + "'\n");
         Path file = cluster.baseDir().resolve("rig.env");
         Files.writeString(file, env, StandardCharsets.UTF_8);
         OUT.println(env);

@@ -36,6 +36,13 @@ enum Setting {
             "pgBackRest 2.45 (backups and point-in-time recovery, PgBackRest)"),
     PGBOUNCER("pgcluster.testkit.pgbouncer", "PGCLUSTER_PGBOUNCER", "/usr/sbin/pgbouncer", "the PgBouncer binary"),
     HAPROXY("pgcluster.testkit.haproxy", "PGCLUSTER_HAPROXY", "/usr/sbin/haproxy", "the HAProxy binary"),
+    PROMETHEUS("pgcluster.testkit.prometheus", "PGCLUSTER_PROMETHEUS", "/usr/bin/prometheus",
+            "Prometheus 2.42 (clusters with withMonitoring only)"),
+    POSTGRES_EXPORTER("pgcluster.testkit.postgresExporter", "PGCLUSTER_POSTGRES_EXPORTER",
+            "/usr/bin/prometheus-postgres-exporter", "Debian's postgres_exporter (clusters with withMonitoring only)"),
+    PGBOUNCER_EXPORTER("pgcluster.testkit.pgbouncerExporter", "PGCLUSTER_PGBOUNCER_EXPORTER",
+            "/usr/bin/prometheus-pgbouncer-exporter", "Debian's pgbouncer_exporter, run with the python setting "
+                    + "through the kit's compatibility wrapper (clusters with withMonitoring only)"),
     RUN_AS_USER("pgcluster.testkit.runAsUser", "PGCLUSTER_RUN_AS_USER", "postgres",
             "OS user that runs the servers when the JVM runs as root (ignored otherwise)"),
     TMP_DIR("pgcluster.testkit.tmpDir", "PGCLUSTER_TMP_DIR", System.getProperty("java.io.tmpdir"),

@@ -356,7 +356,7 @@ class DeployArtifactsTest {
     }
 
     /** The repository's root, from the build's (driver/) or the IDE's working directory. */
-    private static Path repositoryRoot() {
+    static Path repositoryRoot() {
         List<Path> candidates = new ArrayList<>();
         String basedir = System.getProperty("basedir"); // set by surefire to the module's directory
         if (basedir != null) {
