@@ -550,6 +550,54 @@ class LogicalConnectionTest {
         }
     }
 
+    /**
+     * The member a lost transaction failed on and the session settings share one lazily made object beside the
+     * connection: each keeps its meaning while the other is in use, and the name is gone with the transaction.
+     */
+    @Test
+    void aLostTransactionNamesItsMemberUntilItEndsBesideTheSessionSettings() throws SQLException {
+        try (LogicalConnection c = connection()) {
+            c.setSchema("app");
+            c.setAutoCommit(false);
+            Statement s = c.createStatement();
+            s.executeUpdate("INSERT 1");
+            failures = 1;
+            assertThatThrownBy(() -> s.executeUpdate("INSERT 2")).hasMessageContaining("pg1");
+            assertThatThrownBy(() -> s.executeUpdate("INSERT 3")).hasMessageContaining("connection to pg1 failed")
+                    .extracting(e -> ((SQLException) e).getSQLState()).isEqualTo(SqlStates.TRANSACTION_LOST);
+            assertThat(c.getSchema()).isEqualTo("app");
+            c.rollback();
+            s.executeUpdate("INSERT 4"); // a new transaction, bound afresh with the session settings
+            c.commit();
+            assertThat(callsNamed("setSchema")).hasSize(2);
+            assertThat(c.getAutoCommit()).isFalse();
+        }
+    }
+
+    /** abort() may come from another thread: the owner sees the connection closed (a volatile of its own). */
+    @Test
+    void abortFromAnotherThreadClosesTheConnectionForItsOwner() throws Exception {
+        LogicalConnection c = connection();
+        c.setAutoCommit(false);
+        c.setReadOnly(true);
+        c.createStatement().executeQuery("SELECT 1");
+        Thread other = new Thread(() -> {
+            try {
+                c.abort(Runnable::run);
+            } catch (SQLException e) {
+                throw new AssertionError(e);
+            }
+        });
+        other.start();
+        other.join(5_000);
+        assertThat(c.isClosed()).isTrue();
+        assertThat(c.boundMember()).isNull();
+        assertThatThrownBy(c::createStatement).extracting(e -> ((SQLException) e).getSQLState())
+                .isEqualTo(SqlStates.CONNECTION_CLOSED);
+        assertThatThrownBy(c::isReadOnly).extracting(e -> ((SQLException) e).getSQLState())
+                .isEqualTo(SqlStates.CONNECTION_CLOSED);
+    }
+
     @Test
     void closedConnectionsSay08003() throws SQLException {
         LogicalConnection c = connection();
