@@ -246,6 +246,56 @@ class LogicalConnectionTest {
         }
     }
 
+    /**
+     * A statement created in a form with more than its SQL keeps that form (in its lazily made log) and is created
+     * the same way elsewhere; the usual forms keep none, and a statement of each kind says it is closed once closed.
+     */
+    @Test
+    void aStatementRunsAgainElsewhereCreatedTheWayItWasAndClosedIsClosed() throws SQLException {
+        try (LogicalConnection c = connection()) {
+            c.setReadOnly(true);
+            PreparedStatement ps = c.prepareStatement("SELECT ?", ResultSet.TYPE_SCROLL_INSENSITIVE,
+                    ResultSet.CONCUR_READ_ONLY);
+            ps.setInt(1, 7);
+            failures = 1;
+            assertThat(ps.executeQuery()).isNotNull();
+            assertThat(calls).contains("pg2: prepareStatement[SELECT ?, 1004, 1007]",
+                    "pg3: prepareStatement[SELECT ?, 1004, 1007]", "pg3: setInt[1, 7]", "pg3: executeQuery");
+            Statement s = c.createStatement();
+            PreparedStatement usual = c.prepareStatement("SELECT 1");
+            assertThat(calls).contains("pg3: createStatement", "pg3: prepareStatement[SELECT 1]");
+            for (Statement st : List.of(ps, s, usual)) {
+                assertThat(st.isClosed()).isFalse();
+                st.close();
+                assertThat(st.isClosed()).isTrue();
+                st.close(); // again: nothing
+                assertThatThrownBy(() -> st.setFetchSize(1)).extracting(e -> ((SQLException) e).getSQLState())
+                        .isEqualTo(SqlStates.OBJECT_NOT_IN_STATE);
+            }
+            assertThatThrownBy(() -> ps.setInt(1, 8)).as("a parameter of a closed statement")
+                    .extracting(e -> ((SQLException) e).getSQLState()).isEqualTo(SqlStates.OBJECT_NOT_IN_STATE);
+        }
+    }
+
+    /** A pending batch is never run again after a connection failure; a run or cleared batch no longer counts. */
+    @Test
+    void aPendingBatchIsNotRunAgainARunOrClearedOneNoLongerCounts() throws SQLException {
+        try (LogicalConnection c = connection()) {
+            c.setReadOnly(true);
+            PreparedStatement ps = c.prepareStatement("SELECT ?");
+            ps.setInt(1, 1);
+            ps.addBatch();
+            ps.clearBatch();
+            failures = 1;
+            assertThat(ps.executeQuery()).as("cleared: runs again").isNotNull();
+            ps.setInt(1, 2);
+            ps.addBatch();
+            failures = 1;
+            assertThatThrownBy(ps::executeQuery).as("pending: not run again")
+                    .extracting(e -> ((SQLException) e).getSQLState()).isEqualTo(SqlStates.TRANSACTION_LOST);
+        }
+    }
+
     @Test
     void aStatementThatCannotBeGivenTwiceIsNotRunAgain() throws SQLException {
         try (LogicalConnection c = connection()) {
