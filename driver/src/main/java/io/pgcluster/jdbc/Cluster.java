@@ -45,9 +45,7 @@ final class Cluster implements AutoCloseable {
         this.config = config;
         this.name = config.name();
         this.maxStatementAttempts = config.statementMaxAttempts();
-        // one classifier (one cache of texts) for routing auto-commit reads and for read-your-writes' "may it have
-        // written?"; routing uses it only with autoCommitReads=replica
-        StatementClassifier texts = new StatementClassifier(config.writeFunctions());
+        StatementClassifier texts = textsFor(config);
         this.classifier = config.autoCommitReads() == PgClusterConfig.AutoCommitReads.REPLICA
                 ? texts : StatementClassifier.LEADER_ONLY;
         this.health = new HealthCheck(name, config.failoverTimeout().toMillis());
@@ -82,6 +80,18 @@ final class Cluster implements AutoCloseable {
             throw e;
         }
         log.info("pgcluster {}: following {}", name, source.describe());
+    }
+
+    /**
+     * The cluster's one classifier of SQL texts (one Caffeine cache) for routing auto-commit reads and for
+     * read-your-writes' "may it have written?", or {@link StatementClassifier#LEADER_ONLY} (no cache) when neither
+     * {@code autoCommitReads=replica} nor {@code readYourWrites=jvm} asks for it. Routing uses it only with
+     * {@code autoCommitReads=replica}.
+     */
+    static StatementClassifier textsFor(PgClusterConfig config) {
+        boolean routes = config.autoCommitReads() == PgClusterConfig.AutoCommitReads.REPLICA;
+        boolean learns = config.readYourWrites() == PgClusterConfig.ReadYourWrites.JVM;
+        return routes || learns ? new StatementClassifier(config.writeFunctions()) : StatementClassifier.LEADER_ONLY;
     }
 
     /** A topology snapshot: the pools follow it (open, retire), then routing uses the pools now in service. */

@@ -1,6 +1,7 @@
 package io.pgcluster.jdbc;
 
 import java.sql.CallableStatement;
+import java.sql.Connection;
 import java.sql.SQLException;
 
 /**
@@ -14,6 +15,11 @@ final class LogicalCallableStatement extends CallableStatementWrapper {
     LogicalCallableStatement(LogicalConnection conn, String sql, Factory<CallableStatement> factory)
             throws SQLException {
         super(conn, sql, factory);
+    }
+
+    @Override
+    CallableStatement createUsual(Connection physical, String sql) throws SQLException {
+        return physical.prepareCall(sql);
     }
 
     @Override

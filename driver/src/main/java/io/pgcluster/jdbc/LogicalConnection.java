@@ -67,34 +67,77 @@ class LogicalConnection extends ConnectionWrapper implements Router.Borrower {
     private volatile Connection bound;
     /** The pool of {@link #bound} (set by the router before it hands the connection over); stale when unbound. */
     private MemberPool boundPool;
+    /** Made when first needed (a session property set, a transaction lost): most connections never need it. */
+    private Rare rare;
+    /**
+     * The owning thread's flags and transaction state, in one short: with {@link #closed} beside it the object is 32
+     * bytes (12-byte header, 4 references, 3 bytes), one allocation per {@code getConnection()}, where seven
+     * booleans, the state and the lost member's name made it 48. {@link #closed} stays a volatile of its own:
+     * {@link #abort} writes it from another thread, and a read-modify-write of shared bits could lose it.
+     */
+    private short bits = AUTO_COMMIT;
+    private volatile boolean closed;
+
+    /** The read-only flag ({@link #setReadOnly}). */
+    private static final int READ_ONLY = 1;
+    private static final int AUTO_COMMIT = 1 << 1;
     /** Whether {@link #bound} was borrowed for reading (read-only flag, or an auto-commit read); stale when unbound. */
-    private boolean boundRead;
+    private static final int BOUND_READ = 1 << 2;
     /**
      * With {@code autoCommitReads=replica}, in auto-commit mode with the read-only flag unset: whether the statement
      * being run (or created) was judged to only read, so that {@link #bind} borrows for reading and
-     * {@link #recover} may run it again. Set by {@link #route} only, so it stays {@code false} with the default.
+     * {@link #recover} may run it again. Set by {@link #route} only, so it stays unset with the default.
      */
-    private boolean routedRead;
-    private volatile boolean closed;
-    private boolean readOnly;
+    private static final int ROUTED_READ = 1 << 3;
     /** A statement of the open transaction may have written on the leader (read-your-writes; see afterStatement). */
-    private boolean txMayHaveWritten;
-    private boolean autoCommit = true;
-    /** Made when a session property is first set: most connections never set one. */
-    private SessionSettings session;
-    private TransactionState tx = TransactionState.IDLE;
-    /** The member whose connection failed while {@link TransactionState#LOST}, for the message. */
-    private String lostOn;
+    private static final int TX_MAY_HAVE_WRITTEN = 1 << 4;
     /**
      * {@link #unwrap} handed out the bound physical connection (or something of it, such as pgjdbc's CopyManager):
      * work done through it is invisible here, so the connection stays bound until the lease ends (close, a change of
      * the read-only flag, a failure), is never rebound behind the caller's back, and no statement counts as the first
      * of its transaction.
      */
-    private boolean unwrapped;
+    private static final int UNWRAPPED = 1 << 5;
+    /** The {@link TransactionState}'s ordinal, in two bits. */
+    private static final int TX_SHIFT = 6;
+    private static final TransactionState[] TX_STATES = TransactionState.values();
+
+    /**
+     * What most connections never need, kept out of the connection so that it stays small: the session properties
+     * set, and the member whose failure lost the transaction ({@link TransactionState#LOST}), for the message.
+     */
+    private static final class Rare {
+        SessionSettings session;
+        String lostOn;
+    }
 
     LogicalConnection(Cluster cluster) {
         this.cluster = cluster;
+    }
+
+    // ---- the connection's own state ----------------------------------------------------------------------------
+
+    private boolean is(int flag) {
+        return (bits & flag) != 0;
+    }
+
+    private void set(int flag, boolean on) {
+        bits = (short) (on ? bits | flag : bits & ~flag);
+    }
+
+    private TransactionState tx() {
+        return TX_STATES[bits >>> TX_SHIFT & 3];
+    }
+
+    private void tx(TransactionState state) {
+        bits = (short) (bits & ~(3 << TX_SHIFT) | state.ordinal() << TX_SHIFT);
+    }
+
+    private Rare rare() {
+        if (rare == null) {
+            rare = new Rare();
+        }
+        return rare;
     }
 
     // ---- the cluster: everything this class asks of it, in one place (a unit test stands in for it here) ------
@@ -179,7 +222,7 @@ class LogicalConnection extends ConnectionWrapper implements Router.Borrower {
                 // HikariCP closed its proxy after a broken-connection error that did not pass through recover()
                 // (creating a statement, work through unwrap()): the session is gone, and with it any transaction
                 lostSession();
-            } else if (!boundPool.isLeaving() || inTransaction() || unwrapped) {
+            } else if (!boundPool.isLeaving() || inTransaction() || is(UNWRAPPED)) {
                 return c;
             } else {
                 release();
@@ -211,7 +254,7 @@ class LogicalConnection extends ConnectionWrapper implements Router.Borrower {
 
     /** Whether auto-commit statements are routed by their text now; cheap, the default answers at the second read. */
     private boolean routesReads() {
-        return autoCommit && !readOnly && classifier().routesReads();
+        return is(AUTO_COMMIT) && !is(READ_ONLY) && classifier().routesReads();
     }
 
     /** See {@link #physicalFor(String, boolean, long)}; {@code executing}: counted, and {@code sql} is final. */
@@ -231,8 +274,8 @@ class LogicalConnection extends ConnectionWrapper implements Router.Borrower {
                 metrics().statementRouted(read);
             }
         }
-        routedRead = read;
-        if (bound != null && boundRead != read && !unwrapped) {
+        set(ROUTED_READ, read);
+        if (bound != null && is(BOUND_READ) != read && !is(UNWRAPPED)) {
             release();
         }
         return physical(deadlineNanos);
@@ -240,12 +283,12 @@ class LogicalConnection extends ConnectionWrapper implements Router.Borrower {
 
     /** Whether a transaction is open: auto-commit off and a statement ran since it began. */
     private boolean inTransaction() {
-        return !autoCommit && tx == TransactionState.OPEN;
+        return !is(AUTO_COMMIT) && tx() == TransactionState.OPEN;
     }
 
     /** The bound session is gone: drops it; inside a transaction the transaction is lost (08006). */
     private void lostSession() throws SQLException {
-        boolean open = !autoCommit && (tx == TransactionState.OPEN || unwrapped);
+        boolean open = !is(AUTO_COMMIT) && (tx() == TransactionState.OPEN || is(UNWRAPPED));
         MemberPool failed = drop();
         if (open) {
             lost(failed.member().name());
@@ -263,7 +306,7 @@ class LogicalConnection extends ConnectionWrapper implements Router.Borrower {
         if (!Failures.isConnectionFailure(e) || bound == null) {
             throw e;
         }
-        if (!autoCommit && (tx == TransactionState.OPEN || unwrapped)) {
+        if (!is(AUTO_COMMIT) && (tx() == TransactionState.OPEN || is(UNWRAPPED))) {
             throw lostIfConnectionFailure(e);
         }
         MemberPool failed = drop();
@@ -281,24 +324,24 @@ class LogicalConnection extends ConnectionWrapper implements Router.Borrower {
         checkOpen();
         checkNotLost();
         for (int attempt = 1;; attempt++) {
-            boolean read = readOnly || autoCommit && routedRead;
+            boolean read = is(READ_ONLY) || is(AUTO_COMMIT) && is(ROUTED_READ);
             Connection c = acquire(read, avoid, deadlineNanos);
             MemberPool p = boundPool;
             try {
-                if (!autoCommit) {
+                if (!is(AUTO_COMMIT)) {
                     c.setAutoCommit(false);
                 }
                 if (read == p.isWrite()) {
                     c.setReadOnly(read); // a replica pool's connections are read-only already
                 }
-                if (session != null) {
-                    session.apply(c);
+                if (rare != null && rare.session != null) {
+                    rare.session.apply(c);
                 }
                 if (log.isDebugEnabled()) {
                     log.debug("pgcluster {}: bound {} connection to {}", clusterName(),
                             read ? "read-only" : "read-write", p.member().name());
                 }
-                boundRead = read;
+                set(BOUND_READ, read);
                 bound = c;
                 return c;
             } catch (SQLException e) {
@@ -326,11 +369,11 @@ class LogicalConnection extends ConnectionWrapper implements Router.Borrower {
             return;
         }
         try {
-            if (!autoCommit) {
+            if (!is(AUTO_COMMIT)) {
                 p.rollback();
             }
-            if (session != null) {
-                session.restore(p);
+            if (rare != null && rare.session != null) {
+                rare.session.restore(p);
             }
             p.close();
         } catch (SQLException | RuntimeException e) {
@@ -341,7 +384,7 @@ class LogicalConnection extends ConnectionWrapper implements Router.Borrower {
             boundPool.evict(p);
         } finally {
             detachSession();
-            unwrapped = false;
+            set(UNWRAPPED, false);
         }
     }
 
@@ -350,7 +393,7 @@ class LogicalConnection extends ConnectionWrapper implements Router.Borrower {
         Connection c = bound;
         bound = null;
         detachSession();
-        unwrapped = false;
+        set(UNWRAPPED, false);
         if (c == null) {
             return null;
         }
@@ -370,8 +413,8 @@ class LogicalConnection extends ConnectionWrapper implements Router.Borrower {
     /** Marks that a statement is about to run; returns whether it is the first of its transaction. */
     boolean beginStatement() throws SQLException {
         checkNotLost();
-        boolean first = tx.isFirstStatement(unwrapped);
-        tx = tx.afterStatement(autoCommit);
+        boolean first = tx().isFirstStatement(is(UNWRAPPED));
+        tx(tx().afterStatement(is(AUTO_COMMIT)));
         return first;
     }
 
@@ -385,8 +428,8 @@ class LogicalConnection extends ConnectionWrapper implements Router.Borrower {
         boolean connectionFailure = Failures.isConnectionFailure(e);
         boolean isBound = bound != null;
         boolean canRunAgain = stmt.isReplayable() && attempt + 1 < maxStatementAttempts() && !closed;
-        Decision d = FailurePolicy.statementFailed(connectionFailure, isBound, autoCommit, readOnly,
-                isBound && boundPool.isWrite(), first, canRunAgain, routedRead && !readOnly);
+        Decision d = FailurePolicy.statementFailed(connectionFailure, isBound, is(AUTO_COMMIT), is(READ_ONLY),
+                isBound && boundPool.isWrite(), first, canRunAgain, is(ROUTED_READ) && !is(READ_ONLY));
         if (d == Decision.RETHROW) {
             throw e;
         }
@@ -401,16 +444,16 @@ class LogicalConnection extends ConnectionWrapper implements Router.Borrower {
                     stmt.rebind(bind(failed, deadlineNanos));
                 } catch (SQLException | RuntimeException x) {
                     x.addSuppressed(e);
-                    if (!autoCommit) {
+                    if (!is(AUTO_COMMIT)) {
                         lost(member);
                     }
                     throw x;
                 }
-                tx = tx.afterStatement(autoCommit); // the statement opens the transaction on its new member
+                tx(tx().afterStatement(is(AUTO_COMMIT))); // the statement opens the transaction on its new member
                 return;
             case TRANSACTION_LOST:
                 metrics().connectionFailed(failed, e.getSQLState(), SqlStates.TRANSACTION_LOST);
-                if (!autoCommit) {
+                if (!is(AUTO_COMMIT)) {
                     lost(member);
                     throw FailurePolicy.lostInTransaction(member, e);
                 }
@@ -423,35 +466,38 @@ class LogicalConnection extends ConnectionWrapper implements Router.Borrower {
 
     /** The transaction's connection to {@code member} failed: the transaction is lost (08006 until rollback). */
     private void lost(String member) {
-        tx = TransactionState.LOST;
-        lostOn = member;
+        tx(TransactionState.LOST);
+        rare().lostOn = member;
     }
 
     /** The transaction ended (commit, rollback). */
     private void endTransaction() {
-        tx = TransactionState.IDLE;
-        txMayHaveWritten = false;
-        lostOn = null;
+        tx(TransactionState.IDLE);
+        set(TX_MAY_HAVE_WRITTEN, false);
+        if (rare != null) {
+            rare.lostOn = null;
+        }
     }
 
     /** @throws SQLException 08006 while the transaction is lost */
     private void checkNotLost() throws SQLException {
-        if (tx == TransactionState.LOST) {
-            throw FailurePolicy.stillLost(lostOn);
+        if (tx() == TransactionState.LOST) {
+            throw FailurePolicy.stillLost(rare.lostOn);
         }
     }
 
     @Override
     SessionSettings session() {
-        if (session == null) {
-            session = new SessionSettings(throughPooler());
+        Rare r = rare();
+        if (r.session == null) {
+            r.session = new SessionSettings(throughPooler());
         }
-        return session;
+        return r.session;
     }
 
     private void detachSession() {
-        if (session != null) {
-            session.detach();
+        if (rare != null && rare.session != null) {
+            rare.session.detach();
         }
     }
 
@@ -471,17 +517,17 @@ class LogicalConnection extends ConnectionWrapper implements Router.Borrower {
     @Override
     public void commit() throws SQLException {
         checkOpen();
-        if (autoCommit) {
+        if (is(AUTO_COMMIT)) {
             throw new SQLException("Cannot commit when autoCommit is enabled.", SqlStates.NO_ACTIVE_TRANSACTION);
         }
-        if (tx == TransactionState.LOST) {
-            String member = lostOn;
+        if (tx() == TransactionState.LOST) {
+            String member = rare.lostOn;
             endTransaction();
             throw FailurePolicy.lostBeforeCommit(member);
         }
         Connection c = bound;
-        boolean wrote = (tx == TransactionState.OPEN || unwrapped) && !readOnly;
-        boolean learn = wrote && (txMayHaveWritten || unwrapped);
+        boolean wrote = (tx() == TransactionState.OPEN || is(UNWRAPPED)) && !is(READ_ONLY);
+        boolean learn = wrote && (is(TX_MAY_HAVE_WRITTEN) || is(UNWRAPPED));
         endTransaction();
         if (c == null) {
             return;
@@ -507,7 +553,7 @@ class LogicalConnection extends ConnectionWrapper implements Router.Borrower {
         try {
             c.commit(); // no round trip when nothing is open
         } catch (SQLException e) {
-            Decision d = FailurePolicy.commitFailed(Failures.isConnectionFailure(e), readOnly);
+            Decision d = FailurePolicy.commitFailed(Failures.isConnectionFailure(e), is(READ_ONLY));
             if (d == Decision.RETHROW) {
                 throw e;
             }
@@ -567,14 +613,14 @@ class LogicalConnection extends ConnectionWrapper implements Router.Borrower {
     void afterStatement(String sql) {
         MemberPool pool = boundPool;
         Connection c = bound;
-        if (c == null || pool == null || !pool.isWrite() || (!autoCommit && txMayHaveWritten)
+        if (c == null || pool == null || !pool.isWrite() || (!is(AUTO_COMMIT) && is(TX_MAY_HAVE_WRITTEN))
                 || !positions().mayWrite(sql)) {
             return;
         }
-        if (autoCommit) {
+        if (is(AUTO_COMMIT)) {
             afterAutoCommitWrite(pool, c);
         } else {
-            txMayHaveWritten = true;
+            set(TX_MAY_HAVE_WRITTEN, true);
         }
     }
 
@@ -615,7 +661,7 @@ class LogicalConnection extends ConnectionWrapper implements Router.Borrower {
     @Override
     public void rollback() throws SQLException {
         checkOpen();
-        if (autoCommit) {
+        if (is(AUTO_COMMIT)) {
             throw new SQLException("Cannot rollback when autoCommit is enabled.", SqlStates.NO_ACTIVE_TRANSACTION);
         }
         endTransaction();
@@ -690,7 +736,7 @@ class LogicalConnection extends ConnectionWrapper implements Router.Borrower {
         }
         MemberPool failed = drop(); // a connection failure: the connection is gone whatever the transaction
         String member = failed == null ? "?" : failed.member().name();
-        if (FailurePolicy.callFailed(true, true, autoCommit) == Decision.RETHROW) {
+        if (FailurePolicy.callFailed(true, true, is(AUTO_COMMIT)) == Decision.RETHROW) {
             metrics().connectionFailed(failed, e.getSQLState(), null);
             return e;
         }
@@ -704,16 +750,16 @@ class LogicalConnection extends ConnectionWrapper implements Router.Borrower {
     @Override
     public void setAutoCommit(boolean value) throws SQLException {
         checkOpen();
-        if (value == autoCommit) {
+        if (value == is(AUTO_COMMIT)) {
             return;
         }
-        if (value && tx != TransactionState.IDLE) {
+        if (value && tx() != TransactionState.IDLE) {
             commit(); // JDBC: switching auto-commit on commits the transaction
         }
-        if (!value && bound != null && boundRead != readOnly && !unwrapped) {
+        if (!value && bound != null && is(BOUND_READ) != is(READ_ONLY) && !is(UNWRAPPED)) {
             release(); // bound for an auto-commit read (autoCommitReads=replica): a transaction follows the flag
         }
-        autoCommit = value;
+        set(AUTO_COMMIT, value);
         Connection p = boundPhysical();
         if (p != null) {
             try {
@@ -730,7 +776,7 @@ class LogicalConnection extends ConnectionWrapper implements Router.Borrower {
     @Override
     public boolean getAutoCommit() throws SQLException {
         checkOpen();
-        return autoCommit;
+        return is(AUTO_COMMIT);
     }
 
     /**
@@ -741,21 +787,21 @@ class LogicalConnection extends ConnectionWrapper implements Router.Borrower {
     @Override
     public void setReadOnly(boolean value) throws SQLException {
         checkOpen();
-        if (value == readOnly) {
+        if (value == is(READ_ONLY)) {
             return;
         }
         if (inTransaction()) {
             throw new SQLException("Cannot change transaction read-only property in the middle of a transaction.",
                     SqlStates.ACTIVE_TRANSACTION);
         }
-        readOnly = value;
+        set(READ_ONLY, value);
         release();
     }
 
     @Override
     public boolean isReadOnly() throws SQLException {
         checkOpen();
-        return readOnly;
+        return is(READ_ONLY);
     }
 
     @Override
@@ -811,7 +857,7 @@ class LogicalConnection extends ConnectionWrapper implements Router.Borrower {
             return false;
         }
         Connection p = boundPhysical();
-        if (p != null && (inTransaction() || unwrapped)) {
+        if (p != null && (inTransaction() || is(UNWRAPPED))) {
             return p.isValid(timeoutSeconds);
         }
         if (p != null && !p.isValid(timeoutSeconds)) {
@@ -859,8 +905,9 @@ class LogicalConnection extends ConnectionWrapper implements Router.Borrower {
         if (closed) {
             return;
         }
+        // the flags are the owning thread's (a read-modify-write from here could undo one of its writes): closed is
+        // all that this thread changes, and every use checks it first
         closed = true;
-        unwrapped = false;
         Connection c = bound;
         MemberPool p = boundPool; // read after bound: the pool bind wrote before it
         bound = null;
@@ -890,8 +937,8 @@ class LogicalConnection extends ConnectionWrapper implements Router.Borrower {
 
     /** Something of the bound physical connection was handed out (see {@link #unwrap}). */
     void markUnwrapped() {
-        unwrapped = true;
-        tx = tx.afterUnwrap(autoCommit);
+        set(UNWRAPPED, true);
+        tx(tx().afterUnwrap(is(AUTO_COMMIT)));
     }
 
     @Override
@@ -902,7 +949,7 @@ class LogicalConnection extends ConnectionWrapper implements Router.Borrower {
     @Override
     public String toString() {
         Connection c = bound;
-        return "pgcluster connection [" + clusterName() + (readOnly ? ", read-only" : ", read-write")
+        return "pgcluster connection [" + clusterName() + (is(READ_ONLY) ? ", read-only" : ", read-write")
                 + (c == null ? ", unbound" : ", on " + boundPool.member().name()) + (closed ? ", closed" : "") + "]";
     }
 }

@@ -1,5 +1,6 @@
 package io.pgcluster.jdbc;
 
+import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 
@@ -14,6 +15,12 @@ import java.sql.SQLException;
 class LogicalPreparedStatement<S extends PreparedStatement> extends PreparedStatementWrapper<S> {
     LogicalPreparedStatement(LogicalConnection conn, String sql, Factory<S> factory) throws SQLException {
         super(conn, sql, factory);
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    S createUsual(Connection physical, String sql) throws SQLException {
+        return (S) physical.prepareStatement(sql);
     }
 
     @Override
@@ -35,6 +42,7 @@ class LogicalPreparedStatement<S extends PreparedStatement> extends PreparedStat
      */
     @Override
     final void param(int op, int index, long bits, Object value, Object extra, int a, int b) throws SQLException {
+        checkOpen(); // a closed statement is no longer current: without it the value would be recorded silently
         if (isReplayable(op, value)) {
             log().put(index, op, bits, value, extra, a, b);
             if (isCurrent()) {
@@ -50,6 +58,7 @@ class LogicalPreparedStatement<S extends PreparedStatement> extends PreparedStat
     /** Records a copy: the caller may reuse its array before a replay. */
     @Override
     public void setBytes(int index, byte[] value) throws SQLException {
+        checkOpen();
         log().put(index, SET_BYTES__INT_BYTE_S, 0, value == null ? null : value.clone(), null, 0, 0);
         if (isCurrent()) {
             delegate.setBytes(index, value);
@@ -60,7 +69,7 @@ class LogicalPreparedStatement<S extends PreparedStatement> extends PreparedStat
     public void addBatch() throws SQLException {
         ensureCurrent();
         delegate.addBatch();
-        batched = true;
+        log().batched = true;
     }
 
     @Override

@@ -24,8 +24,9 @@ import java.sql.Statement;
 class LogicalStatement<S extends Statement> extends StatementWrapper<S> {
 
     /**
-     * Creates the physical statement on a physical connection. The SQL is passed in, so that the usual forms need a
-     * lambda that captures nothing (one instance for every statement).
+     * Creates the physical statement on a physical connection, for the forms with more arguments than the SQL
+     * (result set type, generated keys, ...); the usual form of each kind is {@link #createUsual}. The SQL is passed
+     * in, so that the lambda captures only those arguments.
      */
     @FunctionalInterface
     interface Factory<S> {
@@ -33,32 +34,56 @@ class LogicalStatement<S extends Statement> extends StatementWrapper<S> {
     }
 
     final LogicalConnection conn;
-    private final Factory<S> factory;
-    /** The statement's SQL ({@code null} for a plain statement), given to {@link #factory}. */
+    /** The statement's SQL ({@code null} for a plain statement). */
     private final String sql;
-    private Connection owner;
-    private boolean closed;
-    boolean batched;
     /**
-     * Settings (and a prepared statement's parameters) given, re-applied when the statement is re-created elsewhere;
-     * made at the first setting or parameter, one object for both so that a statement has one field for them.
+     * The physical connection {@link #delegate} was created on; {@code null} once this statement is closed. One
+     * field for both, so that with the three others a statement is 32 bytes (12-byte header, 5 references): one
+     * allocation per statement on every transaction's path.
+     */
+    private Connection owner;
+    /**
+     * Settings (and a prepared statement's parameters, a pending batch, an unusual way of creating it) given,
+     * re-applied when the statement is re-created elsewhere; made at the first need ({@link ParamLog}).
      */
     ParamLog log;
 
+    /**
+     * @param factory how to create the physical statement, or {@code null} for the usual form of its kind
+     *     ({@link #createUsual})
+     */
     LogicalStatement(LogicalConnection conn, String sql, Factory<S> factory) throws SQLException {
         this.conn = conn;
-        this.factory = factory;
         this.sql = sql;
+        if (factory != null) {
+            log().factory = factory;
+        }
         Connection p = conn.physicalFor(sql, !(this instanceof CallableStatement));
         S d;
         try {
-            d = factory.create(p, sql);
+            d = create(p);
         } catch (SQLException e) {
             p = conn.afterCreateFailed(e); // a session found broken here: bind another, or the transaction is lost
-            d = factory.create(p, sql);
+            d = create(p);
         }
         this.delegate = d;
         this.owner = p;
+    }
+
+    /** Creates the physical statement on {@code physical}, the way this one was created. */
+    @SuppressWarnings("unchecked")
+    private S create(Connection physical) throws SQLException {
+        Factory<?> f = log == null ? null : log.factory;
+        return f != null ? (S) f.create(physical, sql) : createUsual(physical, sql);
+    }
+
+    /**
+     * The usual form of this kind of statement, which needs nothing but the SQL: {@code createStatement()} here,
+     * {@code prepareStatement(sql)} and {@code prepareCall(sql)} in the subclasses. Called from the constructor.
+     */
+    @SuppressWarnings("unchecked")
+    S createUsual(Connection physical, String sql) throws SQLException {
+        return (S) physical.createStatement();
     }
 
     /**
@@ -85,7 +110,7 @@ class LogicalStatement<S extends Statement> extends StatementWrapper<S> {
                 Object result = call(op, sql, n, columns);
                 conn.afterStatement(sql != null ? sql : this.sql); // read-your-writes
                 if (isBatch(op)) {
-                    batched = false;
+                    batchDone();
                 }
                 return result;
             } catch (SQLException e) {
@@ -93,7 +118,7 @@ class LogicalStatement<S extends Statement> extends StatementWrapper<S> {
                     conn.recover(this, e, first, attempt, deadlineNanos); // returns only to run it again
                 } finally {
                     if (isBatch(op)) {
-                        batched = false; // the driver has cleared the batch; a batch is never run again
+                        batchDone(); // the driver has cleared the batch; a batch is never run again
                     }
                 }
             }
@@ -110,7 +135,15 @@ class LogicalStatement<S extends Statement> extends StatementWrapper<S> {
 
     /** Whether the physical statement belongs to the physical connection bound now (setters go straight to it). */
     final boolean isCurrent() {
-        return owner == conn.boundPhysical();
+        Connection o = owner;
+        return o != null && o == conn.boundPhysical();
+    }
+
+    /** No batch is pending any more (run, failed or cleared). */
+    private void batchDone() {
+        if (log != null) {
+            log.batched = false;
+        }
     }
 
     /**
@@ -131,7 +164,7 @@ class LogicalStatement<S extends Statement> extends StatementWrapper<S> {
 
     /** Whether this statement can be re-created elsewhere with the same effect. */
     boolean isReplayable() {
-        return !batched;
+        return log == null || !log.batched;
     }
 
     /** Re-applies parameters to a re-created physical statement. */
@@ -152,7 +185,7 @@ class LogicalStatement<S extends Statement> extends StatementWrapper<S> {
         if (!isReplayable()) {
             throw FailurePolicy.cannotRecreate();
         }
-        S s = factory.create(physical, sql);
+        S s = create(physical);
         if (log != null) {
             log.applySettings(s);
         }
@@ -168,17 +201,17 @@ class LogicalStatement<S extends Statement> extends StatementWrapper<S> {
     }
 
     final void checkOpen() throws SQLException {
-        if (closed) {
+        if (owner == null) {
             throw new SQLException("This statement has been closed.", SqlStates.OBJECT_NOT_IN_STATE);
         }
     }
 
     @Override
     public void close() throws SQLException {
-        if (closed) {
+        if (owner == null) {
             return;
         }
-        closed = true;
+        owner = null;
         try {
             delegate.close();
         } catch (SQLException e) {
@@ -190,7 +223,7 @@ class LogicalStatement<S extends Statement> extends StatementWrapper<S> {
 
     @Override
     public boolean isClosed() throws SQLException {
-        return closed || conn.isClosed();
+        return owner == null || conn.isClosed();
     }
 
     @Override
@@ -212,7 +245,7 @@ class LogicalStatement<S extends Statement> extends StatementWrapper<S> {
     public void addBatch(String sql) throws SQLException {
         ensureCurrent(false); // a batch runs on the leader: bind it there before it can no longer move
         delegate.addBatch(sql);
-        batched = true;
+        log().batched = true;
     }
 
     @Override
@@ -220,7 +253,7 @@ class LogicalStatement<S extends Statement> extends StatementWrapper<S> {
         if (isCurrent()) {
             delegate.clearBatch();
         }
-        batched = false;
+        batchDone();
     }
 
     @Override

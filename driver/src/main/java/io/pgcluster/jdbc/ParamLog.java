@@ -6,9 +6,11 @@ import java.sql.Statement;
 import java.util.Arrays;
 
 /**
- * The parameters set on a prepared statement, and the settings given to any statement (fetch size, timeout, ...),
- * kept so that they can be given again to a re-created physical statement. Both in one object, made at the first
- * setting or parameter, so that a statement spends one field on them and most statements nothing more.
+ * What re-creating a statement's physical statement needs beyond its SQL, kept so that it can be given again: the
+ * parameters set on a prepared statement, the settings given to any statement (fetch size, timeout, ...), the way
+ * it was created when that is not the usual form of its kind ({@link LogicalStatement#createUsual}), and whether a
+ * batch is pending (a batch is never re-created). All in one object, made at the first need, so that a statement
+ * spends one field on them and most statements nothing more.
  *
  * <p>Parameters: one slot per parameter index, in typed arrays: the setter's op code, its primitive value as long
  * bits, its object value and extra object (a calendar, a type), and two int arguments. Setting a parameter again
@@ -28,6 +30,10 @@ final class ParamLog {
     private int[] ints;
     private int highest;
     private boolean replayable = true;
+    /** A batch was added and not yet run or cleared. */
+    boolean batched;
+    /** How to create the physical statement, when not in the usual form of its kind; else {@code null}. */
+    LogicalStatement.Factory<?> factory;
     /** Bit {@code op} set: statement setting {@code op} (see {@link StatementWrapper}) was given. */
     private int settingsGiven;
     private long[] settingBits;

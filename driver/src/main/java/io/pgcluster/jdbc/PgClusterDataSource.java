@@ -139,9 +139,13 @@ public final class PgClusterDataSource implements DataSource, AutoCloseable {
         }
     }
 
-    /** The current topology snapshot (never {@code null}). */
+    /**
+     * The topology snapshot routing acts on now (never {@code null}): the one the next connection is routed by. A
+     * snapshot the source has just published becomes visible here once routing has applied it (its pools opened or
+     * retired), so this never shows a leader or replica that routing does not use yet.
+     */
     public Topology topology() {
-        return cluster.view().current();
+        return cluster.router().table().topology();
     }
 
     /** How the cluster looks now: leader, replicas and their lag, source, and whether writes can be served. */

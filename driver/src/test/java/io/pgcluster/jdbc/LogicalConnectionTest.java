@@ -251,6 +251,38 @@ class LogicalConnectionTest {
         }
     }
 
+    /**
+     * A statement created in a form with more than its SQL keeps that form (in its lazily made log) and is created
+     * the same way elsewhere; the usual forms keep none, and a statement of each kind says it is closed once closed.
+     */
+    @Test
+    void aStatementRunsAgainElsewhereCreatedTheWayItWasAndClosedIsClosed() throws SQLException {
+        try (LogicalConnection c = connection()) {
+            c.setReadOnly(true);
+            PreparedStatement ps = c.prepareStatement("SELECT ?", ResultSet.TYPE_SCROLL_INSENSITIVE,
+                    ResultSet.CONCUR_READ_ONLY);
+            ps.setInt(1, 7);
+            failures = 1;
+            assertThat(ps.executeQuery()).isNotNull();
+            assertThat(calls).contains("pg2: prepareStatement[SELECT ?, 1004, 1007]",
+                    "pg3: prepareStatement[SELECT ?, 1004, 1007]", "pg3: setInt[1, 7]", "pg3: executeQuery");
+            Statement s = c.createStatement();
+            PreparedStatement usual = c.prepareStatement("SELECT 1");
+            assertThat(calls).contains("pg3: createStatement", "pg3: prepareStatement[SELECT 1]");
+            for (Statement st : List.of(ps, s, usual)) {
+                assertThat(st.isClosed()).isFalse();
+                st.close();
+                assertThat(st.isClosed()).isTrue();
+                st.close(); // again: nothing
+                assertThatThrownBy(() -> st.setFetchSize(1)).extracting(e -> ((SQLException) e).getSQLState())
+                        .isEqualTo(SqlStates.OBJECT_NOT_IN_STATE);
+            }
+            assertThatThrownBy(() -> ps.setInt(1, 8)).as("a parameter of a closed statement")
+                    .extracting(e -> ((SQLException) e).getSQLState()).isEqualTo(SqlStates.OBJECT_NOT_IN_STATE);
+        }
+    }
+
+    /** A stream parameter, or a pending batch, cannot be given twice; a run or cleared batch no longer counts. */
     @Test
     void aStatementThatCannotBeGivenTwiceIsNotRunAgain() throws SQLException {
         try (LogicalConnection c = connection()) {
@@ -259,6 +291,16 @@ class LogicalConnectionTest {
             ps.setBinaryStream(1, new ByteArrayInputStream(new byte[1]));
             failures = 1;
             assertThatThrownBy(ps::executeQuery).isInstanceOf(SQLException.class)
+                    .extracting(e -> ((SQLException) e).getSQLState()).isEqualTo(SqlStates.TRANSACTION_LOST);
+            PreparedStatement batch = c.prepareStatement("SELECT ?");
+            batch.setInt(1, 1);
+            batch.addBatch();
+            batch.clearBatch();
+            failures = 1;
+            assertThat(batch.executeQuery()).as("cleared: runs again").isNotNull();
+            batch.addBatch();
+            failures = 1;
+            assertThatThrownBy(batch::executeQuery).as("pending: not run again")
                     .extracting(e -> ((SQLException) e).getSQLState()).isEqualTo(SqlStates.TRANSACTION_LOST);
         }
     }
@@ -553,6 +595,54 @@ class LogicalConnectionTest {
             c.createStatement().executeQuery("SELECT nextval('s')");
             assertThat(c.boundMember()).as("the flag routes, not the text").isEqualTo("pg2");
         }
+    }
+
+    /**
+     * The member a lost transaction failed on and the session settings share one lazily made object beside the
+     * connection: each keeps its meaning while the other is in use, and the name is gone with the transaction.
+     */
+    @Test
+    void aLostTransactionNamesItsMemberUntilItEndsBesideTheSessionSettings() throws SQLException {
+        try (LogicalConnection c = connection()) {
+            c.setSchema("app");
+            c.setAutoCommit(false);
+            Statement s = c.createStatement();
+            s.executeUpdate("INSERT 1");
+            failures = 1;
+            assertThatThrownBy(() -> s.executeUpdate("INSERT 2")).hasMessageContaining("pg1");
+            assertThatThrownBy(() -> s.executeUpdate("INSERT 3")).hasMessageContaining("connection to pg1 failed")
+                    .extracting(e -> ((SQLException) e).getSQLState()).isEqualTo(SqlStates.TRANSACTION_LOST);
+            assertThat(c.getSchema()).isEqualTo("app");
+            c.rollback();
+            s.executeUpdate("INSERT 4"); // a new transaction, bound afresh with the session settings
+            c.commit();
+            assertThat(callsNamed("setSchema")).hasSize(2);
+            assertThat(c.getAutoCommit()).isFalse();
+        }
+    }
+
+    /** abort() may come from another thread: the owner sees the connection closed (a volatile of its own). */
+    @Test
+    void abortFromAnotherThreadClosesTheConnectionForItsOwner() throws Exception {
+        LogicalConnection c = connection();
+        c.setAutoCommit(false);
+        c.setReadOnly(true);
+        c.createStatement().executeQuery("SELECT 1");
+        Thread other = new Thread(() -> {
+            try {
+                c.abort(Runnable::run);
+            } catch (SQLException e) {
+                throw new AssertionError(e);
+            }
+        });
+        other.start();
+        other.join(5_000);
+        assertThat(c.isClosed()).isTrue();
+        assertThat(c.boundMember()).isNull();
+        assertThatThrownBy(c::createStatement).extracting(e -> ((SQLException) e).getSQLState())
+                .isEqualTo(SqlStates.CONNECTION_CLOSED);
+        assertThatThrownBy(c::isReadOnly).extracting(e -> ((SQLException) e).getSQLState())
+                .isEqualTo(SqlStates.CONNECTION_CLOSED);
     }
 
     @Test

@@ -295,15 +295,17 @@ final class JdbcWrapperGenerator {
                 String logical = m.getReturnType() == CallableStatement.class ? "LogicalCallableStatement"
                         : m.getReturnType() == PreparedStatement.class ? "LogicalPreparedStatement<>"
                         : "LogicalStatement<>";
-                // the SQL travels in the statement, so the usual forms (no argument but the SQL) need a lambda
-                // that captures nothing: one instance for all calls
+                // the SQL travels in the statement, and the usual forms (no argument but the SQL) need no factory
+                // at all (LogicalStatement.createUsual): the statement keeps one only for the other forms
                 boolean hasSql = m.getParameterCount() > 0 && m.getParameterTypes()[0] == String.class;
                 StringBuilder args = new StringBuilder(hasSql ? "sql" : "");
                 for (int i = hasSql ? 1 : 0; i < m.getParameterCount(); i++) {
                     args.append(i == 0 ? "" : ", ").append('a').append(i + 1);
                 }
+                boolean usual = m.getParameterCount() == (hasSql ? 1 : 0);
                 method(b, m, "checkOpen();\n        return new " + logical + "((LogicalConnection) this, "
-                        + (hasSql ? "a1" : "null") + ", (c, sql) -> c." + m.getName() + "(" + args + "));");
+                        + (hasSql ? "a1" : "null") + ", "
+                        + (usual ? "null" : "(c, sql) -> c." + m.getName() + "(" + args + ")") + ");");
             } else {
                 method(b, m, forward(m).replace("delegate.", "physical()."));
             }
