@@ -40,12 +40,15 @@ final class Cluster implements AutoCloseable {
     private final HealthCheck health;
     /** One per cluster, so that its cache of classified texts serves every connection. */
     private final StatementClassifier classifier;
+    /** The same, or the one read-your-writes uses when routing does not read texts ({@link #textsFor}). */
+    private final StatementClassifier texts;
 
     Cluster(PgClusterConfig config) {
         this.config = config;
         this.name = config.name();
         this.maxStatementAttempts = config.statementMaxAttempts();
         StatementClassifier texts = textsFor(config);
+        this.texts = texts;
         this.classifier = config.autoCommitReads() == PgClusterConfig.AutoCommitReads.REPLICA
                 ? texts : StatementClassifier.LEADER_ONLY;
         this.health = new HealthCheck(name, config.failoverTimeout().toMillis());
@@ -127,6 +130,11 @@ final class Cluster implements AutoCloseable {
     /** Which auto-commit statements may run on a replica ({@code autoCommitReads}). */
     StatementClassifier classifier() {
         return classifier;
+    }
+
+    /** The classifier {@link #textsFor} built, whether or not routing uses it. */
+    StatementClassifier texts() {
+        return texts;
     }
 
     TopologySource source() {

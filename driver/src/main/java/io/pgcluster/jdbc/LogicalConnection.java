@@ -18,10 +18,12 @@ import java.lang.reflect.Proxy;
 import java.sql.ClientInfoStatus;
 import java.sql.Connection;
 import java.sql.DatabaseMetaData;
+import java.sql.ResultSet;
 import java.sql.SQLClientInfoException;
 import java.sql.SQLException;
 import java.sql.SQLWarning;
 import java.sql.Savepoint;
+import java.sql.Statement;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Properties;
@@ -190,6 +192,14 @@ class LogicalConnection extends ConnectionWrapper implements Router.Borrower {
     /** Which auto-commit statements may run on a replica ({@code autoCommitReads}). */
     StatementClassifier classifier() {
         return cluster.classifier();
+    }
+
+    /**
+     * The cluster's classifier of SQL texts whatever {@code autoCommitReads} says ({@link Cluster#texts()}): it
+     * vouches on the failure path that a read-only read the leader ran wrote nothing.
+     */
+    StatementClassifier texts() {
+        return cluster.texts();
     }
 
     // ---- binding ---------------------------------------------------------------------------------------------
@@ -422,14 +432,28 @@ class LogicalConnection extends ConnectionWrapper implements Router.Borrower {
      * Handles a failed execution of {@code stmt}: {@link FailurePolicy#statementFailed} decides. Returns normally
      * only when the statement has been moved to another member and should run again; otherwise throws the error
      * to report.
+     *
+     * @param sql the statement's text ({@code null} if unknown), which may vouch that it only reads
+     * @param mayRead {@code false} for a batch or a call, which may write whatever their text
      */
-    void recover(LogicalStatement<?> stmt, SQLException e, boolean first, int attempt, long deadlineNanos)
-            throws SQLException {
+    void recover(LogicalStatement<?> stmt, SQLException e, boolean first, int attempt, long deadlineNanos,
+            String sql, boolean mayRead) throws SQLException {
         boolean connectionFailure = Failures.isConnectionFailure(e);
         boolean isBound = bound != null;
+        boolean onWritePool = isBound && boundPool.isWrite();
         boolean canRunAgain = stmt.isReplayable() && attempt + 1 < maxStatementAttempts() && !closed;
-        Decision d = FailurePolicy.statementFailed(connectionFailure, isBound, is(AUTO_COMMIT), is(READ_ONLY),
-                isBound && boundPool.isWrite(), first, canRunAgain, is(ROUTED_READ) && !is(READ_ONLY));
+        boolean standby = !connectionFailure && onWritePool && refusedByStandby(e);
+        Decision d;
+        if (standby) {
+            d = FailurePolicy.refusedByStandby(is(AUTO_COMMIT), first, canRunAgain);
+        } else {
+            // the text vouches for a read routed by it, and for a read-only auto-commit read the leader ran (sent
+            // there for freshness or as the fallback), where the flag alone does not stop a write
+            boolean classifiedRead = is(ROUTED_READ) && !is(READ_ONLY) || connectionFailure && onWritePool
+                    && is(AUTO_COMMIT) && is(READ_ONLY) && mayRead && texts().replicaSafe(sql);
+            d = FailurePolicy.statementFailed(connectionFailure, isBound, is(AUTO_COMMIT), is(READ_ONLY), onWritePool,
+                    first, canRunAgain, classifiedRead);
+        }
         if (d == Decision.RETHROW) {
             throw e;
         }
@@ -455,12 +479,41 @@ class LogicalConnection extends ConnectionWrapper implements Router.Borrower {
                 metrics().connectionFailed(failed, e.getSQLState(), SqlStates.TRANSACTION_LOST);
                 if (!is(AUTO_COMMIT)) {
                     lost(member);
+                }
+                if (standby) {
+                    throw FailurePolicy.standbyRefused(member, e);
+                }
+                if (!is(AUTO_COMMIT)) {
                     throw FailurePolicy.lostInTransaction(member, e);
                 }
                 throw FailurePolicy.readOnlyStatementLost(member, e);
             default:
                 metrics().connectionFailed(failed, e.getSQLState(), SqlStates.OUTCOME_UNKNOWN);
                 throw FailurePolicy.autoCommitOutcomeUnknown(member, e);
+        }
+    }
+
+    /**
+     * Whether {@code e}, from the leader's connection where the session is not read-only, is a write refused by a
+     * standby: 25006, and the server says it is in recovery (asked on the same session, after rolling back the
+     * failed transaction; a transaction pooler lends a session on the same node). A session made read-only by the
+     * application gets its 25006 as it is.
+     */
+    private boolean refusedByStandby(SQLException e) {
+        if (is(READ_ONLY) || !SqlStates.READ_ONLY_SQL_TRANSACTION.equals(e.getSQLState())) {
+            return false;
+        }
+        try {
+            if (!is(AUTO_COMMIT)) {
+                bound.rollback();
+            }
+            try (Statement st = bound.createStatement();
+                    ResultSet rs = st.executeQuery("SELECT pg_catalog.pg_is_in_recovery()")) {
+                return rs.next() && rs.getBoolean(1);
+            }
+        } catch (SQLException x) {
+            e.addSuppressed(x);
+            return false;
         }
     }
 

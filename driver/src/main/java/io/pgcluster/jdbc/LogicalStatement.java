@@ -99,8 +99,9 @@ class LogicalStatement<S extends Statement> extends StatementWrapper<S> {
         long deadlineNanos = conn.deadline();
         checkOpen();
         // batches and calls never go to a replica (autoCommitReads=replica): a call may write whatever its text
-        Connection p = conn.physicalFor(sql != null ? sql : this.sql,
-                !isBatch(op) && !(this instanceof CallableStatement), deadlineNanos);
+        String text = sql != null ? sql : this.sql;
+        boolean mayRead = !isBatch(op) && !(this instanceof CallableStatement);
+        Connection p = conn.physicalFor(text, mayRead, deadlineNanos);
         if (p != owner) {
             rebind(p);
         }
@@ -108,14 +109,14 @@ class LogicalStatement<S extends Statement> extends StatementWrapper<S> {
         for (int attempt = 0;; attempt++) {
             try {
                 Object result = call(op, sql, n, columns);
-                conn.afterStatement(sql != null ? sql : this.sql); // read-your-writes
+                conn.afterStatement(text); // read-your-writes
                 if (isBatch(op)) {
                     batchDone();
                 }
                 return result;
             } catch (SQLException e) {
                 try {
-                    conn.recover(this, e, first, attempt, deadlineNanos); // returns only to run it again
+                    conn.recover(this, e, first, attempt, deadlineNanos, text, mayRead); // returns only to run it again
                 } finally {
                     if (isBatch(op)) {
                         batchDone(); // the driver has cleared the batch; a batch is never run again

@@ -65,6 +65,12 @@ class LogicalConnectionTest {
     private int borrowed;
     /** The cluster's classifier: the default leaves every auto-commit statement on the leader. */
     private StatementClassifier classifier = StatementClassifier.LEADER_ONLY;
+    /** The cluster's classifier of texts whatever routing does (read-your-writes' one); none by default. */
+    private StatementClassifier texts = StatementClassifier.LEADER_ONLY;
+    /** What a failing execution throws. */
+    private SQLException failWith = IO_ERROR;
+    /** What {@code pg_is_in_recovery()} answers on every fake. */
+    private boolean inRecovery;
 
     @BeforeEach
     void setUp() throws Exception {
@@ -135,6 +141,11 @@ class LogicalConnectionTest {
             }
 
             @Override
+            StatementClassifier texts() {
+                return texts;
+            }
+
+            @Override
             WritePositions positions() {
                 return positions;
             }
@@ -170,9 +181,10 @@ class LogicalConnectionTest {
             if (name.equals("commit") && failCommit) {
                 throw IO_ERROR;
             }
-            if (name.startsWith("execute") && failures > 0) {
+            boolean roleCheck = args != null && String.valueOf(args[0]).contains("pg_is_in_recovery");
+            if (name.startsWith("execute") && failures > 0 && !roleCheck) {
                 failures--;
-                throw IO_ERROR;
+                throw failWith;
             }
             switch (name) {
                 case "isClosed":
@@ -190,6 +202,8 @@ class LogicalConnectionTest {
                     return fake(ResultSet.class, member);
                 case "getTypeMap":
                     return new HashMap<>();
+                case "getBoolean":
+                    return inRecovery; // the only boolean query: pg_is_in_recovery()
                 case "getString":
                     return "0/3000148"; // the only text query: pg_current_wal_insert_lsn()
                 case "toString":
@@ -325,6 +339,75 @@ class LogicalConnectionTest {
             assertThatThrownBy(() -> s.executeUpdate("INSERT 1")).extracting(e -> ((SQLException) e).getSQLState())
                     .isEqualTo(SqlStates.OUTCOME_UNKNOWN);
             assertThat(callsNamed("executeUpdate")).hasSize(1);
+        }
+    }
+
+    @Test
+    void aReadOnlyReadTheLeaderRanRunsAgainWhenItsTextOnlyReads() throws SQLException {
+        publish("pg1"); // no replica: read-only work falls back to the leader (as a fresh read may go there too)
+        texts = new StatementClassifier(Set.of());
+        try (LogicalConnection c = connection()) {
+            c.setReadOnly(true);
+            Statement s = c.createStatement();
+            failures = 1;
+            assertThat(s.executeQuery("SELECT 1")).isNotNull();
+            assertThat(callsNamed("executeQuery")).containsExactly("pg1: executeQuery[SELECT 1]",
+                    "pg1: executeQuery[SELECT 1]");
+            failures = 1;
+            assertThatThrownBy(() -> s.executeQuery("SELECT nextval('s')")).as("the flag alone does not stop a write "
+                    + "in auto-commit mode on the leader").extracting(e -> ((SQLException) e).getSQLState())
+                    .isEqualTo(SqlStates.TRANSACTION_LOST);
+        }
+    }
+
+    @Test
+    void withoutAClassifierAReadOnlyReadTheLeaderRanIsReportedLost() throws SQLException {
+        publish("pg1");
+        try (LogicalConnection c = connection()) {
+            c.setReadOnly(true);
+            Statement s = c.createStatement();
+            failures = 1;
+            assertThatThrownBy(() -> s.executeQuery("SELECT 1")).extracting(e -> ((SQLException) e).getSQLState())
+                    .isEqualTo(SqlStates.TRANSACTION_LOST);
+        }
+    }
+
+    private static final SQLException READ_ONLY_REFUSAL = new SQLException(
+            "ERROR: cannot execute INSERT in a read-only transaction", SqlStates.READ_ONLY_SQL_TRANSACTION);
+
+    @Test
+    void aWriteAStandbyRefusedOnTheLeadersConnectionRunsAgainOnTheLeader() throws SQLException {
+        failWith = READ_ONLY_REFUSAL;
+        inRecovery = true; // a demoted leader behind a pooler that kept the session
+        try (LogicalConnection c = connection()) {
+            Statement s = c.createStatement();
+            failures = 1;
+            assertThat(s.executeUpdate("INSERT 1")).isEqualTo(1);
+            assertThat(callsNamed("executeUpdate")).hasSize(2);
+            assertThat(refreshes).as("the topology is looked at again").isEqualTo(1);
+            c.setAutoCommit(false);
+            failures = 1;
+            s.executeUpdate("INSERT 2"); // the first of a transaction: rolled back there, run again
+            assertThat(callsNamed("rollback")).hasSize(1);
+            assertThat(callsNamed("executeUpdate")).hasSize(4);
+            failures = 1;
+            assertThatThrownBy(() -> s.executeUpdate("INSERT 3")).as("a later one loses the transaction")
+                    .hasMessageContaining("is no longer the leader").hasMessageContaining("nothing was written")
+                    .extracting(e -> ((SQLException) e).getSQLState()).isEqualTo(SqlStates.TRANSACTION_LOST);
+            assertThatThrownBy(c::commit).extracting(e -> ((SQLException) e).getSQLState())
+                    .isEqualTo(SqlStates.TRANSACTION_LOST);
+        }
+    }
+
+    @Test
+    void aReadOnlyRefusalFromAServerNotInRecoveryIsTheApplicationsOwn() throws SQLException {
+        failWith = READ_ONLY_REFUSAL; // e.g. SET default_transaction_read_only on the leader
+        try (LogicalConnection c = connection()) {
+            Statement s = c.createStatement();
+            failures = 1;
+            assertThatThrownBy(() -> s.executeUpdate("INSERT 1")).isSameAs(READ_ONLY_REFUSAL);
+            assertThat(callsNamed("executeUpdate")).hasSize(1);
+            assertThat(refreshes).isZero();
         }
     }
 

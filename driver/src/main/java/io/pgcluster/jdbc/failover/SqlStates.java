@@ -55,6 +55,11 @@ public final class SqlStates {
     public static final String INVALID_AUTHORIZATION_CLASS = "28";
     /** The database does not exist. */
     public static final String INVALID_CATALOG_NAME = "3D000";
+    /**
+     * A write refused in a read-only transaction; on the leader's connection, where the session is not read-only,
+     * the server it reached is a standby (a demoted leader behind a pooler that kept the session).
+     */
+    public static final String READ_ONLY_SQL_TRANSACTION = "25006";
     /** A setting or argument has a bad value. */
     public static final String INVALID_PARAMETER = "22023";
     /**

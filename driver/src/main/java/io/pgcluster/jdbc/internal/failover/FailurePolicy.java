@@ -79,6 +79,16 @@ public final class FailurePolicy {
     }
 
     /**
+     * A statement on the leader's connection was refused with 25006 by a server that says it is in recovery: the
+     * member was demoted while a pooler in front of it kept the session. Nothing was written there (a standby
+     * writes nothing), so an auto-commit statement or the first of a transaction runs again on the leader; a later
+     * statement loses the transaction (its earlier statements ran on the old leader or the standby).
+     */
+    public static Decision refusedByStandby(boolean autoCommit, boolean first, boolean canRunAgain) {
+        return (autoCommit || first) && canRunAgain ? Decision.REPLAY : Decision.TRANSACTION_LOST;
+    }
+
+    /**
      * Before COMMIT is sent.
      *
      * @param wrote whether the transaction may have written (a statement ran, or work through unwrap, and the
@@ -152,6 +162,13 @@ public final class FailurePolicy {
         return new SQLTransientConnectionException("pgcluster: the connection to " + member + " failed during a "
                 + "read-only statement that cannot be run again automatically: " + cause.getMessage(),
                 SqlStates.TRANSACTION_LOST, cause);
+    }
+
+    /** 08006: the leader's connection reached a standby ({@link #refusedByStandby}); nothing was written there. */
+    public static SQLException standbyRefused(String member, SQLException cause) {
+        return new SQLTransientConnectionException("pgcluster: " + member + " is no longer the leader: its server "
+                + "refused the write as a standby, nothing was written; run it again (after rollback() inside a "
+                + "transaction): " + cause.getMessage(), SqlStates.TRANSACTION_LOST, cause);
     }
 
     /** 08007: a read-write auto-commit statement failed with its connection. */

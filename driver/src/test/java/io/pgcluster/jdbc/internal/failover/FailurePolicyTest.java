@@ -54,6 +54,11 @@ class FailurePolicyTest {
     private static final String CLASSIFIED_READ = "Auto-commit statement whose SQL text only reads "
             + "(`autoCommitReads=replica`, read-only flag unset), on a replica or on the leader";
 
+    private static final String READ_ONLY_LEADER_TEXT = "Read-only statement, auto-commit on, on the leader (the "
+            + "fallback, or sent there for freshness by read-your-writes), whose SQL text only reads";
+    private static final String STANDBY = "A write on the leader's connection refused with `25006` by a server in "
+            + "recovery (a demoted leader behind a per-node pooler that kept the session)";
+
     static Stream<Row> rows() {
         return Stream.of(
                 classifiedRead("on a replica", true, false, true, true, Decision.REPLAY),
@@ -74,6 +79,20 @@ class FailurePolicyTest {
                         Decision.TRANSACTION_LOST),
                 statement("Read-only statement, auto-commit on, on the leader (`readFallback=leader`)", "replayable",
                         true, true, true, true, true, Decision.TRANSACTION_LOST),
+                new Row(READ_ONLY_LEADER_TEXT, "the text only reads",
+                        () -> FailurePolicy.statementFailed(true, true, true, true, true, true, true, true),
+                        Decision.REPLAY),
+                new Row(READ_ONLY_LEADER_TEXT, "the text only reads, cannot be run again",
+                        () -> FailurePolicy.statementFailed(true, true, true, true, true, true, false, true),
+                        Decision.TRANSACTION_LOST),
+                new Row(STANDBY, "auto-commit", () -> FailurePolicy.refusedByStandby(true, false, true),
+                        Decision.REPLAY),
+                new Row(STANDBY, "the first of a transaction", () -> FailurePolicy.refusedByStandby(false, true, true),
+                        Decision.REPLAY),
+                new Row(STANDBY, "a later statement", () -> FailurePolicy.refusedByStandby(false, false, true),
+                        Decision.TRANSACTION_LOST),
+                new Row(STANDBY, "a batch, or no attempts left", () -> FailurePolicy.refusedByStandby(true, true,
+                        false), Decision.TRANSACTION_LOST),
                 statement("First statement of a transaction (nothing before it can be lost)", "read-write, leader",
                         false, false, true, true, true, Decision.REPLAY),
                 statement("First statement of a transaction (nothing before it can be lost)", "read-only, replica",
@@ -161,8 +180,8 @@ class FailurePolicyTest {
     @Test
     void theExceptionsCarryTheDocumentedStates() {
         SQLException cause = new SQLException("I/O error", "08006");
-        assertThat(List.of(FailurePolicy.lostInTransaction("pg1", cause), FailurePolicy.lostInTransactionCall("pg1",
-                cause), FailurePolicy.readOnlyStatementLost("pg1", cause), FailurePolicy.stillLost("pg1"),
+        assertThat(List.of(FailurePolicy.lostInTransaction("pg1", cause), FailurePolicy.standbyRefused("pg1", cause),
+                FailurePolicy.lostInTransactionCall("pg1", cause), FailurePolicy.readOnlyStatementLost("pg1", cause), FailurePolicy.stillLost("pg1"),
                 FailurePolicy.lostBeforeCommit("pg1"), FailurePolicy.sessionClosedBeforeCommit("pg1"),
                 FailurePolicy.leaderLostBeforeCommit("pg1"))).extracting(SQLException::getSQLState)
                 .containsOnly(SqlStates.TRANSACTION_LOST);
