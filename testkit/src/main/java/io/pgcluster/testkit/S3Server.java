@@ -62,9 +62,13 @@ public final class S3Server {
             Files.writeString(properties, properties(port, keystore, keystorePassword, dir.resolve("data"),
                     accessKey, secretKey), StandardCharsets.UTF_8);
             Files.setPosixFilePermissions(properties, PosixFilePermissions.fromString("rw-------")); // the keys
+            // the jar sits in the build's target folder, which the servers' user may not reach (a clean clone in a
+            // private temporary folder, as CI makes): it runs from a copy in the server's own folder
+            Path localJar = dir.resolve("s3proxy.jar");
+            Files.copy(jar, localJar, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
             runAs.own(dir);
             ManagedProcess p = new ManagedProcess("s3proxy", List.of(javaBin.toString(), "-Xmx192m",
-                    "-XX:TieredStopAtLevel=1", "-jar", jar.toString(), "--properties", properties.toString()), dir,
+                    "-XX:TieredStopAtLevel=1", "-jar", localJar.toString(), "--properties", properties.toString()), dir,
                     dir.resolve("s3proxy.log"), home, runAs, h -> registry.record(h, "s3proxy"));
             return new S3Server(port, ca, accessKey, secretKey, p);
         } catch (IOException e) {
