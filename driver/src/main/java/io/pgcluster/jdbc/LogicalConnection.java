@@ -434,8 +434,9 @@ class LogicalConnection extends ConnectionWrapper implements Router.Borrower {
      * ({@link SessionSettings#beginTransaction}). Nothing in auto-commit mode, or with no level set.
      */
     void beginTransaction() throws SQLException {
-        if (!is(AUTO_COMMIT) && rare != null && rare.session != null) {
-            rare.session.beginTransaction(bound);
+        Connection c = bound;
+        if (!is(AUTO_COMMIT) && c != null && rare != null && rare.session != null) {
+            rare.session.beginTransaction(c);
         }
     }
 

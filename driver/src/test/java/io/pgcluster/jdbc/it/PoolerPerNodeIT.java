@@ -44,8 +44,10 @@ import org.slf4j.LoggerFactory;
 /**
  * pooler=node against a rig with a PgBouncer (transaction pooling, 1.18) next to each node, which Patroni publishes as
  * the member's proxy_url: pgcluster follows the DCS and connects through each member's PgBouncer; routing, prepared
- * statements, batches and the read-only flag work through it, server connections stay at PgBouncer's pool size, and
- * a switchover and a kill -9 of the primary keep the guarantees of {@link SwitchoverIT} and {@link KillPrimaryIT}.
+ * statements, batches, the read-only flag and the isolation level (set per transaction) work through it, server
+ * connections stay at PgBouncer's pool size, a demoted leader's refusal (25006) never reaches the application while
+ * pgcluster's view is held still (the rig's fault proxy in front of etcd), and a switchover and a kill -9 of the
+ * primary keep the guarantees of {@link SwitchoverIT} and {@link KillPrimaryIT}.
  */
 @PatroniClusterTest
 @ClusterConfig(poolerPerNode = true, faultProxies = true)
