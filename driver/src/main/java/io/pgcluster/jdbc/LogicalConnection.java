@@ -429,6 +429,18 @@ class LogicalConnection extends ConnectionWrapper implements Router.Borrower {
     }
 
     /**
+     * The first statement of a transaction is about to run on the bound connection (again, after a replay moved it):
+     * behind a transaction pooler, sets the recorded isolation level for this transaction there
+     * ({@link SessionSettings#beginTransaction}). Nothing in auto-commit mode, or with no level set.
+     */
+    void beginTransaction() throws SQLException {
+        Connection c = bound;
+        if (!is(AUTO_COMMIT) && c != null && rare != null && rare.session != null) {
+            rare.session.beginTransaction(c);
+        }
+    }
+
+    /**
      * Handles a failed execution of {@code stmt}: {@link FailurePolicy#statementFailed} decides. Returns normally
      * only when the statement has been moved to another member and should run again; otherwise throws the error
      * to report.
@@ -543,7 +555,7 @@ class LogicalConnection extends ConnectionWrapper implements Router.Borrower {
     SessionSettings session() {
         Rare r = rare();
         if (r.session == null) {
-            r.session = new SessionSettings(throughPooler());
+            r.session = new SessionSettings(throughPooler(), this::inTransaction);
         }
         return r.session;
     }
@@ -774,8 +786,11 @@ class LogicalConnection extends ConnectionWrapper implements Router.Borrower {
 
     private Savepoint savepoint(String name) throws SQLException {
         Connection p = physical();
-        beginStatement();
+        boolean first = beginStatement();
         try {
+            if (first) {
+                beginTransaction();
+            }
             return name == null ? p.setSavepoint() : p.setSavepoint(name);
         } catch (SQLException e) {
             throw lostIfConnectionFailure(e);
@@ -989,7 +1004,10 @@ class LogicalConnection extends ConnectionWrapper implements Router.Borrower {
     }
 
     /** Something of the bound physical connection was handed out (see {@link #unwrap}). */
-    void markUnwrapped() {
+    void markUnwrapped() throws SQLException {
+        if (!is(UNWRAPPED) && tx() == TransactionState.IDLE) {
+            beginTransaction(); // work through it may open the transaction: its isolation level first
+        }
         set(UNWRAPPED, true);
         tx(tx().afterUnwrap(is(AUTO_COMMIT)));
     }

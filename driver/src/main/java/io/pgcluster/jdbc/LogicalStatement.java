@@ -108,6 +108,9 @@ class LogicalStatement<S extends Statement> extends StatementWrapper<S> {
         boolean first = conn.beginStatement();
         for (int attempt = 0;; attempt++) {
             try {
+                if (first) {
+                    conn.beginTransaction(); // on the member this attempt runs on: a replay begins anew there
+                }
                 Object result = call(op, sql, n, columns);
                 conn.afterStatement(text); // read-your-writes
                 if (isBatch(op)) {

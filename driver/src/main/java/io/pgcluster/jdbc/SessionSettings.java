@@ -6,6 +6,7 @@ import static io.pgcluster.jdbc.ConnectionWrapper.SET_SCHEMA__STRING;
 import static io.pgcluster.jdbc.ConnectionWrapper.SET_TRANSACTION_ISOLATION__INT;
 import static io.pgcluster.jdbc.ConnectionWrapper.SET_TYPE_MAP__MAP;
 
+import io.pgcluster.jdbc.failover.SqlStates;
 import java.sql.Connection;
 import java.sql.SQLClientInfoException;
 import java.sql.SQLException;
@@ -13,6 +14,7 @@ import java.sql.SQLFeatureNotSupportedException;
 import java.sql.Statement;
 import java.util.Map;
 import java.util.Properties;
+import java.util.function.BooleanSupplier;
 
 /**
  * The session properties of a logical connection that outlive its physical connection: isolation, catalog,
@@ -23,16 +25,21 @@ import java.util.Properties;
  * it. Auto-commit and the read-only flag are not here: they decide routing and the transaction state, and the
  * connection applies them itself.
  *
- * <p>Behind a transaction pooler ({@code pooler=node}) isolation and schema are refused: pgjdbc sets them with
- * {@code SET SESSION ...} on whichever server session the pooler lends for that one statement, where they would stay
- * for the pooler's next client and be missing from this connection's next transaction. Client info is kept:
- * PgBouncer tracks {@code application_name} per client. The rest never reaches the server.
+ * <p>Behind a transaction pooler ({@code pooler=node}) pgjdbc's way of setting isolation and schema, {@code SET
+ * SESSION ...} on whichever server session the pooler lends for that one statement, would leave them for the pooler's
+ * next client and lose them for this connection's next transaction. So the isolation level is only recorded here and
+ * sent as {@code SET TRANSACTION ISOLATION LEVEL ...} at the start of each transaction ({@link #beginTransaction}),
+ * on whatever server session that transaction gets; the schema is refused, since a per-transaction form would not
+ * cover auto-commit statements, where name resolution matters as much. Client info is kept: PgBouncer tracks
+ * {@code application_name} per client. The rest never reaches the server.
  *
  * <p>Not thread-safe, like the connection that owns it.
  */
 final class SessionSettings {
     /** Whether connections go through a transaction pooler, which does not keep session state per client. */
     private final boolean transactionPooler;
+    /** Behind a transaction pooler: whether the owning connection has a transaction open (isolation is fixed then). */
+    private final BooleanSupplier inTransaction;
     /** Bit {@code op} set: property {@code op} was set here. */
     private int given;
     private long[] bits;
@@ -44,8 +51,13 @@ final class SessionSettings {
     private Map<String, Class<?>> physicalTypeMap;
     private int physicalHoldability = -1;
 
-    SessionSettings(boolean transactionPooler) {
+    /**
+     * @param transactionPooler whether connections go through a transaction pooler ({@code pooler=node})
+     * @param inTransaction whether the owning logical connection has a transaction open; asked only behind a pooler
+     */
+    SessionSettings(boolean transactionPooler, BooleanSupplier inTransaction) {
         this.transactionPooler = transactionPooler;
+        this.inTransaction = inTransaction;
     }
 
     boolean isSet(int op) {
@@ -65,14 +77,23 @@ final class SessionSettings {
      * {@code null} counts as never set: it is not applied at binding, and its getter asks the physical connection.
      */
     void set(Connection bound, int op, long bits, Object value) throws SQLException {
-        if (transactionPooler && (op == SET_TRANSACTION_ISOLATION__INT || op == SET_SCHEMA__STRING && value != null)) {
-            throw new SQLFeatureNotSupportedException("pgcluster: " + (op == SET_SCHEMA__STRING ? "setSchema"
-                    : "setTransactionIsolation") + " is not available with pooler=node: pgjdbc sets it for the session, "
-                    + "and a transaction pooler lends server sessions per transaction, so it would stay on a session "
-                    + "another client gets and be gone from this connection's next transaction. Set it per role or "
-                    + "database on the server (ALTER ROLE ... SET), or in the SQL of each transaction");
+        if (transactionPooler && op == SET_SCHEMA__STRING && value != null) {
+            throw new SQLFeatureNotSupportedException("pgcluster: setSchema is not available with pooler=node: "
+                    + "pgjdbc sets search_path for the session, and a transaction pooler lends server sessions per "
+                    + "transaction, so it would stay on a session another client gets and be gone from this "
+                    + "connection's next statement; a SET LOCAL per transaction would miss auto-commit statements. "
+                    + "Set it per role or database on the server (ALTER ROLE ... SET search_path), or qualify names");
         }
-        if (bound != null) {
+        boolean recordOnly = transactionPooler && op == SET_TRANSACTION_ISOLATION__INT;
+        if (recordOnly) {
+            isolationLevel((int) bits); // refuses a level PostgreSQL has no name for
+            if (inTransaction.getAsBoolean()) {
+                // as pgjdbc: the level of a running transaction cannot change
+                throw new SQLException("Cannot change transaction isolation level in the middle of a transaction.",
+                        SqlStates.ACTIVE_TRANSACTION);
+            }
+        }
+        if (bound != null && !recordOnly) {
             if (op == SET_HOLDABILITY__INT && physicalHoldability == -1) {
                 physicalHoldability = bound.getHoldability();
             } else if (op == SET_TYPE_MAP__MAP && physicalTypeMap == null) {
@@ -96,7 +117,7 @@ final class SessionSettings {
     void apply(Connection c) throws SQLException {
         dirty = isSet(SET_SCHEMA__STRING) || clientInfo != null;
         for (int op = 0; given != 0 && op < SESSION_PROPERTIES; op++) {
-            if (isSet(op)) {
+            if (isSet(op) && !(transactionPooler && op == SET_TRANSACTION_ISOLATION__INT)) {
                 if (op == SET_HOLDABILITY__INT) {
                     physicalHoldability = c.getHoldability();
                 } else if (op == SET_TYPE_MAP__MAP) {
@@ -107,6 +128,38 @@ final class SessionSettings {
         }
         if (clientInfo != null) {
             c.setClientInfo(clientInfo);
+        }
+    }
+
+    /**
+     * A transaction begins on {@code c} (auto-commit off, its first statement about to run there, pgjdbc's BEGIN
+     * not sent yet): behind a transaction pooler, with an isolation level set, sends {@code SET TRANSACTION
+     * ISOLATION LEVEL ...}, which pgjdbc precedes with BEGIN, so that the level holds for this transaction on
+     * whatever server session runs it and for nothing else. Nothing is sent otherwise.
+     */
+    void beginTransaction(Connection c) throws SQLException {
+        if (transactionPooler && isSet(SET_TRANSACTION_ISOLATION__INT)) {
+            try (Statement s = c.createStatement()) {
+                s.execute("SET TRANSACTION ISOLATION LEVEL "
+                        + isolationLevel((int) bits[SET_TRANSACTION_ISOLATION__INT]));
+            }
+        }
+    }
+
+    /** PostgreSQL's name of JDBC isolation level {@code level}, as pgjdbc names it. */
+    private static String isolationLevel(int level) throws SQLException {
+        switch (level) {
+            case Connection.TRANSACTION_READ_UNCOMMITTED:
+                return "READ UNCOMMITTED";
+            case Connection.TRANSACTION_READ_COMMITTED:
+                return "READ COMMITTED";
+            case Connection.TRANSACTION_REPEATABLE_READ:
+                return "REPEATABLE READ";
+            case Connection.TRANSACTION_SERIALIZABLE:
+                return "SERIALIZABLE";
+            default:
+                throw new SQLException("Transaction isolation level " + level + " not supported.",
+                        SqlStates.INVALID_PARAMETER);
         }
     }
 

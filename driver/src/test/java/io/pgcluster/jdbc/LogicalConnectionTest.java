@@ -71,6 +71,8 @@ class LogicalConnectionTest {
     private SQLException failWith = IO_ERROR;
     /** What {@code pg_is_in_recovery()} answers on every fake. */
     private boolean inRecovery;
+    /** Whether the connection under test goes through a transaction pooler ({@code pooler=node}). */
+    private boolean pooler;
 
     @BeforeEach
     void setUp() throws Exception {
@@ -167,7 +169,7 @@ class LogicalConnectionTest {
 
             @Override
             boolean throughPooler() {
-                return false;
+                return pooler;
             }
         };
     }
@@ -396,6 +398,68 @@ class LogicalConnectionTest {
                     .extracting(e -> ((SQLException) e).getSQLState()).isEqualTo(SqlStates.TRANSACTION_LOST);
             assertThatThrownBy(c::commit).extracting(e -> ((SQLException) e).getSQLState())
                     .isEqualTo(SqlStates.TRANSACTION_LOST);
+        }
+    }
+
+    private static final String SET_SERIALIZABLE = "execute[SET TRANSACTION ISOLATION LEVEL SERIALIZABLE]";
+
+    /**
+     * Behind a transaction pooler the isolation level is never set for the session (it would stay on a server
+     * session another client gets): it is recorded, and set as the first thing of each transaction, on the member
+     * the transaction runs on, also after its first statement moved there.
+     */
+    @Test
+    void behindAPoolerTheIsolationLevelIsSetInEachTransactionNeverForTheSession() throws SQLException {
+        pooler = true;
+        try (LogicalConnection c = connection()) {
+            c.setTransactionIsolation(Connection.TRANSACTION_SERIALIZABLE);
+            assertThat(c.getTransactionIsolation()).isEqualTo(Connection.TRANSACTION_SERIALIZABLE);
+            Statement s = c.createStatement();
+            s.executeQuery("SELECT 1");
+            assertThat(callsNamed("execute[SET")).as("auto-commit: nothing").isEmpty();
+
+            c.setAutoCommit(false);
+            s.executeUpdate("INSERT 1");
+            s.executeUpdate("INSERT 2");
+            c.commit();
+            assertThat(calls).containsSubsequence("pg1: " + SET_SERIALIZABLE, "pg1: executeUpdate[INSERT 1]",
+                    "pg1: executeUpdate[INSERT 2]", "pg1: commit");
+            assertThat(callsNamed("execute[SET")).as("once per transaction").hasSize(1);
+
+            failures = 1; // the SET itself fails: the first statement moves, and the SET with it
+            s.executeUpdate("INSERT 3");
+            assertThatThrownBy(() -> c.setTransactionIsolation(Connection.TRANSACTION_READ_COMMITTED))
+                    .extracting(e -> ((SQLException) e).getSQLState()).isEqualTo(SqlStates.ACTIVE_TRANSACTION);
+            c.rollback();
+            assertThat(callsNamed("execute[SET")).hasSize(3);
+            List<String> tail = calls.subList(calls.lastIndexOf("pg1: " + SET_SERIALIZABLE), calls.size());
+            assertThat(tail).as("the statement after the SET on the connection it moved to")
+                    .filteredOn(x -> x.contains(": execute")).containsExactly("pg1: " + SET_SERIALIZABLE,
+                            "pg1: executeUpdate[INSERT 3]");
+            assertThat(borrowed).as("moved to a new physical connection").isEqualTo(2);
+
+            c.setSavepoint(); // a transaction that begins with a savepoint
+            c.rollback();
+            assertThat(callsNamed("execute[SET")).hasSize(4);
+            c.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
+            s.executeUpdate("INSERT 4");
+            c.commit();
+            assertThat(callsNamed("execute[SET").get(4)).endsWith("[SET TRANSACTION ISOLATION LEVEL REPEATABLE READ]");
+            assertThat(callsNamed("setTransactionIsolation")).as("never pgjdbc's SET SESSION").isEmpty();
+            assertThatThrownBy(() -> c.setTransactionIsolation(Connection.TRANSACTION_NONE))
+                    .extracting(e -> ((SQLException) e).getSQLState()).isEqualTo(SqlStates.INVALID_PARAMETER);
+        }
+    }
+
+    @Test
+    void withoutAPoolerTheIsolationLevelIsPgjdbcsForTheSession() throws SQLException {
+        try (LogicalConnection c = connection()) {
+            c.setTransactionIsolation(Connection.TRANSACTION_SERIALIZABLE);
+            c.setAutoCommit(false);
+            c.createStatement().executeUpdate("INSERT 1");
+            c.commit();
+            assertThat(callsNamed("setTransactionIsolation")).containsExactly("pg1: setTransactionIsolation[8]");
+            assertThat(callsNamed("execute[SET")).isEmpty();
         }
     }
 

@@ -11,15 +11,16 @@ import org.junit.jupiter.api.Test;
 class SessionSettingsTest {
 
     @Test
-    void isolationAndSchemaAreRefusedBehindATransactionPooler() throws Exception {
-        SessionSettings pooled = new SessionSettings(true);
+    void theSchemaIsRefusedAndTheIsolationLevelOnlyRecordedBehindATransactionPooler() throws Exception {
+        SessionSettings pooled = new SessionSettings(true, () -> false);
 
-        assertThatThrownBy(() -> pooled.set(null, ConnectionWrapper.SET_TRANSACTION_ISOLATION__INT,
-                Connection.TRANSACTION_SERIALIZABLE, null)).isInstanceOf(SQLFeatureNotSupportedException.class)
-                .hasMessageContaining("setTransactionIsolation").hasMessageContaining("pooler=node");
         assertThatThrownBy(() -> pooled.set(null, ConnectionWrapper.SET_SCHEMA__STRING, 0, "app"))
-                .isInstanceOf(SQLFeatureNotSupportedException.class).hasMessageContaining("setSchema");
-        assertThat(pooled.isSet(ConnectionWrapper.SET_TRANSACTION_ISOLATION__INT)).as("nothing recorded").isFalse();
+                .isInstanceOf(SQLFeatureNotSupportedException.class).hasMessageContaining("setSchema")
+                .hasMessageContaining("pooler=node").hasMessageContaining("auto-commit");
+        assertThat(pooled.isSet(ConnectionWrapper.SET_SCHEMA__STRING)).as("nothing recorded").isFalse();
+        pooled.set(null, ConnectionWrapper.SET_TRANSACTION_ISOLATION__INT, Connection.TRANSACTION_SERIALIZABLE, null);
+        assertThat(pooled.bits(ConnectionWrapper.SET_TRANSACTION_ISOLATION__INT))
+                .isEqualTo(Connection.TRANSACTION_SERIALIZABLE);
 
         pooled.set(null, ConnectionWrapper.SET_SCHEMA__STRING, 0, null); // back to the server's: nothing to leak
         pooled.set(null, ConnectionWrapper.SET_HOLDABILITY__INT, java.sql.ResultSet.HOLD_CURSORS_OVER_COMMIT, null);
@@ -28,7 +29,7 @@ class SessionSettingsTest {
 
     @Test
     void directConnectionsKeepIsolationAndSchema() throws Exception {
-        SessionSettings direct = new SessionSettings(false);
+        SessionSettings direct = new SessionSettings(false, () -> false);
 
         direct.set(null, ConnectionWrapper.SET_TRANSACTION_ISOLATION__INT, Connection.TRANSACTION_SERIALIZABLE, null);
         direct.set(null, ConnectionWrapper.SET_SCHEMA__STRING, 0, "app");

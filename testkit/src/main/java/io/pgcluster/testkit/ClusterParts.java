@@ -237,7 +237,9 @@ final class ClusterParts {
      */
     private Monitoring monitoring(Installed bin, List<Configs.Backend> backends, Path home) throws IOException {
         Path dir = mkdir(baseDir.resolve("monitoring"));
-        int[] ports = Ports.allocate(backends.size() + 3);
+        List<Monitoring.Bouncer> bouncers = Monitoring.bouncers(spec.scope, pgBouncers.writePort(),
+                pgBouncers.readPort(), nodePoolers == null ? Map.of() : nodePoolers.ports());
+        int[] ports = Ports.allocate(backends.size() + bouncers.size() + 1);
         int next = 0;
         Path pgPassword = dir.resolve("postgres-exporter.password");
         // the app role is in pg_monitor, all postgres_exporter needs; it exists once the first leader is up, and the
@@ -259,18 +261,16 @@ final class ClusterParts {
         }
         Path compat = Monitoring.writeCompatWrapper(dir);
         List<Monitoring.Target> pgbouncer = new ArrayList<>();
-        for (String role : List.of("write", "read")) {
-            int bouncerPort = role.equals("write") ? pgBouncers.writePort() : pgBouncers.readPort();
-            Path pgpass = dir.resolve("pgbouncer-exporter-" + role + ".pgpass");
-            Monitoring.writeSecret(pgpass, HOST + ":" + bouncerPort + ":pgbouncer:" + Secrets.SUPERUSER + ":"
+        for (Monitoring.Bouncer b : bouncers) {
+            Path pgpass = dir.resolve("pgbouncer-exporter-" + b.name() + ".pgpass");
+            Monitoring.writeSecret(pgpass, HOST + ":" + b.port() + ":pgbouncer:" + Secrets.SUPERUSER + ":"
                     + secrets.superuserPassword + "\n");
             int port = ports[next++];
-            String name = "pgbouncer-exporter-" + role;
+            String name = "pgbouncer-exporter-" + b.name();
             exporters.add(new ManagedProcess(name, Monitoring.pgbouncerExporterCommand(bin.python, compat,
-                    bouncerPort, port, Secrets.SUPERUSER, pgpass), dir, dir.resolve(name + ".log"), home, runAs,
+                    b.port(), port, Secrets.SUPERUSER, pgpass), dir, dir.resolve(name + ".log"), home, runAs,
                     h -> registry.record(h, name)));
-            pgbouncer.add(new Monitoring.Target(List.of(HOST + ":" + port),
-                    Map.of("cluster", spec.scope, "pgbouncer", role)));
+            pgbouncer.add(new Monitoring.Target(List.of(HOST + ":" + port), b.labels()));
         }
         int prometheusPort = ports[next++];
         Monitoring.writeTargets(dir, "patroni.yml", patroni);

@@ -29,7 +29,9 @@ import java.util.stream.Stream;
  *
  * <p>Prometheus finds its targets in files ({@code file_sd_configs}): the kit writes {@code targets/<job>.yml} next
  * to the configuration, one target per exporter or REST API with the labels {@code cluster} (the scope) and
- * {@code member} (the node) or {@code pgbouncer} (write or read). Prometheus re-reads them when they change.
+ * {@code member} (the node) or {@code pgbouncer} (the fleet: write or read; {@code node} for the PgBouncer next to
+ * each node with {@link PatroniClusterBuilder#poolerPerNode()}, which also has {@code member}). Prometheus re-reads
+ * them when they change.
  *
  * <p>Thread-safe.
  */
@@ -198,6 +200,39 @@ public final class Monitoring {
 
     /** One {@code file_sd} entry: targets sharing labels. */
     record Target(List<String> targets, Map<String, String> labels) {
+    }
+
+    /**
+     * A PgBouncer that gets a pgbouncer_exporter: {@code name} names the exporter's process and files, {@code port}
+     * is PgBouncer's, {@code labels} those of the exporter's target.
+     */
+    record Bouncer(String name, int port, Map<String, String> labels) {
+    }
+
+    /**
+     * The PgBouncers of a rig that get an exporter: the central write and read fleets ({@code pgbouncer} write or
+     * read) and each node's own ({@code pgbouncer} node, {@code member} the node), so that the dashboard's fleet
+     * variable has three values however many nodes there are, and {@code member} joins a node's PgBouncer with its
+     * PostgreSQL and Patroni.
+     *
+     * @param nodePoolers PgBouncer port by node name ({@link NodePoolers#ports()}), empty without poolerPerNode
+     */
+    static List<Bouncer> bouncers(String scope, int writePort, int readPort, Map<String, Integer> nodePoolers) {
+        List<Bouncer> l = new ArrayList<>();
+        l.add(new Bouncer("write", writePort, labels("cluster", scope, "pgbouncer", "write")));
+        l.add(new Bouncer("read", readPort, labels("cluster", scope, "pgbouncer", "read")));
+        nodePoolers.forEach((member, port) -> l.add(new Bouncer(member + "-node", port,
+                labels("cluster", scope, "pgbouncer", "node", "member", member))));
+        return l;
+    }
+
+    /** Labels in the order given (a target file is read by people too). */
+    private static Map<String, String> labels(String... keysAndValues) {
+        Map<String, String> m = new java.util.LinkedHashMap<>();
+        for (int i = 0; i < keysAndValues.length; i += 2) {
+            m.put(keysAndValues[i], keysAndValues[i + 1]);
+        }
+        return java.util.Collections.unmodifiableMap(m);
     }
 
     /** Writes {@code targets/<file>} in Prometheus's file_sd YAML, replacing it atomically (Prometheus watches it). */

@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 
 /**
@@ -17,8 +18,11 @@ import java.util.concurrent.CountDownLatch;
  * <pre>
  * mvn -q -pl testkit compile exec:java -Dexec.args=up      # start, print endpoints, write rig.env, wait for Ctrl-C
  * mvn -q -pl testkit compile exec:java -Dexec.args=demo    # start, switch over, print topology and timings, stop
- * options: --nodes N   --checks tight|patroni-docs   --fault-proxies   --monitoring DIR
+ * options: --nodes N   --checks tight|patroni-docs   --fault-proxies   --pooler-per-node   --monitoring DIR
  * </pre>
+ *
+ * <p>{@code --pooler-per-node} adds a PgBouncer next to each node, published by Patroni as the member's
+ * {@code proxy_url} ({@link NodePoolers}); {@code rig.env} then has each one's port and a {@code pooler=node} URL.
  *
  * <p>{@code --monitoring DIR} adds the exporters and a Prometheus running the configuration in {@code DIR} (e.g. the
  * absolute path of docs/deploy/prometheus), see {@link Monitoring}.
@@ -37,7 +41,7 @@ public final class RigCli {
     public static void main(String[] args) throws Exception {
         if (args.length == 0 || !(args[0].equals("up") || args[0].equals("demo"))) {
             OUT.println("usage: RigCli up|demo [--nodes N] [--checks tight|patroni-docs] [--fault-proxies] "
-                    + "[--monitoring PROMETHEUS_CONFIG_DIR]");
+                    + "[--pooler-per-node] [--monitoring PROMETHEUS_CONFIG_DIR]");
             OUT.println("  up    start etcd, Patroni/PostgreSQL 15, HAProxy and PgBouncer; print the endpoints; write");
             OUT.println("        <baseDir>/rig.env; keep running until Ctrl-C, then stop everything and clean up");
             OUT.println("  demo  start the rig, print the topology, switch over, print it again with timings, stop");
@@ -59,6 +63,9 @@ public final class RigCli {
                     break;
                 case "--fault-proxies":
                     b.withFaultProxies(true);
+                    break;
+                case "--pooler-per-node":
+                    b.poolerPerNode();
                     break;
                 case "--monitoring":
                     prometheusConfig = Path.of(value(args, ++i, "--monitoring")).toAbsolutePath();
@@ -160,6 +167,10 @@ public final class RigCli {
                     m == null || m.timeline == null ? "" : m.timeline, m == null || m.lag == null ? "" : m.lag, n.pgPort(),
                     n.connectPort(), n.restPort(), n.isRunning() ? "pid " + n.patroni().pid() : "stopped"));
         }
+        if (cluster.parts().nodePoolers != null) {
+            b.append(String.format("%nPgBouncer per node (transaction pooling, proxy_url): %s",
+                    cluster.nodePoolers().ports()));
+        }
         b.append(String.format("%netcd %s   HAProxy write %d read %d (stats http://127.0.0.1:%d/)   PgBouncer write %d"
                 + " read %d%n", cluster.etcdClientEndpoint(), cluster.haProxy().writePort(), cluster.haProxy().readPort(),
                 cluster.haProxy().statsPort(), cluster.pgBouncers().writePort(), cluster.pgBouncers().readPort()));
@@ -195,6 +206,13 @@ public final class RigCli {
                 + "?targetServerType=primary'");
         l.add("export PGC_URL='jdbc:pgcluster:etcd://" + c.etcdClientEndpoint().replace("http://", "") + "/"
                 + c.database() + "?scope=" + c.scope() + "&namespace=" + c.namespace() + "'");
+        if (c.parts().nodePoolers != null) {
+            for (Map.Entry<String, Integer> e : c.nodePoolers().ports().entrySet()) {
+                l.add("export PGC_" + e.getKey().toUpperCase(Locale.ROOT) + "_POOLER_PORT=" + e.getValue());
+            }
+            l.add("export PGC_URL_POOLER_NODE='jdbc:pgcluster:etcd://" + c.etcdClientEndpoint().replace("http://", "")
+                    + "/" + c.database() + "?scope=" + c.scope() + "&namespace=" + c.namespace() + "&pooler=node'");
+        }
         l.add("");
         l.add("# Ready to paste:");
         l.add("#   PGPASSWORD=$PGC_PASSWORD " + psql + " -h 127.0.0.1 -p $PGC_PGBOUNCER_WRITE_PORT -U app app   "

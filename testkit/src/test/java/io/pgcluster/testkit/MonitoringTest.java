@@ -61,6 +61,31 @@ class MonitoringTest {
         assertThat(dir.resolve("targets")).isDirectoryNotContaining("glob:**.tmp");
     }
 
+    /**
+     * With a PgBouncer per node, each gets an exporter too: fleet {@code node} and the node as {@code member}, next to
+     * the central write and read fleets, in the one pgbouncer target file the dashboard and rules read.
+     */
+    @Test
+    void eachNodesPgBouncerIsATargetOfTheNodeFleetWithItsMember(@TempDir Path dir) throws Exception {
+        Map<String, Integer> nodes = new java.util.LinkedHashMap<>();
+        nodes.put("pg1", 7001);
+        nodes.put("pg2", 7002);
+        List<Monitoring.Bouncer> bouncers = Monitoring.bouncers("demo", 6432, 6433, nodes);
+        assertThat(bouncers).extracting(Monitoring.Bouncer::name, Monitoring.Bouncer::port).containsExactly(
+                org.assertj.core.groups.Tuple.tuple("write", 6432), org.assertj.core.groups.Tuple.tuple("read", 6433),
+                org.assertj.core.groups.Tuple.tuple("pg1-node", 7001),
+                org.assertj.core.groups.Tuple.tuple("pg2-node", 7002));
+        Monitoring.writeTargets(dir, "pgbouncer.yml", List.of(
+                new Monitoring.Target(List.of("127.0.0.1:9127"), bouncers.get(0).labels()),
+                new Monitoring.Target(List.of("127.0.0.1:9129"), bouncers.get(2).labels())));
+        assertThat(Files.readString(dir.resolve("targets").resolve("pgbouncer.yml"))).isEqualTo(
+                "# Written by pgcluster-testkit.\n"
+                        + "- targets: ['127.0.0.1:9127']\n  labels:\n    cluster: 'demo'\n    pgbouncer: 'write'\n"
+                        + "- targets: ['127.0.0.1:9129']\n  labels:\n    cluster: 'demo'\n    pgbouncer: 'node'\n"
+                        + "    member: 'pg1'\n");
+        assertThat(Monitoring.bouncers("demo", 6432, 6433, Map.of())).as("without poolerPerNode").hasSize(2);
+    }
+
     /** Passwords go to files only the server user reads, never onto a command line (visible in ps). */
     @Test
     void exporterCommandsCarryNoPassword(@TempDir Path dir) throws Exception {

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.pgcluster.jdbc.PgClusterDataSource;
 import io.pgcluster.jdbc.TransactionMode;
 import io.pgcluster.jdbc.config.PgClusterConfig;
+import io.pgcluster.jdbc.failover.SqlStates;
 import io.pgcluster.testkit.ClusterConfig;
 import io.pgcluster.testkit.NodePoolers;
 import io.pgcluster.testkit.PatroniCluster;
@@ -43,11 +44,13 @@ import org.slf4j.LoggerFactory;
 /**
  * pooler=node against a rig with a PgBouncer (transaction pooling, 1.18) next to each node, which Patroni publishes as
  * the member's proxy_url: pgcluster follows the DCS and connects through each member's PgBouncer; routing, prepared
- * statements, batches and the read-only flag work through it, server connections stay at PgBouncer's pool size, and
- * a switchover and a kill -9 of the primary keep the guarantees of {@link SwitchoverIT} and {@link KillPrimaryIT}.
+ * statements, batches, the read-only flag and the isolation level (set per transaction) work through it, server
+ * connections stay at PgBouncer's pool size, a demoted leader's refusal (25006) never reaches the application while
+ * pgcluster's view is held still (the rig's fault proxy in front of etcd), and a switchover and a kill -9 of the
+ * primary keep the guarantees of {@link SwitchoverIT} and {@link KillPrimaryIT}.
  */
 @PatroniClusterTest
-@ClusterConfig(poolerPerNode = true)
+@ClusterConfig(poolerPerNode = true, faultProxies = true)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class PoolerPerNodeIT {
     private static final Logger log = LoggerFactory.getLogger(PoolerPerNodeIT.class);
@@ -117,15 +120,65 @@ class PoolerPerNodeIT {
                 }
             }
             try (Connection c = ds.getConnection()) {
-                assertThatThrownBy(() -> c.setTransactionIsolation(Connection.TRANSACTION_SERIALIZABLE))
-                        .isInstanceOf(SQLFeatureNotSupportedException.class).hasMessageContaining("pooler=node");
-                assertThatThrownBy(() -> c.setSchema("other")).isInstanceOf(SQLFeatureNotSupportedException.class);
+                assertThatThrownBy(() -> c.setSchema("other")).isInstanceOf(SQLFeatureNotSupportedException.class)
+                        .hasMessageContaining("pooler=node");
+            }
+        }
+    }
+
+    /**
+     * The isolation level through the pooler, in the calls Spring's DataSourceTransactionManager makes for
+     * {@code @Transactional(isolation = SERIALIZABLE)} (DataSourceUtils: read the level, set it, auto-commit off;
+     * after the commit auto-commit on, the previous level back): each transaction runs serializable on whatever
+     * server session it gets, and no server session is left serializable for the PgBouncer's next client.
+     */
+    @Test
+    @Order(2)
+    void aSerializableTransactionThroughThePoolerRunsSerializableAndLeavesNothingBehind(PatroniCluster cluster)
+            throws Exception {
+        String table = "pooler_isolation";
+        Tables.recreate(cluster, table);
+        PatroniNode leader = cluster.leader();
+        try (PgClusterDataSource ds = new PgClusterDataSource(pooled(cluster).build())) {
+            for (int tx = 0; tx < 2 * NodePoolers.POOL_SIZE; tx++) {
+                try (Connection c = ds.getConnection()) {
+                    int previous = c.getTransactionIsolation();
+                    assertThat(previous).isEqualTo(Connection.TRANSACTION_READ_COMMITTED);
+                    c.setTransactionIsolation(Connection.TRANSACTION_SERIALIZABLE);
+                    assertThat(c.getTransactionIsolation()).isEqualTo(Connection.TRANSACTION_SERIALIZABLE);
+                    c.setAutoCommit(false);
+                    try (Statement s = c.createStatement()) {
+                        assertThat(show(s, "transaction_isolation")).as("transaction %s", tx).isEqualTo("serializable");
+                        s.executeUpdate("INSERT INTO " + table + "(id) VALUES (" + tx + ")");
+                        assertThat(show(s, "transaction_isolation")).isEqualTo("serializable");
+                    }
+                    c.commit();
+                    try (Statement s = c.createStatement()) {
+                        assertThat(show(s, "transaction_isolation")).as("the next transaction, same level")
+                                .isEqualTo("serializable");
+                    }
+                    c.commit();
+                    c.setAutoCommit(true);
+                    try (Statement s = c.createStatement()) {
+                        assertThat(show(s, "transaction_isolation")).as("auto-commit: nothing is sent")
+                                .isEqualTo("read committed");
+                    }
+                    c.setTransactionIsolation(previous);
+                }
+            }
+        }
+        // the PgBouncer's next client: every server session of its pool at the default
+        try (Connection raw = raw(cluster, cluster.nodePoolers().port(leader)); Statement s = raw.createStatement()) {
+            for (int i = 0; i < NodePoolers.POOL_SIZE * 2; i++) {
+                assertThat(show(s, "transaction_isolation")).as("a session on %s", leader.name())
+                        .isEqualTo("read committed");
+                assertThat(show(s, "default_transaction_isolation")).isEqualTo("read committed");
             }
         }
     }
 
     @Test
-    @Order(2)
+    @Order(3)
     void preparedStatementsAndBatchesRunManyTimesAcrossPooledSessions(PatroniCluster cluster) throws Exception {
         String table = "pooler_prepared";
         Tables.recreate(cluster, table);
@@ -195,7 +248,7 @@ class PoolerPerNodeIT {
     }
 
     @Test
-    @Order(3)
+    @Order(4)
     void serverConnectionsStayAtThePoolersPoolSize(PatroniCluster cluster) throws Exception {
         PatroniNode leader = cluster.leader();
         int clients = 10;
@@ -249,8 +302,81 @@ class PoolerPerNodeIT {
         }
     }
 
+    /**
+     * A demoted leader behind its PgBouncer while pgcluster's view is held still (etcd cut off from pgcluster
+     * only, Patroni switches over): the leader's pooled client sessions outlive the demotion and reach the server
+     * now in recovery, which refuses writes with 25006. The application never sees 25006 and never a success: a
+     * later statement of a transaction gets 08006 (nothing written), an auto-commit write is run again for the
+     * leader, whose pool admits no connection to a server in recovery, so it gets 08001 after failoverTimeout; once
+     * the view catches up, writes succeed on the new leader.
+     */
     @Test
-    @Order(4)
+    @Order(5)
+    void aDemotedLeadersRefusalThroughItsPoolerNeverReachesTheApplication(PatroniCluster cluster) throws Exception {
+        String table = "pooler_standby";
+        Tables.recreate(cluster, table);
+        PatroniNode oldLeader = cluster.leader();
+        int oldPooler = cluster.nodePoolers().port(oldLeader);
+        try (PgClusterDataSource ds = new PgClusterDataSource(pooled(cluster).set("failoverTimeout", "2s").build());
+                Connection auto = ds.getConnection(); Connection tx = ds.getConnection()) {
+            // both bind a session with the old leader's PgBouncer and keep it between statements
+            for (Connection c : List.of(auto, tx)) {
+                insert(c, table, c == auto ? 1 : 2);
+                assertThat(physicalPort(c)).isEqualTo(oldPooler);
+            }
+            PatroniNode newLeader;
+            cluster.etcdFaultProxy().blackhole(); // pgcluster hears nothing more from etcd; Patroni talks to it directly
+            try {
+                newLeader = cluster.switchover();
+                Awaits.until(Duration.ofSeconds(30), oldLeader.name() + " back as a replica", () -> {
+                    try (Connection su = cluster.connectSuperuser(oldLeader); Statement s = su.createStatement();
+                            ResultSet rs = s.executeQuery("SELECT pg_is_in_recovery()")) {
+                        return rs.next() && rs.getBoolean(1);
+                    } catch (SQLException e) {
+                        return false;
+                    }
+                });
+                assertThat(ds.topology().leader().name()).as("pgcluster's view, held still")
+                        .isEqualTo(oldLeader.name());
+
+                tx.setAutoCommit(false);
+                assertThat(Sources.where(cluster, tx)).as("the old leader's pooled session reaches its server")
+                        .isEqualTo(oldLeader.name() + "/replica");
+                assertThatThrownBy(() -> insert(tx, table, 3)).as("a later statement: the transaction is lost")
+                        .hasMessageContaining("is no longer the leader").hasMessageContaining("nothing was written")
+                        .extracting(e -> ((SQLException) e).getSQLState()).isEqualTo(SqlStates.TRANSACTION_LOST);
+                tx.rollback();
+
+                long start = System.nanoTime();
+                assertThatThrownBy(() -> insert(auto, table, 4)).as("an auto-commit write: no leader in time")
+                        .extracting(e -> ((SQLException) e).getSQLState()).isEqualTo(SqlStates.UNABLE_TO_CONNECT);
+                log.info("auto-commit write with the view held still: 08001 after {} ms",
+                        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
+            } finally {
+                cluster.etcdFaultProxy().pass();
+            }
+            Awaits.until(Duration.ofSeconds(20), "pgcluster sees " + newLeader.name(),
+                    () -> newLeader.name().equals(ds.topology().leader() == null ? null : ds.topology().leader().name()));
+            insert(auto, table, 5);
+            insert(tx, table, 6);
+            tx.commit();
+            assertThat(Sources.where(cluster, auto)).isEqualTo(newLeader.name() + "/primary");
+            try (Connection c = Tables.direct(cluster, newLeader); Statement s = c.createStatement();
+                    ResultSet rs = s.executeQuery("SELECT string_agg(id::text, ',' ORDER BY id) FROM " + table)) {
+                rs.next();
+                assertThat(rs.getString(1)).as("the refused writes wrote nothing").isEqualTo("1,2,5,6");
+            }
+        }
+    }
+
+    private static void insert(Connection c, String table, long id) throws SQLException {
+        try (Statement s = c.createStatement()) {
+            s.executeUpdate("INSERT INTO " + table + "(id, port) VALUES (" + id + ", inet_server_port())");
+        }
+    }
+
+    @Test
+    @Order(6)
     void aSwitchoverThroughThePoolersKeepsTheGuaranteesAndTheRoleCheckSeesTheServer(PatroniCluster cluster)
             throws Exception {
         PatroniNode oldLeader = cluster.leader();
@@ -277,7 +403,7 @@ class PoolerPerNodeIT {
     }
 
     @Test
-    @Order(5)
+    @Order(7)
     void aKillOfThePrimaryThroughThePoolersKeepsTheGuarantees(PatroniCluster cluster) throws Exception {
         new KillPrimaryIT().writesResumeOnTheNewLeader("pooler", pooled(cluster), cluster);
     }
@@ -318,6 +444,13 @@ class PoolerPerNodeIT {
     private static Connection raw(PatroniCluster cluster, int port) throws SQLException {
         return DriverManager.getConnection(cluster.jdbcUrl("127.0.0.1", port) + "?prepareThreshold=0",
                 cluster.user(), cluster.password());
+    }
+
+    private static String show(Statement s, String name) throws SQLException {
+        try (ResultSet rs = s.executeQuery("SHOW " + name)) {
+            rs.next();
+            return rs.getString(1);
+        }
     }
 
     private static String setting(Statement s, String name) throws SQLException {
