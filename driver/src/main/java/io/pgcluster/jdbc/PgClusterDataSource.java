@@ -53,7 +53,7 @@ public final class PgClusterDataSource implements DataSource, AutoCloseable {
     /** Starts following the configured cluster. */
     public PgClusterDataSource(PgClusterConfig config) {
         this.cluster = new Cluster(config);
-        this.runner = new TransactionRunner(config.name(), config, this, cluster.metrics().forwarding());
+        this.runner = new TransactionRunner(config.name(), config, this, cluster.metrics());
     }
 
     /**

@@ -7,6 +7,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
+import java.util.function.ToLongFunction;
 
 /**
  * The catalog of every pgcluster setting: key, type, default, bounds, allowed values and description.
@@ -347,46 +348,14 @@ public enum PgClusterProperty {
                     }
                 }
                 throw invalid(raw, "expected one of " + String.join(", ", choices.keys));
-            case INT: {
-                Integer v;
-                try {
-                    v = Units.parseInt(text);
-                } catch (ArithmeticException e) {
-                    throw tooLarge(raw);
-                }
-                if (v == null) {
-                    throw invalid(raw, "expected a whole number" + rangeSuffix());
-                }
-                bounds.check(this, raw, v);
-                return v;
-            }
-            case DURATION: {
-                Duration d;
-                try {
-                    d = Units.parseDuration(text);
-                } catch (ArithmeticException e) {
-                    throw tooLarge(raw);
-                }
-                if (d == null) {
-                    throw invalid(raw, "expected a duration such as 500ms, 30s, 2m or PT30S (a bare number is "
-                            + "milliseconds)" + rangeSuffix());
-                }
-                bounds.check(this, raw, d);
-                return d;
-            }
-            case BYTES: {
-                Long b;
-                try {
-                    b = Units.parseBytes(text);
-                } catch (ArithmeticException e) {
-                    throw tooLarge(raw);
-                }
-                if (b == null) {
-                    throw invalid(raw, "expected a size such as 1048576, 512kB, 16MB or 1GB" + rangeSuffix());
-                }
-                bounds.check(this, raw, b);
-                return b;
-            }
+            case INT:
+                return number(raw, text, Units::parseInt, Integer::longValue, "expected a whole number");
+            case DURATION:
+                return number(raw, text, Units::parseDuration, Bounds::millis, "expected a duration such as 500ms, "
+                        + "30s, 2m or PT30S (a bare number is milliseconds)");
+            case BYTES:
+                return number(raw, text, Units::parseBytes, Long::longValue,
+                        "expected a size such as 1048576, 512kB, 16MB or 1GB");
             case BOOLEAN:
                 if (text.equalsIgnoreCase("true")) {
                     return Boolean.TRUE;
@@ -456,6 +425,25 @@ public enum PgClusterProperty {
         return invalid(raw, "the number is too large; expected " + (unbounded ? limit : range));
     }
 
+    /**
+     * A number read by {@code parser} ({@code null}: not a number of that kind; too large: ArithmeticException),
+     * checked against this property's bounds by its {@code magnitude}.
+     */
+    private <T> T number(String raw, String text, Function<String, T> parser, ToLongFunction<T> magnitude,
+            String expected) {
+        T v;
+        try {
+            v = parser.apply(text);
+        } catch (ArithmeticException e) {
+            throw tooLarge(raw);
+        }
+        if (v == null) {
+            throw invalid(raw, expected + rangeSuffix());
+        }
+        bounds.check(this, raw, magnitude.applyAsLong(v));
+        return v;
+    }
+
     private String rangeSuffix() {
         String r = rangeDescription();
         return r.isEmpty() ? "" : " (" + r + ")";
@@ -501,15 +489,17 @@ public enum PgClusterProperty {
             return new Bounds(min.toMillis(), max.toMillis());
         }
 
-        /** Durations compare in whole milliseconds, saturated: one beyond a {@code long} is above any max. */
         void check(PgClusterProperty p, String raw, Duration value) {
-            long ms;
+            check(p, raw, millis(value));
+        }
+
+        /** Durations compare in whole milliseconds, saturated: one beyond a {@code long} is above any max. */
+        static long millis(Duration value) {
             try {
-                ms = value.toMillis();
+                return value.toMillis();
             } catch (ArithmeticException e) {
-                ms = Long.MAX_VALUE;
+                return Long.MAX_VALUE;
             }
-            check(p, raw, ms);
         }
 
         void check(PgClusterProperty p, String raw, long value) {

@@ -2,11 +2,11 @@ package io.pgcluster.jdbc.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.pgcluster.testkit.Repository;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -176,26 +176,8 @@ class ConfigurationDocTest {
         return text.substring(0, b + begin(name).length()) + content + text.substring(e);
     }
 
-    /** docs/configuration.md of the repository, found from the build's or the IDE's working directory. */
+    /** docs/configuration.md of the repository. */
     static Path docFile() {
-        List<Path> roots = new ArrayList<>();
-        String multiModule = System.getProperty("maven.multiModuleProjectDirectory");
-        if (multiModule != null) {
-            roots.add(Paths.get(multiModule));
-        }
-        String basedir = System.getProperty("basedir"); // set by surefire to the module's directory
-        if (basedir != null) {
-            roots.add(Paths.get(basedir).getParent());
-        }
-        Path userDir = Paths.get(System.getProperty("user.dir")).toAbsolutePath();
-        roots.add(userDir.getParent());
-        roots.add(userDir);
-        for (Path root : roots) {
-            if (root != null && Files.isDirectory(root.resolve("docs")) && Files.exists(root.resolve("driver"))) {
-                return root.resolve("docs").resolve("configuration.md");
-            }
-        }
-        throw new AssertionError("docs/ not found from " + roots + "; run the test from the repository or the "
-                + "driver module");
+        return Repository.root().resolve("docs").resolve("configuration.md");
     }
 }

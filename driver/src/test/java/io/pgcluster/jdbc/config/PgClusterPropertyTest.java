@@ -1,6 +1,7 @@
 package io.pgcluster.jdbc.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.time.Duration;
 import java.util.HashSet;
@@ -27,6 +28,20 @@ class PgClusterPropertyTest {
                 assertThat(p.key()).as("shares its key with pgjdbc").isIn("user", "password");
             }
         }
+    }
+
+    @Test
+    void aNumberSettingNamesWhatItExpectsWhenTheTextIsNotOneOfItsKind() {
+        assertThatThrownBy(() -> PgClusterProperty.WRITE_POOL_SIZE.parse("abc"))
+                .hasMessageEndingWith("'writePoolSize': expected a whole number (1 to 10000).");
+        assertThatThrownBy(() -> PgClusterProperty.FAILOVER_TIMEOUT.parse("-5"))
+                .hasMessageEndingWith("'failoverTimeout': expected a duration such as 500ms, 30s, 2m or PT30S (a bare "
+                        + "number is milliseconds) (0 to 1h).");
+        assertThatThrownBy(() -> PgClusterProperty.MAX_REPLICA_LAG.parse("1.5MB"))
+                .hasMessageEndingWith("'maxReplicaLag': expected a size such as 1048576, 512kB, 16MB or 1GB (at least 0 "
+                        + "bytes).");
+        assertThatThrownBy(() -> PgClusterProperty.WRITE_POOL_SIZE.parse("0"))
+                .hasMessageEndingWith("'writePoolSize': expected 1 to 10000.");
     }
 
     @Test

@@ -37,50 +37,40 @@ import org.slf4j.LoggerFactory;
 @ClusterConfig(dcs = Dcs.CONSUL, faultProxies = true)
 class ConsulIT {
     private static final Logger log = LoggerFactory.getLogger(ConsulIT.class);
-    private PatroniCluster cluster;
 
     @AfterEach
-    void restore() {
+    void restore(PatroniCluster cluster) {
         PgClusterDriver.closeAll();
-        if (cluster != null) {
-            cluster.consulFaultProxy().pass();
-            if (!cluster.consul().isRunning()) {
-                cluster.consul().start();
-            }
-            cluster.restoreHealthy(Duration.ofMinutes(2));
+        cluster.consulFaultProxy().pass();
+        if (!cluster.consul().isRunning()) {
+            cluster.consul().start();
         }
+        cluster.restoreHealthy(Duration.ofMinutes(2));
     }
 
     @Test
     void readOnlyWorkRunsOnReplicasAndTheRestOnTheLeader(PatroniCluster cluster) throws Exception {
-        this.cluster = cluster;
         new RoutingIT().readOnlyWorkRunsOnReplicasAndTheRestOnTheLeader(Sources.CONSUL, cluster);
     }
 
     @Test
     void switchoverUnderLoad(PatroniCluster cluster) throws Exception {
-        this.cluster = cluster;
         new SwitchoverIT().switchoverUnderLoad(Sources.CONSUL, cluster);
     }
 
     /** Patroni's failover key arrives through the blocking query in time: no write fails, inTransaction or not. */
     @Test
     void drainedSwitchoversFailNoWrite(PatroniCluster cluster) throws Exception {
-        this.cluster = cluster;
-        SwitchoverDrainIT.Result r = SwitchoverDrainIT.switchovers(Sources.CONSUL, cluster, "10s", 2);
-        assertThat(r.failures()).as("failed operations").isEmpty();
-        assertThat(r.held()).as("writes held by the drain").isPositive();
+        SwitchoverDrainIT.drainedSwitchoversFailNoWrite(Sources.CONSUL, cluster, 2);
     }
 
     @Test
     void killPrimaryUnderLoad(PatroniCluster cluster) throws Exception {
-        this.cluster = cluster;
         new KillPrimaryIT().writesResumeOnTheNewLeader(Sources.CONSUL, cluster);
     }
 
     @Test
     void driverManagerUrl(PatroniCluster cluster) throws Exception {
-        this.cluster = cluster;
         DriverIT.oneSharedClusterRoutesEveryConnection(Sources.CONSUL, cluster,
                 "jdbc:pgcluster:consul://" + cluster.consulClientAddress() + "/");
     }
@@ -92,7 +82,6 @@ class ConsulIT {
      */
     @Test
     void anOutageKeepsTheLastTopologyAndTheNextReadBringsWhatWasMissed(PatroniCluster cluster) throws Exception {
-        this.cluster = cluster;
         ZooKeeperIT.outageSeenByTheDriverOnly(Sources.CONSUL, cluster, cluster.consulFaultProxy());
     }
 
@@ -103,7 +92,6 @@ class ConsulIT {
      */
     @Test
     void anAgentRestartIsSurvivedAndALaterSwitchoverIsFollowed(PatroniCluster cluster) throws Exception {
-        this.cluster = cluster;
         try (PgClusterDataSource ds = new PgClusterDataSource(Sources.CONSUL.config(cluster).build())) {
             String leader = cluster.leader().name();
             Awaits.until(Duration.ofSeconds(10), "the first topology", () -> ds.topology().leader() != null);
@@ -120,14 +108,12 @@ class ConsulIT {
                     () -> ds.topology().sourceReachable() && ds.topology().leader() != null);
             cluster.restoreHealthy(Duration.ofMinutes(2));
             PatroniNode before = cluster.leader();
-            Awaits.until(Duration.ofSeconds(30), "a write on " + before.name(),
-                    () -> (before.name() + "/primary").equals(ZooKeeperIT.writeWhere(ds, cluster)));
+            ZooKeeperIT.awaitWriteOn(before, ds, cluster);
 
             PatroniNode next = cluster.switchover();
             Awaits.until(Duration.ofSeconds(20), "the switchover to " + next.name() + " followed",
                     () -> ds.topology().leader() != null && ds.topology().leader().name().equals(next.name()));
-            Awaits.until(Duration.ofSeconds(30), "a write on " + next.name(),
-                    () -> (next.name() + "/primary").equals(ZooKeeperIT.writeWhere(ds, cluster)));
+            ZooKeeperIT.awaitWriteOn(next, ds, cluster);
         }
     }
 
@@ -137,7 +123,6 @@ class ConsulIT {
      */
     @Test
     void detectionTimeFromTheLeaderKeyToRouting(PatroniCluster cluster) throws Exception {
-        this.cluster = cluster;
         HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
         URI leaderKey = URI.create(cluster.consul().url() + "/v1/kv/" + cluster.consul().keyPrefix() + "leader?raw");
         List<Long> samples = new ArrayList<>();

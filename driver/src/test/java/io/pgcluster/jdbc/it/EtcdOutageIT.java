@@ -8,7 +8,6 @@ import io.pgcluster.testkit.ClusterConfig;
 import io.pgcluster.testkit.PatroniCluster;
 import io.pgcluster.testkit.PatroniClusterTest;
 import io.pgcluster.testkit.PatroniNode;
-import java.sql.Connection;
 import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
@@ -42,12 +41,7 @@ class EtcdOutageIT {
                 }
                 return Sources.where(cluster, c);
             }));
-            w.reader("autocommit", seq -> {
-                try (Connection c = ds.getConnection()) {
-                    c.setReadOnly(true);
-                    return Sources.where(cluster, c);
-                }
-            });
+            w.reader("autocommit", seq -> Sources.readWhere(ds, cluster));
             Awaits.until(Duration.ofSeconds(10), "traffic", () -> w.writes() > 20 && w.reads() > 20);
 
             cluster.etcd().stop();

@@ -66,12 +66,7 @@ class KillPrimaryIT {
                     return where;
                 }
             });
-            w.reader("autocommit", seq -> {
-                try (Connection c = ds.getConnection()) {
-                    c.setReadOnly(true);
-                    return Sources.where(cluster, c);
-                }
-            });
+            w.reader("autocommit", seq -> Sources.readWhere(ds, cluster));
             Thread.sleep(1000);
             long killedAt = System.nanoTime();
             PatroniNode killed = cluster.killPrimary();

@@ -9,7 +9,6 @@ import io.pgcluster.testkit.ClusterConfig;
 import io.pgcluster.testkit.PatroniCluster;
 import io.pgcluster.testkit.PatroniClusterTest;
 import io.pgcluster.testkit.PatroniNode;
-import java.sql.Connection;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.slf4j.Logger;
@@ -27,12 +26,7 @@ class ReplicaStopIT {
         PatroniNode other = cluster.replicas().get(1);
         try (PgClusterDataSource ds = new PgClusterDataSource(Sources.ETCD.config(cluster).build());
                 Workload w = new Workload(2)) {
-            w.reader("autocommit", seq -> {
-                try (Connection c = ds.getConnection()) {
-                    c.setReadOnly(true);
-                    return Sources.where(cluster, c);
-                }
-            });
+            w.reader("autocommit", seq -> Sources.readWhere(ds, cluster));
             w.reader("unit-of-work", seq -> ds.inTransaction(TransactionMode.READ_ONLY,
                     c -> Sources.where(cluster, c)));
             Awaits.until(Duration.ofSeconds(10), "reads on both replicas",

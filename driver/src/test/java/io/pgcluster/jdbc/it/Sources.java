@@ -9,6 +9,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.stream.Collectors;
+import javax.sql.DataSource;
 
 /**
  * Configurations of each topology source for the rig's cluster, and helpers to see where work ran. ZOOKEEPER needs a
@@ -68,6 +69,14 @@ enum Sources {
                 ResultSet rs = s.executeQuery("SELECT inet_server_port(), pg_is_in_recovery()")) {
             rs.next();
             return nodeName(cluster, rs.getInt(1)) + (rs.getBoolean(2) ? "/replica" : "/primary");
+        }
+    }
+
+    /** Where a plain-JDBC read-only auto-commit query through {@code ds} runs (the ITs' "autocommit" reader). */
+    static String readWhere(DataSource ds, PatroniCluster cluster) throws SQLException {
+        try (Connection c = ds.getConnection()) {
+            c.setReadOnly(true);
+            return where(cluster, c);
         }
     }
 

@@ -13,11 +13,8 @@ import io.pgcluster.testkit.PatroniNode;
 import java.io.StringReader;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
-import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -81,12 +78,7 @@ class SwitchoverIT {
                 return where;
             }));
             // auto-commit read-only statements: retried invisibly on another member
-            w.reader("autocommit", seq -> {
-                try (Connection c = ds.getConnection()) {
-                    c.setReadOnly(true);
-                    return Sources.where(cluster, c);
-                }
-            });
+            w.reader("autocommit", seq -> Sources.readWhere(ds, cluster));
             w.reader("unit-of-work", seq -> ds.inTransaction(TransactionMode.READ_ONLY,
                     c -> Sources.where(cluster, c)));
 
@@ -112,15 +104,8 @@ class SwitchoverIT {
                     .noneMatch(k -> k.startsWith("write@") && k.endsWith("/replica"));
             assertThat(w.placed("write", newLeader.name() + "/primary")).isPositive();
         }
-        Set<Long> stored = new HashSet<>();
-        try (Connection c = Tables.direct(cluster, cluster.leader());
-                Statement s = c.createStatement();
-                ResultSet rs = s.executeQuery("SELECT id FROM " + table)) {
-            while (rs.next()) {
-                stored.add(rs.getLong(1));
-            }
-        }
-        assertThat(stored).as("every acknowledged write survived the switchover").containsAll(acknowledged);
+        assertThat(storedIds(cluster, table)).as("every acknowledged write survived the switchover")
+                .containsAll(acknowledged);
     }
 
     /**
@@ -219,15 +204,7 @@ class SwitchoverIT {
     }
 
     private static Set<Long> storedIds(PatroniCluster cluster, String table) throws Exception {
-        Set<Long> stored = new HashSet<>();
-        try (Connection c = Tables.direct(cluster, cluster.leader());
-                Statement s = c.createStatement();
-                ResultSet rs = s.executeQuery("SELECT id FROM " + table)) {
-            while (rs.next()) {
-                stored.add(rs.getLong(1));
-            }
-        }
-        return stored;
+        return Tables.ids(cluster, "SELECT id FROM " + table);
     }
 
     private static String insert(Connection c, String table, long seq, PatroniCluster cluster)

@@ -32,7 +32,7 @@ import io.micrometer.core.instrument.TimeGauge;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.search.Search;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import io.pgcluster.jdbc.internal.metrics.LocalCluster;
+import io.pgcluster.jdbc.internal.routing.LocalCluster;
 import io.pgcluster.jdbc.internal.routing.MemberPool;
 import io.pgcluster.jdbc.topology.Role;
 import io.pgcluster.jdbc.topology.Topology;

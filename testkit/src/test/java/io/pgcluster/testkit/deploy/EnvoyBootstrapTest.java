@@ -26,9 +26,9 @@ import io.envoyproxy.envoy.config.listener.v3.FilterChain;
 import io.envoyproxy.envoy.config.listener.v3.Listener;
 import io.envoyproxy.envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy;
 import io.envoyproxy.pgv.validate.Validate;
+import io.pgcluster.testkit.Repository;
 import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
-import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -73,7 +73,7 @@ class EnvoyBootstrapTest {
     @BeforeAll
     static void load() throws Exception {
         registry = everyMessageOfTheApiArtifact();
-        original = Files.readString(repositoryRoot().resolve("docs/deploy/envoy.yaml"), StandardCharsets.UTF_8);
+        original = Files.readString(Repository.root().resolve("docs/deploy/envoy.yaml"), StandardCharsets.UTF_8);
     }
 
     @Test
@@ -415,23 +415,5 @@ class EnvoyBootstrapTest {
         int at = text.indexOf(from);
         assertThat(at).as("'%s' in envoy.yaml", from).isGreaterThanOrEqualTo(0);
         return text.substring(0, at) + to + text.substring(at + from.length());
-    }
-
-    /** The repository's root, from the build's (testkit/) or the IDE's working directory. */
-    private static Path repositoryRoot() throws URISyntaxException {
-        List<Path> candidates = new ArrayList<>();
-        String basedir = System.getProperty("basedir"); // set by surefire to the module's directory
-        if (basedir != null) {
-            candidates.add(Paths.get(basedir).toAbsolutePath().getParent());
-        }
-        Path userDir = Paths.get(System.getProperty("user.dir")).toAbsolutePath();
-        candidates.add(userDir.getParent());
-        candidates.add(userDir);
-        for (Path root : candidates) {
-            if (root != null && Files.isRegularFile(root.resolve("docs/deploy/envoy.yaml"))) {
-                return root;
-            }
-        }
-        throw new AssertionError("docs/deploy/envoy.yaml not found from " + candidates);
     }
 }

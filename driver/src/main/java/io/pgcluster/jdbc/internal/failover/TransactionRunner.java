@@ -5,7 +5,7 @@ import io.github.resilience4j.core.IntervalFunction;
 import io.github.resilience4j.retry.Retry;
 import io.github.resilience4j.retry.RetryConfig;
 import io.pgcluster.jdbc.config.PgClusterConfig;
-import io.pgcluster.jdbc.internal.metrics.ClusterMetrics;
+import io.pgcluster.jdbc.internal.metrics.ClusterMetricsHub;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
@@ -28,7 +28,7 @@ public final class TransactionRunner {
     private static final Logger log = LoggerFactory.getLogger(TransactionRunner.class);
 
     private final DataSource dataSource;
-    private final ClusterMetrics metrics;
+    private final ClusterMetricsHub metrics;
     private final Retry readOnly;
     private final Retry idempotent;
     private final long maxDurationNanos;
@@ -44,7 +44,7 @@ public final class TransactionRunner {
         T execute(Connection connection) throws SQLException;
     }
 
-    public TransactionRunner(String name, PgClusterConfig config, DataSource dataSource, ClusterMetrics metrics) {
+    public TransactionRunner(String name, PgClusterConfig config, DataSource dataSource, ClusterMetricsHub metrics) {
         this.dataSource = dataSource;
         this.metrics = metrics;
         RetryConfig rc = RetryConfig.custom()

@@ -8,6 +8,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.ObjLongConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -44,39 +45,6 @@ public final class ClusterMetricsHub implements TopologyListener {
     private Topology topology;
     private boolean closed;
 
-    /** Forwards the request-path events to whatever is attached at the time; for code that takes an observer. */
-    private final ClusterMetrics forwarding = new ClusterMetrics() {
-        @Override
-        public void routed(boolean readOnly, boolean toLeader) {
-            delegate.routed(readOnly, toLeader);
-        }
-
-        @Override
-        public void leaderWait(long nanos, boolean acquired) {
-            delegate.leaderWait(nanos, acquired);
-        }
-
-        @Override
-        public void drainHeld() {
-            delegate.drainHeld();
-        }
-
-        @Override
-        public void unavailable() {
-            delegate.unavailable();
-        }
-
-        @Override
-        public void retry(boolean readOnly, String sqlState) {
-            delegate.retry(readOnly, sqlState);
-        }
-
-        @Override
-        public String toString() {
-            return ClusterMetricsHub.this.toString();
-        }
-    };
-
     /**
      * A hub with nothing attached.
      *
@@ -111,14 +79,6 @@ public final class ClusterMetricsHub implements TopologyListener {
     /** The implementations attached, in order (for tests). */
     synchronized List<ClusterMetrics> attachedMetrics() {
         return List.copyOf(attached);
-    }
-
-    /**
-     * The request-path events (routing, waits, unavailability, retries) as a {@link ClusterMetrics}, forwarded to
-     * whatever is attached when each event happens.
-     */
-    public ClusterMetrics forwarding() {
-        return forwarding;
     }
 
     /** Tells every attached implementation that the data source closed, and detaches them all. */
@@ -274,118 +234,113 @@ public final class ClusterMetricsHub implements TopologyListener {
             }
         }
 
+        /** The one loop over them; each event is a method reference, so a call allocates nothing. */
+        private void each(ObjLongConsumer<ConnectionTimings> event, long value) {
+            for (ConnectionTimings t : all) {
+                event.accept(t, value);
+            }
+        }
+
         @Override
         public void connectionCreated(long millis) {
-            for (ConnectionTimings t : all) {
-                t.connectionCreated(millis);
-            }
+            each(ConnectionTimings::connectionCreated, millis);
         }
 
         @Override
         public void connectionAcquired(long nanos) {
-            for (ConnectionTimings t : all) {
-                t.connectionAcquired(nanos);
-            }
+            each(ConnectionTimings::connectionAcquired, nanos);
         }
 
         @Override
         public void connectionUsed(long millis) {
-            for (ConnectionTimings t : all) {
-                t.connectionUsed(millis);
-            }
+            each(ConnectionTimings::connectionUsed, millis);
         }
 
         @Override
         public void connectionTimedOut() {
-            for (ConnectionTimings t : all) {
-                t.connectionTimedOut();
-            }
+            each((t, unused) -> t.connectionTimedOut(), 0);
         }
     }
 
-    /** Several attached implementations: the request-path events go to each, in order. */
+    /**
+     * Several attached implementations: the request-path events go to each, in order, through one loop. An event is
+     * a constant (a method reference, or a lambda that captures nothing) and its arguments are passed along, so that
+     * the events of every statement and transaction ({@code routed}, {@code statementRouted}, {@code freshRead},
+     * {@code writeCommitted}) allocate nothing: booleans box to {@code Boolean}'s two constants. Only events of
+     * failure paths may allocate (a boxed wait time, a lambda holding a third argument).
+     */
     private static final class Composite implements ClusterMetrics {
+        /** One event with up to two arguments, told to one implementation. */
+        @FunctionalInterface
+        private interface Event<A, B> {
+            void tell(ClusterMetrics m, A a, B b);
+        }
+
         private final ClusterMetrics[] all;
 
         Composite(ClusterMetrics[] all) {
             this.all = all;
         }
 
+        private <A, B> void each(Event<A, B> event, A a, B b) {
+            for (ClusterMetrics m : all) {
+                event.tell(m, a, b);
+            }
+        }
+
         @Override
         public void routed(boolean readOnly, boolean toLeader) {
-            for (ClusterMetrics m : all) {
-                m.routed(readOnly, toLeader);
-            }
+            each(ClusterMetrics::routed, readOnly, toLeader);
         }
 
         @Override
         public void statementRouted(boolean read) {
-            for (ClusterMetrics m : all) {
-                m.statementRouted(read);
-            }
+            each((m, r, unused) -> m.statementRouted(r), read, null);
         }
 
         @Override
         public void freshRead(boolean waited, boolean toLeader) {
-            for (ClusterMetrics m : all) {
-                m.freshRead(waited, toLeader);
-            }
+            each(ClusterMetrics::freshRead, waited, toLeader);
         }
 
         @Override
         public void leaderWait(long nanos, boolean acquired) {
-            for (ClusterMetrics m : all) {
-                m.leaderWait(nanos, acquired);
-            }
+            each(ClusterMetrics::leaderWait, nanos, acquired);
         }
 
         @Override
         public void drainHeld() {
-            for (ClusterMetrics m : all) {
-                m.drainHeld();
-            }
+            each((m, a, b) -> m.drainHeld(), null, null);
         }
 
         @Override
         public void unavailable() {
-            for (ClusterMetrics m : all) {
-                m.unavailable();
-            }
+            each((m, a, b) -> m.unavailable(), null, null);
         }
 
         @Override
         public void writeCommitted(Member leader) {
-            for (ClusterMetrics m : all) {
-                m.writeCommitted(leader);
-            }
+            each((m, l, unused) -> m.writeCommitted(l), leader, null);
         }
 
         @Override
         public void borrowTimedOut(Member member, Access access) {
-            for (ClusterMetrics m : all) {
-                m.borrowTimedOut(member, access);
-            }
+            each(ClusterMetrics::borrowTimedOut, member, access);
         }
 
         @Override
         public void connectFailed(Member member, Access access, String sqlState) {
-            for (ClusterMetrics m : all) {
-                m.connectFailed(member, access, sqlState);
-            }
+            each((m, mb, ac) -> m.connectFailed(mb, ac, sqlState), member, access);
         }
 
         @Override
         public void connectionFailed(Member member, Access access, String sqlState, String reportedAs) {
-            for (ClusterMetrics m : all) {
-                m.connectionFailed(member, access, sqlState, reportedAs);
-            }
+            each((m, mb, ac) -> m.connectionFailed(mb, ac, sqlState, reportedAs), member, access);
         }
 
         @Override
         public void retry(boolean readOnly, String sqlState) {
-            for (ClusterMetrics m : all) {
-                m.retry(readOnly, sqlState);
-            }
+            each(ClusterMetrics::retry, readOnly, sqlState);
         }
     }
 }

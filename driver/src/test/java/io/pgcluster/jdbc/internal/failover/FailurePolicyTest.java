@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.pgcluster.jdbc.failover.SqlStates;
 import io.pgcluster.jdbc.internal.failover.FailurePolicy.Decision;
+import io.pgcluster.testkit.Repository;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -193,13 +194,6 @@ class FailurePolicyTest {
     }
 
     private static Path docFile() {
-        Path here = Path.of("").toAbsolutePath();
-        for (Path p = here; p != null; p = p.getParent()) {
-            Path doc = p.resolve("docs/failover.md");
-            if (Files.exists(doc)) {
-                return doc;
-            }
-        }
-        throw new IllegalStateException("docs/failover.md not found above " + here);
+        return Repository.root().resolve("docs").resolve("failover.md");
     }
 }

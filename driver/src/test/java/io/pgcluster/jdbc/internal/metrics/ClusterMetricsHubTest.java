@@ -3,10 +3,13 @@ package io.pgcluster.jdbc.internal.metrics;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.pgcluster.jdbc.internal.routing.LocalCluster;
 import io.pgcluster.jdbc.internal.routing.MemberPool;
 import io.pgcluster.jdbc.topology.Member;
 import io.pgcluster.jdbc.topology.Topology;
+import java.lang.reflect.Proxy;
 import java.sql.SQLException;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -124,6 +127,54 @@ class ClusterMetricsHubTest {
         assertThat(a.events).containsExactly("attached -", "retry 40001", "statement read", "topology pg1",
                 "opened write pg1 max 10");
         assertThat(b.events).isEqualTo(a.events);
+    }
+
+    /** Records every call on the interface, whatever the method, as its name and arguments. */
+    private static ClusterMetrics recordingEverything(List<String> calls) {
+        return (ClusterMetrics) Proxy.newProxyInstance(ClusterMetrics.class.getClassLoader(),
+                new Class<?>[] {ClusterMetrics.class}, (proxy, method, args) -> {
+                    if (method.getDeclaringClass() == Object.class) {
+                        return method.getName().equals("equals") ? proxy == args[0] : System.identityHashCode(proxy);
+                    }
+                    calls.add(method.getName() + (args == null ? "[]" : Arrays.toString(args)));
+                    return null;
+                });
+    }
+
+    @Test
+    void everyRequestPathEventReachesEachOfSeveralImplementationsWithItsArguments() {
+        cluster.publish("pg1", "pg1", "pg2");
+        List<String> one = new CopyOnWriteArrayList<>();
+        List<String> two = new CopyOnWriteArrayList<>();
+        cluster.hub.attach(recordingEverything(one));
+        cluster.hub.attach(recordingEverything(two));
+        one.clear();
+        two.clear();
+        MemberPool write = cluster.writePool();
+        MemberPool read = cluster.readPool("pg2");
+
+        cluster.hub.routed(true, false);
+        cluster.hub.statementRouted(false);
+        cluster.hub.freshRead(true, false);
+        cluster.hub.leaderWait(12_345_678_901L, true);
+        cluster.hub.drainHeld();
+        cluster.hub.unavailable();
+        cluster.hub.writeCommitted(write);
+        cluster.hub.writeCommitted(read);
+        cluster.hub.borrowTimedOut(read);
+        cluster.hub.connectFailed(write, "28P01");
+        cluster.hub.connectionFailed(read, "08006", "08007");
+        cluster.hub.connectionFailed(null, null, null);
+        cluster.hub.retry(false, "40001");
+
+        String pg1 = write.member().toString();
+        String pg2 = read.member().toString();
+        assertThat(one).containsExactly("routed[true, false]", "statementRouted[false]", "freshRead[true, false]",
+                "leaderWait[12345678901, true]", "drainHeld[]", "unavailable[]", "writeCommitted[" + pg1 + "]",
+                "borrowTimedOut[" + pg2 + ", read]", "connectFailed[" + pg1 + ", write, 28P01]",
+                "connectionFailed[" + pg2 + ", read, 08006, 08007]", "connectionFailed[null, null, null, null]",
+                "retry[false, 40001]");
+        assertThat(two).isEqualTo(one);
     }
 
     @Test

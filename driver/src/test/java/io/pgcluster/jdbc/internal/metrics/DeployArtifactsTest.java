@@ -9,11 +9,11 @@ import io.pgcluster.jdbc.PgClusterDataSource;
 import io.pgcluster.jdbc.TransactionMode;
 import io.pgcluster.jdbc.config.PgClusterConfig;
 import io.pgcluster.jdbc.micrometer.PgClusterMeterBinder;
+import io.pgcluster.testkit.Repository;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.ArrayList;
@@ -48,7 +48,7 @@ class DeployArtifactsTest {
 
     @BeforeAll
     static void scrapeAndReadTheDocs() throws IOException {
-        Path root = repositoryRoot();
+        Path root = Repository.root();
         deploy = root.resolve("docs").resolve("deploy");
         scraped = samples(scrape());
         documented = documentedSamples(Files.readString(root.resolve("docs").resolve("metrics.md"),
@@ -353,25 +353,6 @@ class DeployArtifactsTest {
             n++;
         }
         return n;
-    }
-
-    /** The repository's root, from the build's (driver/) or the IDE's working directory. */
-    static Path repositoryRoot() {
-        List<Path> candidates = new ArrayList<>();
-        String basedir = System.getProperty("basedir"); // set by surefire to the module's directory
-        if (basedir != null) {
-            candidates.add(Paths.get(basedir).toAbsolutePath().getParent());
-        }
-        Path userDir = Paths.get(System.getProperty("user.dir")).toAbsolutePath();
-        candidates.add(userDir.getParent());
-        candidates.add(userDir);
-        for (Path root : candidates) {
-            if (root != null && Files.isDirectory(root.resolve("docs").resolve("deploy"))
-                    && Files.isDirectory(root.resolve("driver"))) {
-                return root;
-            }
-        }
-        throw new AssertionError("docs/deploy/ not found from " + candidates);
     }
 
     // ---- PromQL, taken apart just enough -----------------------------------------------------------------------

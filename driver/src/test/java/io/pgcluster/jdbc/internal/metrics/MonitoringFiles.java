@@ -2,6 +2,7 @@ package io.pgcluster.jdbc.internal.metrics;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.pgcluster.testkit.Repository;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -32,7 +33,7 @@ final class MonitoringFiles {
     }
 
     static Path deployDir() {
-        return DeployArtifactsTest.repositoryRoot().resolve("docs").resolve("deploy");
+        return Repository.root().resolve("docs").resolve("deploy");
     }
 
     static Path prometheusDir() {

@@ -2,15 +2,8 @@ package io.pgcluster.jdbc.internal.routing;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.pgcluster.jdbc.config.PgClusterConfig;
-import io.pgcluster.jdbc.internal.connect.ServerConnector;
-import io.pgcluster.jdbc.topology.Member;
 import io.pgcluster.jdbc.topology.Role;
 import io.pgcluster.jdbc.topology.Topology;
-import java.net.ServerSocket;
-import java.util.Map;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -21,32 +14,23 @@ import org.junit.jupiter.api.Test;
  * connections, so nothing connects.
  */
 class PoolsIncarnationTest {
-    private ScheduledExecutorService executor;
+    private LocalCluster cluster;
     private Pools pools;
-    private int closedPort;
 
     @BeforeEach
     void setUp() throws Exception {
-        try (ServerSocket s = new ServerSocket(0)) {
-            closedPort = s.getLocalPort();
-        }
-        PgClusterConfig config = PgClusterConfig.builder().etcd("127.0.0.1:2379").scope("demo").database("app")
-                .user("app").password("pw").set("minIdle", "0").build();
-        executor = Executors.newSingleThreadScheduledExecutor();
-        pools = new Pools("demo", config, new ServerConnector(config), executor, () -> { });
+        cluster = new LocalCluster();
+        pools = cluster.pools;
     }
 
     @AfterEach
     void tearDown() {
-        pools.close();
-        executor.shutdownNow();
+        cluster.close();
     }
 
     private Topology topology(String systemIdentifier) {
-        return Topology.builder("demo")
-                .member(new Member("pg1", "127.0.0.1", closedPort, Role.PRIMARY, "running", 1, 100, 0, Map.of(), null))
-                .member(new Member("pg2", "127.0.0.1", closedPort + 1, Role.REPLICA, "running", 1, 100, 0, Map.of(),
-                        null))
+        return Topology.builder("demo").member(cluster.member("pg1", Role.PRIMARY, 0))
+                .member(cluster.member("pg2", Role.REPLICA, 0, cluster.closedPort + 1))
                 .leader("pg1").systemIdentifier(systemIdentifier).build();
     }
 

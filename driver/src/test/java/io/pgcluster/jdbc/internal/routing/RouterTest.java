@@ -3,9 +3,6 @@ package io.pgcluster.jdbc.internal.routing;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.pgcluster.jdbc.config.PgClusterConfig;
-import io.pgcluster.jdbc.internal.connect.ServerConnector;
-import io.pgcluster.jdbc.internal.metrics.ClusterMetricsHub;
 import io.pgcluster.jdbc.internal.topology.ClusterView;
 import io.pgcluster.jdbc.topology.Member;
 import io.pgcluster.jdbc.topology.Role;
@@ -14,8 +11,6 @@ import java.net.ServerSocket;
 import java.sql.SQLException;
 import java.util.Arrays;
 import java.util.Map;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -25,7 +20,7 @@ import org.junit.jupiter.api.Test;
  * point at a closed port and keep no idle connections, so nothing connects unless a test asks it to.
  */
 class RouterTest {
-    private ScheduledExecutorService executor;
+    private LocalCluster cluster;
     private Pools pools;
     private ClusterView view;
     private Router router;
@@ -33,9 +28,6 @@ class RouterTest {
 
     @BeforeEach
     void setUp() throws Exception {
-        try (ServerSocket s = new ServerSocket(0)) {
-            closedPort = s.getLocalPort();
-        }
         setUp("leader");
     }
 
@@ -48,21 +40,20 @@ class RouterTest {
     }
 
     private void setUp(String fallback, String failoverTimeout, String suspectTimeout) {
-        PgClusterConfig config = PgClusterConfig.builder().etcd("127.0.0.1:2379").scope("demo").database("app")
-                .user("app").password("pw").set("minIdle", "0").set("failoverTimeout", failoverTimeout)
-                .set("maxReplicaLag", "1MB").set("readFallback", fallback).set("connectionTimeout", "2s")
-                .set("suspectTimeout", suspectTimeout).build();
-        executor = Executors.newSingleThreadScheduledExecutor();
-        view = new ClusterView("demo");
-        pools = new Pools("demo", config, new ServerConnector(config), executor, view::requestRefresh);
-        router = new Router(config, view, new ClusterMetricsHub(view.current()));
-        view.addListener((previous, current) -> router.update(current, pools.apply(previous, current)));
+        if (cluster != null) {
+            cluster.close();
+        }
+        cluster = new LocalCluster("failoverTimeout", failoverTimeout, "maxReplicaLag", "1MB", "readFallback",
+                fallback, "connectionTimeout", "2s", "suspectTimeout", suspectTimeout);
+        pools = cluster.pools;
+        view = cluster.view;
+        router = cluster.router;
+        closedPort = cluster.closedPort;
     }
 
     @AfterEach
     void tearDown() {
-        pools.close();
-        executor.shutdownNow();
+        cluster.close();
     }
 
     private Member member(String name, Role role, long lag, Map<String, String> tags) {

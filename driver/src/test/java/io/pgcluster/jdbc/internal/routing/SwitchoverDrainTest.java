@@ -3,18 +3,11 @@ package io.pgcluster.jdbc.internal.routing;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.pgcluster.jdbc.config.PgClusterConfig;
-import io.pgcluster.jdbc.internal.connect.ServerConnector;
-import io.pgcluster.jdbc.internal.metrics.ClusterMetricsHub;
 import io.pgcluster.jdbc.internal.topology.ClusterView;
 import io.pgcluster.jdbc.topology.Member;
 import io.pgcluster.jdbc.topology.Role;
 import io.pgcluster.jdbc.topology.Topology;
-import java.net.ServerSocket;
 import java.sql.SQLException;
-import java.util.Map;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -29,44 +22,33 @@ import org.junit.jupiter.api.Test;
 class SwitchoverDrainTest {
     private static final long MS = 1_000_000L;
 
-    private ScheduledExecutorService executor;
-    private Pools pools;
+    private LocalCluster cluster;
     private ClusterView view;
     private Router router;
-    private int closedPort;
     private final AtomicLong nanos = new AtomicLong(1_000 * MS);
     private final AtomicLong wallMillis = new AtomicLong(1_800_000_000_000L);
 
     @BeforeEach
     void setUp() throws Exception {
-        try (ServerSocket s = new ServerSocket(0)) {
-            closedPort = s.getLocalPort();
-        }
         setUp("10s");
     }
 
     private void setUp(String drain) {
-        if (pools != null) {
-            tearDown();
+        if (cluster != null) {
+            cluster.close();
         }
-        PgClusterConfig config = PgClusterConfig.builder().etcd("127.0.0.1:2379").scope("demo").database("app")
-                .user("app").password("pw").set("minIdle", "0").set("failoverTimeout", "300ms")
-                .set("connectionTimeout", "2s").set("switchoverDrain", drain).build();
-        executor = Executors.newSingleThreadScheduledExecutor();
-        view = new ClusterView("demo");
-        pools = new Pools("demo", config, new ServerConnector(config), executor, view::requestRefresh);
-        router = new Router(config, view, new ClusterMetricsHub(view.current()));
-        view.addListener((previous, current) -> router.update(current, pools.apply(previous, current)));
+        cluster = new LocalCluster("connectionTimeout", "2s", "switchoverDrain", drain);
+        view = cluster.view;
+        router = cluster.router;
     }
 
     @AfterEach
     void tearDown() {
-        pools.close();
-        executor.shutdownNow();
+        cluster.close();
     }
 
     private Member member(String name, Role role) {
-        return new Member(name, "127.0.0.1", closedPort, role, "running", 1, 100, 0, Map.of(), null);
+        return cluster.member(name, role, 0);
     }
 
     private Topology topology(String leader, Topology.Switchover switchover) {

@@ -49,8 +49,7 @@ class ConsulSourceTest {
     void theFirstReadPublishesTheTopologyAndTheTokenGoesInTheHeaderOnly() throws Exception {
         try (FakeConsul agent = FakeConsul.start(store, "s3cr3t-token");
                 ConsulSource source = source(List.of(address(agent)), "s3cr3t-token")) {
-            ClusterView view = new ClusterView("consul-unit");
-            source.start(view);
+            ClusterView view = started(source);
             await("the first topology; now " + view.current(), () -> view.current().isKnown());
             assertThat(view.current().leader().name()).isEqualTo("pg3");
             assertThat(view.current().members()).hasSize(3);
@@ -65,8 +64,7 @@ class ConsulSourceTest {
     void aBlockingQueryDeliversAChangeAtOnce() throws Exception {
         try (FakeConsul agent = FakeConsul.start(store, null);
                 ConsulSource source = source(List.of(address(agent)), null)) {
-            ClusterView view = new ClusterView("consul-unit");
-            source.start(view);
+            ClusterView view = started(source);
             await("the first topology", () -> view.current().isKnown());
             long index = store.index();
             await("a blocking query from the index read", () -> agent.requests().stream()
@@ -84,8 +82,7 @@ class ConsulSourceTest {
     void anIndexThatGoesBackIsResetAndThePrefixReadAgain() throws Exception {
         try (FakeConsul agent = FakeConsul.start(store, null);
                 ConsulSource source = source(List.of(address(agent)), null)) {
-            ClusterView view = new ClusterView("consul-unit");
-            source.start(view);
+            ClusterView view = started(source);
             await("the first topology", () -> view.current().isKnown());
             long index = store.index();
             await("a blocking query", () -> agent.requests().stream().anyMatch(r -> r.contains("index=")));
@@ -111,8 +108,7 @@ class ConsulSourceTest {
         try (FakeConsul agent = FakeConsul.start(store, null);
                 ConsulSource source = source(List.of(address(agent)), null)) {
             agent.reportIndex("0");
-            ClusterView view = new ClusterView("consul-unit");
-            source.start(view);
+            ClusterView view = started(source);
             await("the first topology", () -> view.current().isKnown());
             await("a query blocking from index 1", () -> agent.requests().stream()
                     .anyMatch(r -> r.endsWith("?recurse&index=1&wait=20s")));
@@ -131,8 +127,7 @@ class ConsulSourceTest {
     void aRefusedTokenIsARefusalNamingDcsToken() throws Exception {
         try (FakeConsul agent = FakeConsul.start(store, "the-right-one");
                 ConsulSource source = source(List.of(address(agent)), "a-wrong-one")) {
-            ClusterView view = new ClusterView("consul-unit");
-            source.start(view);
+            ClusterView view = started(source);
             await("the refusal; now " + view.current(), () -> view.current().sourceRefused());
             assertThat(view.current().isKnown()).isFalse();
             assertThat(view.current().sourceProblem()).contains("dcsToken").contains("403")
@@ -140,8 +135,7 @@ class ConsulSourceTest {
         }
         try (FakeConsul agent = FakeConsul.start(store, "the-right-one");
                 ConsulSource source = source(List.of(address(agent)), null)) {
-            ClusterView view = new ClusterView("consul-unit");
-            source.start(view);
+            ClusterView view = started(source);
             await("the refusal; now " + view.current(), () -> view.current().sourceRefused());
             assertThat(view.current().sourceProblem()).contains("set dcsToken");
         }
@@ -153,8 +147,7 @@ class ConsulSourceTest {
         FakeConsul.Store empty = new FakeConsul.Store();
         try (FakeConsul agent = FakeConsul.start(empty, null);
                 ConsulSource source = source(List.of(address(agent)), null)) {
-            ClusterView view = new ClusterView("consul-unit");
-            source.start(view);
+            ClusterView view = started(source);
             await("the refusal; now " + view.current(), () -> view.current().sourceRefused());
             assertThat(view.current().isKnown()).isFalse();
             assertThat(view.current().sourceProblem()).contains("no keys under 'service/demo/'")
@@ -225,9 +218,8 @@ class ConsulSourceTest {
     @Test
     void closeEndsAWaitingBlockingQueryPromptly() throws Exception {
         try (FakeConsul agent = FakeConsul.start(store, null)) {
-            ClusterView view = new ClusterView("consul-unit");
             ConsulSource source = source(List.of(address(agent)), null);
-            source.start(view);
+            ClusterView view = started(source);
             await("a blocking query", () -> agent.requests().stream().anyMatch(r -> r.contains("index=")));
             long t0 = System.nanoTime();
             source.close();
@@ -253,6 +245,13 @@ class ConsulSourceTest {
         return new ConsulSource("consul-unit", agents, "/service", "demo", token,
                 new RestClient(null, null, null, null), new RestClient(null, null, null, null), AllowedHosts.ANY,
                 TIMEOUT, Duration.ofMillis(100), WAIT, topology);
+    }
+
+    /** A view that {@code source}, started, publishes into. */
+    private static ClusterView started(ConsulSource source) {
+        ClusterView view = new ClusterView("consul-unit");
+        source.start(view);
+        return view;
     }
 
     private static HostAndPort address(FakeConsul agent) {
